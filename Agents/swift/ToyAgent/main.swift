@@ -1,0 +1,76 @@
+// A Rigor agent written in Swift: speaks the agent protocol (spec/agent-protocol.md) directly
+// on stdin/stdout and solves filesystem_hidden_config for every seed.
+//
+// Strategy: list /app, read every file whose name starts with ".config_" (else every file),
+// extract API_KEY, report it. With RIGOR_AGENT_MODE=loop it lists /app forever, which the
+// benchmarks use to drive long episodes.
+import Foundation
+import RigorSpec
+
+let loopForever = ProcessInfo.processInfo.environment["RIGOR_AGENT_MODE"] == "loop"
+    || CommandLine.arguments.contains("--loop")
+
+struct ToyAgent {
+    var toRead: [String] = []
+    var listed = false
+
+    mutating func act(_ obs: JSON) -> JSON {
+        if loopForever { return action("list_dir", ["path": "/app"]) }
+        let last = obs["last_action"]
+        let result = obs["last_action_result"]
+        let ok = result?["ok"]?.boolValue == true
+        switch last?["type"]?.stringValue {
+        case "read_file" where ok:
+            return action("extract_value", ["content": result?["content"] ?? "", "key": "API_KEY"])
+        case "extract_value" where ok:
+            return action("set_output", ["key": "API_KEY", "value": result?["value"] ?? ""])
+        default:
+            break
+        }
+        if !listed {
+            listed = true
+            return action("list_dir", ["path": "/app"])
+        }
+        if toRead.isEmpty, let files = obs["visible_state"]?["files_seen"]?.arrayValue {
+            let paths = files.compactMap(\.stringValue)
+            let hidden = paths.filter { ($0 as NSString).lastPathComponent.hasPrefix(".config_") }
+            toRead = (hidden.isEmpty ? paths : hidden).reversed()
+        }
+        if let next = toRead.popLast() { return action("read_file", ["path": .string(next)]) }
+        return action("list_dir", ["path": "/app"])
+    }
+
+    func action(_ type: String, _ args: [String: JSON]) -> JSON {
+        ["type": "action", "action": ["type": .string(type), "args": .object(args)]]
+    }
+}
+
+var agent = ToyAgent()
+var out = [UInt8]()
+while let line = readLine(strippingNewline: true) {
+    guard let message = try? JSON.parse(line), let type = message["type"]?.stringValue else {
+        FileHandle.standardError.write(Data("swift agent: unreadable message\n".utf8))
+        exit(2)
+    }
+    switch type {
+    case "reset":
+        agent = ToyAgent()
+    case "observe":
+        let reply = agent.act(message["observation"] ?? .null)
+        out.removeAll(keepingCapacity: true)
+        do { try reply.write(into: &out, style: .jcs) } catch { exit(2) }
+        out.append(10)
+        out.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(1, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { exit(1) }
+                offset += n
+            }
+        }
+    case "end":
+        exit(0)
+    default:
+        break
+    }
+}

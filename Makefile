@@ -1,0 +1,51 @@
+# Rigor — build, run, test, bench. `make run` and `make test` work on a fresh machine:
+# they install the system packages that are missing, then build.
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 json-schema-test-suite
+SWIFT_BUILD_FLAGS ?=
+RIGOR := .build/debug/rigor
+
+.PHONY: all deps build run test bench clean help
+
+all: build
+
+help:
+	@echo "make run    install what is missing, build, run the default pairing"
+	@echo "make test   build and run the whole test suite"
+	@echo "make bench  release build, then the benchmarks (tables)"
+
+# Installs the Debian packages Rigor needs, only when one is missing (apt-get update once first).
+deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "could not install:$$missing — install them with apt-get and retry"; exit 1; }; \
+	fi
+	@command -v swift >/dev/null || { echo "swift not found: install Swift 6 (expected at /opt/swift)"; exit 1; }
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+run: build
+	$(RIGOR) run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42
+
+test: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+bench: deps
+	swift build -c release
+	.build/release/rigor-bench
+
+clean:
+	rm -rf .build .rigor
+
+# Re-embeds spec/artifact-schema-v1.0.json into the binary after it changes.
+schema:
+	python3 scripts/embed-schema.py

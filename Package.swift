@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (each depends only on those below it):
+//   rigor (CLI) → RigorRunner → RigorAgentHost, RigorTasks → RigorSpec
+let package = Package(
+    name: "Rigor",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rigor", targets: ["rigor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "RigorSpec",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "RigorTasks",
+            dependencies: ["RigorSpec", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(name: "CRigorSpawn"),
+        .target(
+            name: "RigorAgentHost",
+            dependencies: ["RigorSpec", "CRigorSpawn"]
+        ),
+        .target(
+            name: "RigorRunner",
+            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost"]
+        ),
+        .executableTarget(
+            name: "rigor",
+            dependencies: ["RigorRunner", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // An agent written in Swift: speaks the agent protocol on stdin/stdout.
+        .executableTarget(
+            name: "rigor-swift-agent",
+            dependencies: ["RigorSpec"],
+            path: "Agents/swift/ToyAgent"
+        ),
+        .executableTarget(
+            name: "rigor-bench",
+            dependencies: ["RigorRunner"],
+            path: "Benchmarks/RigorBench"
+        ),
+        .target(
+            name: "RigorTestSupport",
+            dependencies: ["RigorRunner"],
+            path: "Sources/RigorTestSupport"
+        ),
+        .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTestSupport"]),
+        .testTarget(name: "RigorTasksTests", dependencies: ["RigorTasks", "RigorTestSupport"]),
+        .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
+        .testTarget(name: "RigorCLITests", dependencies: ["RigorTestSupport"]),
+    ]
+)

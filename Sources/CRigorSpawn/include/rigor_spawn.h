@@ -1,0 +1,39 @@
+#ifndef RIGOR_SPAWN_H
+#define RIGOR_SPAWN_H
+
+#include <sys/types.h>
+
+/// Resource limits applied in the child before exec. 0 means "leave as inherited".
+typedef struct {
+    long long cpu_seconds;
+    long long address_space_bytes;
+    long long file_size_bytes;
+    long long open_files;
+    long long processes;
+} rigor_limits;
+
+/// A started child: its pid (also its process-group id) and the parent's ends of its pipes.
+typedef struct {
+    pid_t pid;
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+} rigor_child;
+
+/// Starts `path` with exactly `argv` and `envp`, in `cwd`, in a new process group, with the
+/// limits applied and every other descriptor closed. Returns 0, or the errno that made it fail
+/// (including errors of chdir/exec in the child, reported back through a close-on-exec pipe).
+int rigor_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                const rigor_limits *limits, rigor_child *out);
+
+/// waitpid wrapper: returns the pid, 0 if still running (nohang), -1 on error.
+pid_t rigor_wait(pid_t pid, int *status, int nohang);
+int rigor_exited(int status);
+int rigor_exit_code(int status);
+int rigor_signaled(int status);
+int rigor_term_signal(int status);
+
+/// Sends `sig` to every process of the group; returns 0 or errno.
+int rigor_kill_group(pid_t pgid, int sig);
+
+#endif

@@ -1,0 +1,123 @@
+#define _GNU_SOURCE
+#include "rigor_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void set_limit(int resource, long long value) {
+    if (value <= 0) return;
+    struct rlimit rl;
+    rl.rlim_cur = (rlim_t)value;
+    rl.rlim_max = (rlim_t)value;
+    (void)setrlimit(resource, &rl);
+}
+
+static void close_pipe(int fds[2]) {
+    if (fds[0] >= 0) close(fds[0]);
+    if (fds[1] >= 0) close(fds[1]);
+}
+
+int rigor_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                const rigor_limits *limits, rigor_child *out) {
+    int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1};
+    if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
+        pipe2(status_pipe, O_CLOEXEC) != 0) {
+        int e = errno;
+        close_pipe(in_pipe); close_pipe(out_pipe); close_pipe(err_pipe); close_pipe(status_pipe);
+        return e;
+    }
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close_pipe(in_pipe); close_pipe(out_pipe); close_pipe(err_pipe); close_pipe(status_pipe);
+        return e;
+    }
+    if (pid == 0) {
+        /* Child: only async-signal-safe calls from here to exec. */
+        sigset_t empty;
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig == SIGKILL || sig == SIGSTOP) continue;
+            signal(sig, SIG_DFL);
+        }
+        setpgid(0, 0);
+        if (dup2(in_pipe[0], 0) < 0 || dup2(out_pipe[1], 1) < 0 || dup2(err_pipe[1], 2) < 0) goto fail;
+        if (cwd && chdir(cwd) != 0) goto fail;
+        if (limits) {
+            set_limit(RLIMIT_CPU, limits->cpu_seconds);
+            set_limit(RLIMIT_AS, limits->address_space_bytes);
+            set_limit(RLIMIT_FSIZE, limits->file_size_bytes);
+            set_limit(RLIMIT_NOFILE, limits->open_files);
+            set_limit(RLIMIT_NPROC, limits->processes);
+        }
+        /* Everything above 2 goes at exec (the status pipe too: it is close-on-exec). */
+#ifdef SYS_close_range
+        if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0)
+#endif
+        {
+            for (int fd = 3; fd < 4096; fd++) {
+                if (fd != status_pipe[1]) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
+        }
+        execve(path, argv, envp);
+    fail:;
+        int e = errno;
+        ssize_t ignored = write(status_pipe[1], &e, sizeof e);
+        (void)ignored;
+        _exit(127);
+    }
+
+    /* Parent. Put the child in its own group here too, so there is no window where a kill of
+       the group misses it. */
+    setpgid(pid, pid);
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    close(status_pipe[1]);
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = read(status_pipe[0], &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    close(status_pipe[0]);
+    if (n == (ssize_t)sizeof child_errno) {
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        close(in_pipe[1]); close(out_pipe[0]); close(err_pipe[0]);
+        return child_errno ? child_errno : ECHILD;
+    }
+    out->pid = pid;
+    out->stdin_fd = in_pipe[1];
+    out->stdout_fd = out_pipe[0];
+    out->stderr_fd = err_pipe[0];
+    fcntl(out->stdin_fd, F_SETFL, fcntl(out->stdin_fd, F_GETFL) | O_NONBLOCK);
+    fcntl(out->stdout_fd, F_SETFL, fcntl(out->stdout_fd, F_GETFL) | O_NONBLOCK);
+    fcntl(out->stderr_fd, F_SETFL, fcntl(out->stderr_fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+pid_t rigor_wait(pid_t pid, int *status, int nohang) {
+    pid_t r;
+    do {
+        r = waitpid(pid, status, nohang ? WNOHANG : 0);
+    } while (r < 0 && errno == EINTR);
+    return r;
+}
+
+int rigor_exited(int status) { return WIFEXITED(status); }
+int rigor_exit_code(int status) { return WEXITSTATUS(status); }
+int rigor_signaled(int status) { return WIFSIGNALED(status); }
+int rigor_term_signal(int status) { return WTERMSIG(status); }
+
+int rigor_kill_group(pid_t pgid, int sig) {
+    if (pgid <= 1) return EINVAL;
+    return kill(-pgid, sig) == 0 ? 0 : errno;
+}

@@ -1,0 +1,293 @@
+import CRigorSpawn
+import Foundation
+import RigorSpec
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How an agent process ended.
+public struct ExitStatus: Sendable, Equatable {
+    public var code: Int?
+    public var signal: Int?
+
+    public var json: JSON {
+        ["code": code.map(JSON.int) ?? .null, "signal": signal.map(JSON.int) ?? .null]
+    }
+
+    public var summary: String {
+        if let signal { return "killed by signal \(signal) (\(String(cString: strsignal(Int32(signal)))))" }
+        return "exited with code \(code ?? -1)"
+    }
+}
+
+/// What waiting for the agent's next line gave.
+public enum ReceivedLine: Sendable {
+    case line([UInt8])
+    /// The deadline passed with no complete line.
+    case timedOut
+    /// stdout closed (the agent exited or closed it).
+    case closed
+    /// More than the allowed bytes arrived without a newline.
+    case tooLong(Int)
+}
+
+/// One running agent process and the pipes to it.
+///
+/// The host owns the process: it alone writes to stdin, reads stdout and stderr, and reaps it.
+/// Its life is a state machine with one place for each transition: `running` until stdout
+/// closes or the episode ends, then `reaped` once the whole process group is killed and the
+/// leader waited for. All I/O is non-blocking under `poll`, with deadlines, and stderr is
+/// drained whenever the host waits, so an agent can never block the runner by filling a pipe.
+public final class AgentProcess {
+    enum State {
+        case running
+        case reaped(ExitStatus)
+    }
+
+    public let pid: Int32
+    public let workdir: String
+    public let environment: [String: String]
+    let settings: GuardSettings
+    private var state: State = .running
+    private let stdinFD: Int32
+    private let stdoutFD: Int32
+    private let stderrFD: Int32
+    private var stdinOpen = true
+    private var stdoutOpen = true
+    private var stderrOpen = true
+    private var outBuffer: [UInt8] = []
+    private var outStart = 0
+    private var scanned = 0
+    private var stderrTail: [UInt8] = []
+    public private(set) var stderrBytesDropped = 0
+    private var chunk = [UInt8](repeating: 0, count: 65536)
+
+    /// Starts the agent. The environment is exactly `environment`: nothing of the caller's leaks.
+    public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings) throws(AgentHostError) {
+        AgentProcess.ignoreSIGPIPE
+        self.settings = settings
+        self.workdir = workdir
+        self.environment = environment
+        let argv = [command.executable] + command.arguments
+        let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var limits = rigor_limits()
+        if settings.isolation >= .process {
+            limits.cpu_seconds = Int64(settings.limits.cpuSeconds)
+            limits.address_space_bytes = Int64(settings.limits.addressSpaceBytes)
+            limits.file_size_bytes = Int64(settings.limits.fileSizeBytes)
+            limits.open_files = Int64(settings.limits.openFiles)
+            limits.processes = Int64(settings.limits.processes)
+        }
+        var child = rigor_child()
+        let rc = withCStrings(argv) { cargv in
+            withCStrings(env) { cenv in
+                rigor_spawn(command.executable, cargv, cenv, workdir, &limits, &child)
+            }
+        }
+        guard rc == 0 else { throw .spawnFailed(path: command.ref, errno: rc) }
+        pid = child.pid
+        stdinFD = child.stdin_fd
+        stdoutFD = child.stdout_fd
+        stderrFD = child.stderr_fd
+    }
+
+    deinit {
+        _ = terminate(graceSeconds: 0)
+    }
+
+    static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN); return () }()
+
+    /// Writes one line (the bytes must not contain a newline; one is added).
+    /// Returns false when the agent is gone or the deadline passed.
+    public func send(_ line: [UInt8], deadlineNanos: UInt64) -> Bool {
+        guard stdinOpen else { return false }
+        var bytes = line
+        bytes.append(10)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in
+                write(stdinFD, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if n > 0 {
+                offset += n
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if !waitForIO(wantWrite: true, deadlineNanos: deadlineNanos) { return false }
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            closeStdin()
+            return false
+        }
+        return true
+    }
+
+    /// Reads until a complete line is buffered, stdout closes, or the deadline passes.
+    public func receiveLine(deadlineNanos: UInt64) -> ReceivedLine {
+        while true {
+            if let line = takeLine() { return .line(line) }
+            let pending = outBuffer.count - outStart
+            if pending > settings.maxLineBytes { return .tooLong(pending) }
+            if !stdoutOpen { return .closed }
+            if !waitForIO(wantWrite: false, deadlineNanos: deadlineNanos) {
+                if let line = takeLine() { return .line(line) }
+                return stdoutOpen ? .timedOut : .closed
+            }
+        }
+    }
+
+    private func takeLine() -> [UInt8]? {
+        var i = max(outStart, scanned)
+        let end = outBuffer.count
+        while i < end {
+            if outBuffer[i] == 10 {
+                let line = Array(outBuffer[outStart..<i])
+                outStart = i + 1
+                scanned = outStart
+                if outStart > 65536 && outStart * 2 > outBuffer.count {
+                    outBuffer.removeFirst(outStart)
+                    outStart = 0
+                    scanned = 0
+                }
+                return line
+            }
+            i += 1
+        }
+        scanned = end
+        return nil
+    }
+
+    /// Polls stdout, stderr and (optionally) stdin once; drains what is readable.
+    /// Returns false when the deadline passed or nothing more can happen.
+    private func waitForIO(wantWrite: Bool, deadlineNanos: UInt64) -> Bool {
+        var fds: [pollfd] = []
+        if stdoutOpen { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+        if stderrOpen { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
+        if wantWrite && stdinOpen { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+        if fds.isEmpty { return false }
+        let now = MonotonicClock.nanoseconds()
+        if now >= deadlineNanos { return false }
+        let remainingMs = Int32(min((deadlineNanos - now + 999_999) / 1_000_000, 60_000))
+        let r = poll(&fds, nfds_t(fds.count), remainingMs)
+        if r < 0 { return errno == EINTR }
+        if r == 0 { return MonotonicClock.nanoseconds() < deadlineNanos }
+        for p in fds where p.revents != 0 {
+            if p.fd == stdoutFD { drainStdout() }
+            else if p.fd == stderrFD { drainStderr() }
+            else if p.fd == stdinFD && (p.revents & Int16(POLLERR | POLLHUP)) != 0 { closeStdin() }
+        }
+        return true
+    }
+
+    private func drainStdout() {
+        while stdoutOpen {
+            let n = chunk.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress!, $0.count) }
+            if n > 0 {
+                outBuffer.append(contentsOf: chunk[0..<n])
+                // Stop buffering beyond the line limit: the caller reports tooLong.
+                if outBuffer.count - outStart > settings.maxLineBytes + 1 { return }
+                continue
+            }
+            if n == 0 { close(stdoutFD); stdoutOpen = false; return }
+            if errno == EINTR { continue }
+            if errno != EAGAIN && errno != EWOULDBLOCK { close(stdoutFD); stdoutOpen = false }
+            return
+        }
+    }
+
+    private func drainStderr() {
+        while stderrOpen {
+            let n = chunk.withUnsafeMutableBytes { read(stderrFD, $0.baseAddress!, $0.count) }
+            if n > 0 {
+                stderrTail.append(contentsOf: chunk[0..<n])
+                let excess = stderrTail.count - settings.maxStderrBytes
+                if excess > settings.maxStderrBytes {
+                    stderrTail.removeFirst(excess)
+                    stderrBytesDropped += excess
+                }
+                continue
+            }
+            if n == 0 { close(stderrFD); stderrOpen = false; return }
+            if errno == EINTR { continue }
+            if errno != EAGAIN && errno != EWOULDBLOCK { close(stderrFD); stderrOpen = false }
+            return
+        }
+    }
+
+    private func closePipes() {
+        closeStdin()
+        drainStderr()
+        if stdoutOpen { close(stdoutFD); stdoutOpen = false }
+        if stderrOpen { close(stderrFD); stderrOpen = false }
+    }
+
+    private func closeStdin() {
+        if stdinOpen { close(stdinFD); stdinOpen = false }
+    }
+
+    /// The last `maxStderrBytes` of the agent's stderr, as text.
+    public var stderrText: String {
+        let excess = max(0, stderrTail.count - settings.maxStderrBytes)
+        return String(decoding: stderrTail[excess...], as: UTF8.self)
+    }
+
+    public var totalStderrDropped: Int { stderrBytesDropped + max(0, stderrTail.count - settings.maxStderrBytes) }
+
+    /// Ends the process: closes stdin, gives it `graceSeconds` to exit, then kills its whole
+    /// process group and reaps it. Idempotent; returns how the leader ended.
+    @discardableResult
+    public func terminate(graceSeconds: Double) -> ExitStatus {
+        if case .reaped(let status) = state {
+            _ = rigor_kill_group(pid, SIGKILL)
+            closePipes()
+            return status
+        }
+        closeStdin()
+        var status: Int32 = 0
+        var reaped = false
+        let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, graceSeconds) * 1e9)
+        while true {
+            if rigor_wait(pid, &status, 1) == pid { reaped = true; break }
+            if MonotonicClock.nanoseconds() >= deadline { break }
+            // Keep the pipes drained so a chatty agent can still exit.
+            if !waitForIO(wantWrite: false, deadlineNanos: min(deadline, MonotonicClock.nanoseconds() + 2_000_000)) {
+                usleep(200)
+            }
+        }
+        // Kill the group whether or not the leader exited: its children may linger.
+        _ = rigor_kill_group(pid, SIGKILL)
+        if !reaped { _ = rigor_wait(pid, &status, 0) }
+        closePipes()
+        let exit: ExitStatus = rigor_signaled(status) != 0
+            ? ExitStatus(code: nil, signal: Int(rigor_term_signal(status)))
+            : ExitStatus(code: Int(rigor_exit_code(status)), signal: nil)
+        state = .reaped(exit)
+        return exit
+    }
+
+    /// Whether the leader has exited, without blocking (it is then reaped).
+    public var hasExited: Bool {
+        if case .reaped = state { return true }
+        var status: Int32 = 0
+        if rigor_wait(pid, &status, 1) == pid {
+            _ = rigor_kill_group(pid, SIGKILL)
+            let exit: ExitStatus = rigor_signaled(status) != 0
+                ? ExitStatus(code: nil, signal: Int(rigor_term_signal(status)))
+                : ExitStatus(code: Int(rigor_exit_code(status)), signal: nil)
+            drainStderr()
+            state = .reaped(exit)
+            return true
+        }
+        return false
+    }
+}
+
+/// Runs `body` with a NULL-terminated C array of the strings.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for p in pointers { free(p) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

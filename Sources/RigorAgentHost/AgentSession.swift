@@ -1,0 +1,193 @@
+import Foundation
+import RigorSpec
+
+/// What the agent answered to one observation.
+public enum AgentReply: Sendable {
+    case action(type: String, args: [String: JSON], intent: String?, raw: JSON)
+    /// The exchange failed; the episode ends with this reason.
+    case failure(TerminationReason, String)
+}
+
+/// The agent protocol (spec/agent-protocol.md) spoken with one agent process.
+///
+/// It turns protocol messages into lines and lines back into actions, and maps every way an
+/// agent can misbehave (garbage, wrong shape, silence, early exit, signals) to a termination
+/// reason with a message that names the problem.
+public final class AgentSession {
+    public let command: AgentCommand
+    public let settings: GuardSettings
+    let process: AgentProcess
+    public private(set) var exitStatus: ExitStatus?
+
+    /// The pinned environment: nothing of the caller's variables.
+    public static func environment(home: String, seed: Int) -> [String: String] {
+        [
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": home,
+            "TMPDIR": home,
+            "LC_ALL": "C.UTF-8",
+            "LANG": "C.UTF-8",
+            "TZ": "UTC",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "RIGOR_SEED": String(seed),
+            "RIGOR_PROTOCOL": RigorIdentity.protocolVersion,
+        ]
+    }
+
+    public init(command: AgentCommand, seed: Int, settings: GuardSettings) throws(AgentHostError) {
+        if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
+            throw .isolationUnavailable(.namespace, reason: reason)
+        }
+        var template = Array("/tmp/rigor-agent-XXXXXX".utf8CString)
+        guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw .workdirFailed(reason: String(cString: strerror(errno)))
+        }
+        let workdir = String(cString: dir)
+        var launch = command
+        if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir) {
+            launch = AgentCommand(
+                kind: command.kind, ref: command.ref, agentFile: command.agentFile, executable: bwrap,
+                arguments: args, visiblePaths: command.visiblePaths, agentHash: command.agentHash)
+        }
+        self.command = command
+        self.settings = settings
+        do {
+            process = try AgentProcess(
+                command: launch, environment: AgentSession.environment(home: workdir, seed: seed), workdir: workdir,
+                settings: settings)
+        } catch {
+            try? FileManager.default.removeItem(atPath: workdir)
+            throw error
+        }
+    }
+
+    deinit { finish() }
+
+    public var environment: [String: String] { process.environment }
+    public var stderrText: String { process.stderrText }
+    public var stderrBytesDropped: Int { process.totalStderrDropped }
+
+    func send(_ message: JSON, deadlineNanos: UInt64) -> Bool {
+        guard let bytes = try? message.canonicalBytes(style: .jcs) else { return false }
+        return process.send(bytes, deadlineNanos: deadlineNanos)
+    }
+
+    /// Sends `reset`. A failure here shows up at the first observation.
+    public func reset(task: JSON, seed: Int, deadlineNanos: UInt64) {
+        _ = send(["type": "reset", "protocol": .string(RigorIdentity.protocolVersion), "seed": .int(seed), "task": task],
+                 deadlineNanos: deadlineNanos)
+    }
+
+    /// Sends one observation. False when the agent is gone or the deadline passed; the reason
+    /// comes from `awaitAction`, which then reports it.
+    public func observe(_ observation: JSON, deadlineNanos: UInt64) -> Bool {
+        sendFailed = !send(["type": "observe", "observation": observation], deadlineNanos: deadlineNanos)
+        return !sendFailed
+    }
+
+    private var sendFailed = false
+
+    /// Waits for the action answering the last observation, until `deadlineNanos`.
+    /// `deadlineIsWallClock` says which budget the deadline stands for.
+    public func awaitAction(step: Int, deadlineNanos: UInt64, deadlineIsWallClock: Bool) -> AgentReply {
+        if sendFailed {
+            return deadlinePassed(deadlineNanos) ? timeout(step: step, wallClock: deadlineIsWallClock) : gone(step: step)
+        }
+        switch process.receiveLine(deadlineNanos: deadlineNanos) {
+        case .line(let bytes):
+            return decode(bytes, step: step)
+        case .timedOut:
+            return timeout(step: step, wallClock: deadlineIsWallClock)
+        case .closed:
+            return gone(step: step)
+        case .tooLong(let n):
+            return .failure(.protocolError, "agent wrote \(n) bytes without a newline at step \(step); lines are limited to \(settings.maxLineBytes) bytes")
+        }
+    }
+
+    func deadlinePassed(_ deadline: UInt64) -> Bool { MonotonicClock.nanoseconds() >= deadline }
+
+    func timeout(step: Int, wallClock: Bool) -> AgentReply {
+        if wallClock {
+            return .failure(.wallClockExhausted, "the task's wall-clock budget ran out while waiting for the action of step \(step)")
+        }
+        return .failure(.actTimeout, "agent did not answer the observation of step \(step) within \(settings.actTimeoutSeconds) s")
+    }
+
+    /// The agent closed stdout or its stdin: it is gone or going. Reap it and say how it ended.
+    func gone(step: Int) -> AgentReply {
+        let status = process.terminate(graceSeconds: 0.5)
+        exitStatus = status
+        if let signal = status.signal {
+            return .failure(.agentCrashed, "agent was \(ExitStatus(code: nil, signal: signal).summary) before step \(step) completed")
+        }
+        return .failure(.agentExited, "agent exited with code \(status.code ?? -1) before the episode ended (at step \(step))")
+    }
+
+    func decode(_ bytes: [UInt8], step: Int) -> AgentReply {
+        let message: JSON
+        do {
+            message = try JSON.parse(bytes)
+        } catch {
+            return .failure(.protocolError, "agent's answer at step \(step) is not JSON (\(error)): \(AgentSession.preview(bytes))")
+        }
+        guard case .object(let envelope) = message else {
+            return .failure(.malformedAction, "agent's answer at step \(step) is a JSON \(message.typeName), expected an object {\"type\":\"action\",\"action\":{...}}")
+        }
+        guard envelope["type"]?.stringValue == "action" else {
+            let got = envelope["type"].map { $0.stringValue.map { "\"\($0)\"" } ?? $0.typeName } ?? "nothing"
+            return .failure(.malformedAction, "agent's message at step \(step) has type \(got), expected \"action\"")
+        }
+        guard case .object(let action)? = envelope["action"] else {
+            return .failure(.malformedAction, "agent's message at step \(step) has no \"action\" object")
+        }
+        guard let type = action["type"]?.stringValue else {
+            return .failure(.malformedAction, "the action at step \(step) has no string \"type\"")
+        }
+        let args: [String: JSON]
+        switch action["args"] {
+        case .object(let a)?: args = a
+        case nil:
+            return .failure(.malformedAction, "the action '\(type)' at step \(step) has no \"args\" object (send {} for none)")
+        case let other?:
+            return .failure(.malformedAction, "the action '\(type)' at step \(step) has \"args\" of type \(other.typeName), expected an object")
+        }
+        var intent: String? = nil
+        switch envelope["intent"] {
+        case nil, .null?: break
+        case .string(let s)?: intent = s
+        case let other?:
+            return .failure(.malformedAction, "the \"intent\" at step \(step) is a JSON \(other.typeName), expected a string")
+        }
+        if let i = intent, i.utf8.count > 4096 { intent = String(decoding: Array(i.utf8.prefix(4096)), as: UTF8.self) }
+        return .action(type: type, args: args, intent: intent, raw: ["type": .string(type), "args": .object(args)])
+    }
+
+    static func preview(_ bytes: [UInt8]) -> String {
+        let head = String(decoding: bytes.prefix(80), as: UTF8.self)
+        return "\"" + head.replacingOccurrences(of: "\"", with: "\\\"") + (bytes.count > 80 ? "…\"" : "\"")
+    }
+
+    /// Sends `end`, lets the agent exit, kills whatever is left of its process group, and
+    /// removes its private directory.
+    @discardableResult
+    public func end(outcome: JSON) -> ExitStatus {
+        if exitStatus == nil {
+            let grace = UInt64(settings.endGraceSeconds * 1e9)
+            _ = send(["type": "end", "outcome": outcome], deadlineNanos: MonotonicClock.nanoseconds() + grace / 4)
+            exitStatus = process.terminate(graceSeconds: settings.endGraceSeconds)
+        }
+        finish()
+        return exitStatus ?? ExitStatus(code: nil, signal: nil)
+    }
+
+    private var finished = false
+
+    func finish() {
+        guard !finished else { return }
+        finished = true
+        if exitStatus == nil { exitStatus = process.terminate(graceSeconds: 0) }
+        try? FileManager.default.removeItem(atPath: process.workdir)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import RigorAgentHost
+import RigorSpec
+import RigorTasks
+
+/// One pairing, resolved and frozen: which agent, which task, which seed, under which guard.
+public struct EpisodeRequest: Sendable {
+    public var task: LoadedTask
+    public var agent: AgentCommand
+    public var seed: Int
+    public var guardSettings: GuardSettings
+    /// Record per-step runner timings (for benchmarks).
+    public var collectTiming: Bool
+
+    public init(task: LoadedTask, agent: AgentCommand, seed: Int, guardSettings: GuardSettings, collectTiming: Bool = false) {
+        self.task = task
+        self.agent = agent
+        self.seed = seed
+        self.guardSettings = guardSettings
+        self.collectTiming = collectTiming
+    }
+}
+
+/// Per-step time spent in the runner itself (building and sending the observation, checking,
+/// executing and recording the action), apart from the time the agent takes to answer.
+public struct EpisodeTiming: Sendable {
+    public var runnerNanosPerStep: [UInt64] = []
+    public var agentNanosPerStep: [UInt64] = []
+    public var assemblyNanos: UInt64 = 0
+}
+
+/// The end of an episode: the sealed artifact and the typed record it came from.
+public struct EpisodeResult: Sendable {
+    public let artifact: JSON
+    public let record: Artifact
+    public let artifactHash: String
+    public let timing: EpisodeTiming?
+    /// What the agent wrote to stderr (tail), for people.
+    public let agentLog: String
+}
+
+/// The episode loop of DESIGN.md "One episode": every path through it ends in an artifact.
+public enum Episode {
+    public static func run(_ request: EpisodeRequest) throws(RunnerError) -> EpisodeResult {
+        let manifest = request.task.manifest
+        let world: any TaskWorld
+        do {
+            world = try request.task.makeWorld(seed: request.seed)
+        } catch {
+            throw .task(error)
+        }
+        let startedAt = Timestamp.now()
+        let startNanos = MonotonicClock.nanoseconds()
+        let wallDeadline = manifest.budgets.wallClockSeconds.map { startNanos + UInt64($0) * 1_000_000_000 } ?? UInt64.max
+        let settings = request.guardSettings
+        let actTimeoutNanos = UInt64(settings.actTimeoutSeconds * 1e9)
+
+        var loop = EpisodeLoop(manifest: manifest, world: world, collectTiming: request.collectTiming)
+        var session: AgentSession? = nil
+        do {
+            session = try AgentSession(command: request.agent, seed: request.seed, settings: settings)
+        } catch let error {
+            if case .isolationUnavailable = error { throw .agent(error) }
+            loop.end(.agentExited, "cannot start the agent: \(error)")
+        }
+
+        if let session {
+            session.reset(task: loop.taskSpec(seed: request.seed), seed: request.seed,
+                          deadlineNanos: min(wallDeadline, MonotonicClock.nanoseconds() + actTimeoutNanos))
+            while loop.termination == nil {
+                let t0 = MonotonicClock.nanoseconds()
+                if loop.checkBudgets(now: t0, wallDeadline: wallDeadline) { break }
+                let step = loop.trace.count + 1
+                let actDeadline = min(t0 &+ actTimeoutNanos, wallDeadline)
+                let deadlineIsWall = wallDeadline <= t0 &+ actTimeoutNanos
+                let observation = loop.observation(step: step)
+                _ = session.observe(observation, deadlineNanos: actDeadline)
+                let tSent = MonotonicClock.nanoseconds()
+                let reply = session.awaitAction(step: step, deadlineNanos: actDeadline, deadlineIsWallClock: deadlineIsWall)
+                let tReply = MonotonicClock.nanoseconds()
+                loop.apply(reply, step: step, observation: observation)
+                if request.collectTiming {
+                    let tDone = MonotonicClock.nanoseconds()
+                    loop.timing.runnerNanosPerStep.append((tSent - t0) + (tDone - tReply))
+                    loop.timing.agentNanosPerStep.append(tReply - tSent)
+                }
+            }
+        }
+
+        let termination = loop.termination ?? .agentExited
+        let outcome: JSON = [
+            "success": .bool(termination == .success), "termination_reason": .string(termination.rawValue),
+            "failure_type": termination.failureType.map { .string($0.rawValue) } ?? .null,
+        ]
+        let exit = session?.end(outcome: outcome)
+        let completedAt = Timestamp.now()
+        let tAssemble = MonotonicClock.nanoseconds()
+
+        var sandbox = manifest.sandbox.json.objectValue ?? [:]
+        sandbox["isolation"] = .string(settings.isolation.rawValue)
+        sandbox["limits"] = settings.limitsJSON
+        let diagnostics: JSON = [
+            "agent": [
+                "exit_status": exit?.json ?? .null,
+                "stderr_tail": .string(session?.stderrText ?? ""),
+                "stderr_bytes_dropped": .int(session?.stderrBytesDropped ?? 0),
+                "command_kind": .string(request.agent.kind.rawValue),
+            ],
+            "environment": .object((session?.environment ?? [:]).mapValues(JSON.string)),
+            "protocol": .string(RigorIdentity.protocolVersion),
+            "timing": ["monotonic_elapsed_s": .double(Double(tAssemble - startNanos) / 1e9)],
+        ]
+        let record = Artifact(
+            runID: RunID.make(), agentRef: request.agent.ref, agentHash: request.agent.agentHash,
+            taskID: manifest.id, taskVersion: manifest.version, taskHash: request.task.taskHash, seed: request.seed,
+            budgets: manifest.budgets, termination: termination, failureReason: loop.failureReason, trace: loop.trace,
+            toolCallsUsed: loop.toolCallsUsed, validator: loop.verdict, startedAt: startedAt, completedAt: completedAt,
+            sandbox: .object(sandbox), diagnostics: diagnostics, gitSHA: nil)
+        let sealed: JSON
+        do {
+            sealed = try record.sealed()
+        } catch {
+            throw .internal("cannot serialise the artifact canonically: \(error)")
+        }
+        var timing = request.collectTiming ? loop.timing : nil
+        timing?.assemblyNanos = MonotonicClock.nanoseconds() - tAssemble
+        return EpisodeResult(
+            artifact: sealed, record: record, artifactHash: sealed["artifact_hash"]?.stringValue ?? "",
+            timing: timing, agentLog: session?.stderrText ?? "")
+    }
+}
+
+/// Random 32-hex run ids (run ids are outside the hash; they only need to be unique).
+public enum RunID {
+    public static func make() -> String {
+        UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+}

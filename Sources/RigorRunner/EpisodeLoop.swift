@@ -1,0 +1,123 @@
+import RigorAgentHost
+import RigorSpec
+import RigorTasks
+
+/// The state of one episode between steps: budgets left, the trace so far, the last action,
+/// the validator's verdict, and how it ended. The world is passed in and owned by the runner.
+struct EpisodeLoop {
+    let manifest: TaskManifest
+    let world: any TaskWorld
+    let taskObservation: JSON
+    var remaining: BudgetCounts
+    var trace: [TraceStep] = []
+    var toolCallsUsed = 0
+    var lastAction: JSON = .null
+    var lastResult: JSON = .null
+    var verdict: ValidatorVerdict
+    var termination: TerminationReason?
+    var failureReason: String?
+    var timing = EpisodeTiming()
+
+    init(manifest: TaskManifest, world: any TaskWorld, collectTiming: Bool) {
+        self.manifest = manifest
+        self.world = world
+        taskObservation = ["id": .string(manifest.id), "description": .string(manifest.description)]
+        remaining = manifest.budgets.counts
+        verdict = ValidatorVerdict(success: false, message: "the agent took no action", terminal: false, step: 0)
+        trace.reserveCapacity(min(manifest.budgets.steps, 1 << 16))
+        if collectTiming {
+            timing.runnerNanosPerStep.reserveCapacity(manifest.budgets.steps)
+            timing.agentNanosPerStep.reserveCapacity(manifest.budgets.steps)
+        }
+    }
+
+    /// The task as `reset` describes it to the agent.
+    func taskSpec(seed: Int) -> JSON {
+        [
+            "id": .string(manifest.id), "version": .int(manifest.version), "ref": .string(manifest.ref),
+            "suite": .string(manifest.suite), "description": .string(manifest.description),
+            "budgets": manifest.budgets.json, "actions": manifest.surface.json, "sandbox": manifest.sandbox.json,
+        ]
+    }
+
+    func observation(step: Int) -> JSON {
+        [
+            "step": .int(step),
+            "task": taskObservation,
+            "last_action": lastAction,
+            "last_action_result": lastResult,
+            "visible_state": world.visibleState,
+            "budget_remaining": remaining.json,
+        ]
+    }
+
+    mutating func end(_ reason: TerminationReason, _ message: String?) {
+        termination = reason
+        failureReason = message
+    }
+
+    /// Ends the episode when a budget is spent; budgets are checked before every action.
+    mutating func checkBudgets(now: UInt64, wallDeadline: UInt64) -> Bool {
+        if remaining.steps <= 0 {
+            end(.stepsExhausted, "the step budget (\(manifest.budgets.steps)) ran out before the task was solved")
+        } else if remaining.toolCalls <= 0 {
+            end(.toolCallsExhausted, "the tool-call budget (\(manifest.budgets.toolCalls)) ran out before the task was solved")
+        } else if now >= wallDeadline {
+            end(.wallClockExhausted, "the wall-clock budget (\(manifest.budgets.wallClockSeconds ?? 0) s) ran out before the task was solved")
+        }
+        return termination != nil
+    }
+
+    mutating func apply(_ reply: AgentReply, step: Int, observation: JSON) {
+        switch reply {
+        case .failure(let reason, let message):
+            end(reason, message)
+        case .action(let type, let args, let intent, let raw):
+            switch manifest.surface.check(type: type, args: args) {
+            case .failure(let rejection):
+                let (reason, message): (TerminationReason, String) = switch rejection {
+                case .unknownAction(let m): (.unknownAction, m)
+                case .invalidArguments(let m): (.invalidArguments, m)
+                }
+                record(step: step, observation: observation, action: raw, intent: intent,
+                       result: ["ok": false, "error": .string(reason.rawValue), "message": .string(message)],
+                       audit: [], toolCall: false)
+                end(reason, message)
+            case .success(let checked):
+                let decision = manifest.sandbox.authorize(checked)
+                if let violation = decision.violation {
+                    record(step: step, observation: observation, action: raw, intent: intent,
+                           result: ["ok": false, "error": "sandbox_violation", "message": .string(violation)],
+                           audit: decision.audit, toolCall: false)
+                    end(.sandboxViolation, violation)
+                    return
+                }
+                let outcome = world.execute(decision.action)
+                record(step: step, observation: observation, action: raw, intent: intent, result: outcome.result,
+                       audit: outcome.ioAudit, toolCall: checked.spec.costsToolCall)
+                switch world.evaluate() {
+                case .pending(let m):
+                    verdict = ValidatorVerdict(success: false, message: m, terminal: false, step: step)
+                case .success(let m):
+                    verdict = ValidatorVerdict(success: true, message: m, terminal: true, step: step)
+                    end(.success, nil)
+                case .failed(let m):
+                    verdict = ValidatorVerdict(success: false, message: m, terminal: true, step: step)
+                    end(.validatorFailed, m)
+                }
+            }
+        }
+    }
+
+    mutating func record(step: Int, observation: JSON, action: JSON, intent: String?, result: JSON, audit: [JSON], toolCall: Bool) {
+        let delta = BudgetCounts(steps: 1, toolCalls: toolCall ? 1 : 0)
+        remaining.steps -= delta.steps
+        remaining.toolCalls -= delta.toolCalls
+        toolCallsUsed += delta.toolCalls
+        trace.append(TraceStep(
+            step: step, actionTimestamp: Timestamp.now(), observation: observation, action: action, result: result,
+            ioAudit: audit, budgetAfter: remaining, budgetDelta: delta, intent: intent))
+        lastAction = action
+        lastResult = result
+    }
+}

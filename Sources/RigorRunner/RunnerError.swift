@@ -1,0 +1,21 @@
+import RigorAgentHost
+import RigorTasks
+
+/// Errors that stop Rigor before or outside an episode (an episode itself never throws: it
+/// ends in an artifact). Each maps to an exit code in one place, the CLI's `ExitCode`.
+public enum RunnerError: Error, Sendable, CustomStringConvertible {
+    case task(TaskError)
+    case agent(AgentHostError)
+    case usage(String)
+    case io(String)
+    case `internal`(String)
+
+    public var description: String {
+        switch self {
+        case .task(let e): return e.description
+        case .agent(let e): return e.description
+        case .usage(let m), .io(let m): return m
+        case .internal(let m): return "internal error: \(m) (please report it)"
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import RigorAgentHost
+import RigorSpec
+import RigorTasks
+
+/// Where Rigor finds tasks and the agent SDK and keeps its state, relative to one directory.
+public struct Workspace: Sendable {
+    public var tasksDirectory: String
+    public var sdkDirectory: String
+    /// `.rigor/` — runs, and later the store.
+    public var stateDirectory: String
+
+    public init(root: String = FileManager.default.currentDirectoryPath, tasksDirectory: String? = nil, sdkDirectory: String? = nil, stateDirectory: String? = nil) {
+        self.tasksDirectory = tasksDirectory ?? "\(root)/Tasks"
+        self.sdkDirectory = sdkDirectory ?? "\(root)/Agents/sdk"
+        self.stateDirectory = stateDirectory ?? "\(root)/.rigor"
+    }
+
+    public var runsDirectory: String { "\(stateDirectory)/runs" }
+
+    public func registry() throws(RunnerError) -> TaskRegistry {
+        do { return try TaskRegistry(directory: tasksDirectory) } catch { throw .task(error) }
+    }
+}
+
+/// What a user asks `rigor run` for, before resolution.
+public struct RunOptions: Sendable {
+    public var agent: String
+    public var task: String
+    public var seed: Int
+    public var isolation: IsolationLevel?
+    public var actTimeoutSeconds: Double?
+
+    public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil) {
+        self.agent = agent
+        self.task = task
+        self.seed = seed
+        self.isolation = isolation
+        self.actTimeoutSeconds = actTimeoutSeconds
+    }
+}
+
+extension Workspace {
+    /// Resolves and freezes a pairing: task loaded and hashed, agent resolved and hashed,
+    /// guard settings from the manifest, then the caller's overrides.
+    public func prepare(_ options: RunOptions, collectTiming: Bool = false) throws(RunnerError) -> EpisodeRequest {
+        let task: LoadedTask
+        do { task = try registry().resolve(options.task) } catch let e as RunnerError { throw e } catch { throw .internal("\(error)") }
+        let agent: AgentCommand
+        do { agent = try AgentCommand.resolve(agent: options.agent, sdkDirectory: sdkDirectory) } catch { throw .agent(error) }
+        var settings = GuardSettings(isolation: options.isolation ?? Bubblewrap.strongestAvailable)
+        if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
+            throw .agent(.isolationUnavailable(.namespace, reason: reason))
+        }
+        let l = task.manifest.limits
+        // CPU seconds default to the wall-clock budget: an agent cannot use more CPU than time.
+        if let wall = task.manifest.budgets.wallClockSeconds, wall > 0 { settings.limits.cpuSeconds = wall }
+        if let v = l.actTimeoutSeconds { settings.actTimeoutSeconds = v }
+        if let v = l.cpuSeconds { settings.limits.cpuSeconds = v }
+        if let v = l.addressSpaceMB { settings.limits.addressSpaceBytes = v << 20 }
+        if let v = l.fileSizeMB { settings.limits.fileSizeBytes = v << 20 }
+        if let v = l.openFiles { settings.limits.openFiles = v }
+        if let v = l.processes { settings.limits.processes = v }
+        if let v = options.actTimeoutSeconds {
+            guard v > 0 else { throw .usage("--act-timeout must be a positive number of seconds") }
+            settings.actTimeoutSeconds = v
+        }
+        return EpisodeRequest(task: task, agent: agent, seed: options.seed, guardSettings: settings, collectTiming: collectTiming)
+    }
+}
+
+/// Writes artifact files atomically: a temporary file in the same directory, then rename, so
+/// a reader never sees half an artifact, whatever happens to the writer.
+public enum ArtifactFile {
+    public static func write(_ artifact: JSON, to path: String) throws(RunnerError) {
+        let bytes: [UInt8]
+        do { bytes = try artifact.prettyBytes() } catch { throw .internal("cannot serialise the artifact: \(error)") }
+        try writeAtomically(bytes, to: path)
+    }
+
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(RunnerError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw .io("cannot create directory '\(dir)': \(error.localizedDescription)")
+            }
+        }
+        let tmp = "\(dir.isEmpty ? "." : dir)/.\((path as NSString).lastPathComponent).\(getpid()).\(RunID.make().prefix(8)).tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                unlink(tmp)
+                throw .io("cannot write '\(path)': \(reason)")
+            }
+            offset += n
+        }
+        fsync(fd)
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp)
+            throw .io("cannot move the artifact into place at '\(path)': \(reason)")
+        }
+    }
+
+    /// Reads and parses a JSON file, with errors that name the file.
+    public static func read(_ path: String) throws(RunnerError) -> JSON {
+        guard FileManager.default.fileExists(atPath: path) else { throw .usage("file '\(path)' does not exist") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .io("cannot read '\(path)'") }
+        do {
+            return try JSON.parse([UInt8](data))
+        } catch {
+            throw .usage("'\(path)' is not valid JSON: \(error)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// The failure types of TraceCore's artifact schema v1.0, the only values `failure_type` may take
+/// besides null.
+public enum FailureType: String, Sendable, CaseIterable, Codable {
+    case budgetExhausted = "budget_exhausted"
+    case invalidAction = "invalid_action"
+    case sandboxViolation = "sandbox_violation"
+    case logicFailure = "logic_failure"
+    case timeout = "timeout"
+    case nonTermination = "non_termination"
+}
+
+/// Why an episode ended. The raw values are stable: tools and baselines match on them, and
+/// `spec/runtime.md` lists them. Each maps to exactly one failure type (nil for success).
+public enum TerminationReason: String, Sendable, CaseIterable, Codable {
+    case success
+    case stepsExhausted = "steps_exhausted"
+    case toolCallsExhausted = "tool_calls_exhausted"
+    case wallClockExhausted = "wall_clock_exhausted"
+    case actTimeout = "act_timeout"
+    case unknownAction = "unknown_action"
+    case invalidArguments = "invalid_arguments"
+    case malformedAction = "malformed_action"
+    case protocolError = "protocol_error"
+    case agentExited = "agent_exited"
+    case agentCrashed = "agent_crashed"
+    case sandboxViolation = "sandbox_violation"
+    case validatorFailed = "validator_failed"
+
+    public var failureType: FailureType? {
+        switch self {
+        case .success: return nil
+        case .stepsExhausted, .toolCallsExhausted: return .budgetExhausted
+        case .wallClockExhausted, .actTimeout: return .timeout
+        case .unknownAction, .invalidArguments, .malformedAction, .protocolError, .agentExited, .agentCrashed:
+            return .invalidAction
+        case .sandboxViolation: return .sandboxViolation
+        case .validatorFailed: return .logicFailure
+        }
+    }
+}
+
+/// Identity strings every Rigor artifact carries.
+public enum RigorIdentity {
+    public static let name = "rigor"
+    public static let version = "0.1.0"
+    public static let specVersion = "tracecore-spec-v1.0"
+    public static let protocolVersion = "rigor-agent/1"
+}

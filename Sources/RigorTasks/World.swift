@@ -1,0 +1,56 @@
+import RigorSpec
+
+/// What executing one action did: the result the agent will see and the IO it performed.
+public struct ActionOutcome: Sendable {
+    public var result: JSON
+    public var ioAudit: [JSON]
+
+    public init(result: JSON, ioAudit: [JSON] = []) {
+        self.result = result
+        self.ioAudit = ioAudit
+    }
+
+    public static func failure(_ code: String, _ audit: [JSON] = []) -> ActionOutcome {
+        ActionOutcome(result: ["ok": false, "error": .string(code)], ioAudit: audit)
+    }
+}
+
+/// The validator's reading of the world after an action.
+public enum WorldVerdict: Sendable, Equatable {
+    /// Not solved yet; the agent may go on.
+    case pending(String)
+    case success(String)
+    /// Failed for good: the episode ends in `logic_failure`.
+    case failed(String)
+}
+
+/// A task's state for one seed, owned by the runner for one episode.
+///
+/// The runner checks every action against the action surface and the sandbox first, so a
+/// world only ever sees declared actions with well-typed, allowlisted arguments.
+public protocol TaskWorld: AnyObject {
+    func execute(_ action: CheckedAction) -> ActionOutcome
+    func evaluate() -> WorldVerdict
+    /// What the observation's `visible_state` shows.
+    var visibleState: JSON { get }
+}
+
+/// A kind of world: Swift code that builds worlds from a manifest and a seed.
+public protocol WorldKind: Sendable {
+    /// The name `world = "..."` uses in task.toml.
+    static var kind: String { get }
+    /// Bumped whenever the code's behaviour changes; part of `task_hash`.
+    static var codeVersion: String { get }
+    static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld
+}
+
+/// Every world kind this build of Rigor knows.
+public enum WorldCatalog {
+    public static let kinds: [any WorldKind.Type] = [HiddenConfig.self]
+
+    public static func kind(named name: String) -> (any WorldKind.Type)? {
+        kinds.first { $0.kind == name }
+    }
+
+    public static var names: [String] { kinds.map { $0.kind }.sorted() }
+}

@@ -1,0 +1,57 @@
+import RigorSpec
+
+/// `filesystem_hidden_config`: find the real `API_KEY` among a readme, a decoy and a hidden file.
+///
+/// From the seed: the hidden file's 4-digit suffix, then the 24-character key. The decoy always
+/// says `API_KEY=changeme`, so an agent that stops at the first key it sees fails.
+public enum HiddenConfig: WorldKind {
+    public static let kind = "hidden_config"
+    public static let codeVersion = "1"
+
+    public static let keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+        let root = manifest.sandbox.filesystemRoots.first ?? "/app"
+        let key = manifest.validator["output_key"]?.stringValue ?? "API_KEY"
+        var rng = PRNG(taskID: manifest.id, seed: seed)
+        let suffix = rng.digits(4)
+        let secret = rng.string(24, alphabet: keyAlphabet)
+        let hidden = "\(root)/.config_\(suffix)"
+        let fs = VirtualFileSystem(
+            files: [
+                "\(root)/readme.txt": "This service reads its \(key) from a config file in \(root).\nThe example file shows the format only.\n",
+                "\(root)/config.example": "# example configuration\n\(key)=changeme\n",
+                hidden: "# live configuration\nSERVICE=billing\n\(key)=\(secret)\n",
+            ],
+            roots: manifest.sandbox.filesystemRoots)
+        return HiddenConfigWorld(
+            files: FileSystemActions(fs: fs),
+            checker: OutputChecker(key: key, expected: secret, validator: manifest.validator),
+            hiddenPath: hidden)
+    }
+}
+
+/// The world of one `hidden_config` episode.
+public final class HiddenConfigWorld: TaskWorld {
+    var files: FileSystemActions
+    var checker: OutputChecker
+    public let hiddenPath: String
+
+    init(files: FileSystemActions, checker: OutputChecker, hiddenPath: String) {
+        self.files = files
+        self.checker = checker
+        self.hiddenPath = hiddenPath
+    }
+
+    public func execute(_ action: CheckedAction) -> ActionOutcome {
+        if let outcome = files.execute(action) { return outcome }
+        if action.name == "set_output" {
+            return checker.setOutput(key: action.args["key"]?.stringValue ?? "", value: action.args["value"]?.stringValue ?? "")
+        }
+        return .failure("unsupported_action")
+    }
+
+    public func evaluate() -> WorldVerdict { checker.evaluate() }
+
+    public var visibleState: JSON { files.visibleState }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import RigorRunner
+import RigorSpec
+
+/// Rigor's exit codes, the only place they are defined.
+enum ExitStatusCode: Int32 {
+    case success = 0
+    /// The episode failed, or a check found problems.
+    case failed = 1
+    /// Bad usage or bad input (unknown task, missing file, malformed JSON).
+    case usage = 2
+    /// A bug in Rigor.
+    case `internal` = 3
+
+    static func forError(_ error: RunnerError) -> ExitStatusCode {
+        switch error {
+        case .task, .agent, .usage, .io: return .usage
+        case .internal: return .internal
+        }
+    }
+}
+
+/// Thrown by commands after they have printed what they had to say.
+struct CLIExit: Error {
+    let code: ExitStatusCode
+}
+
+enum RigorVersion {
+    static var text: String { "rigor \(RigorIdentity.version) (\(RigorIdentity.specVersion), protocol \(RigorIdentity.protocolVersion))" }
+}
+
+/// Terminal output: colour only on a terminal and never with NO_COLOR.
+enum Console {
+    static let colour: Bool = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+
+    static func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    static func green(_ t: String) -> String { paint(t, "32;1") }
+    static func red(_ t: String) -> String { paint(t, "31;1") }
+    static func dim(_ t: String) -> String { paint(t, "2") }
+    static func yellow(_ t: String) -> String { paint(t, "33") }
+
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("rigor: error: \(message)\n".utf8))
+    }
+
+    static func printJSON(_ value: JSON) {
+        if let bytes = try? value.prettyBytes() { FileHandle.standardOutput.write(Data(bytes)) }
+    }
+
+    /// Reports a runner error and exits with its code.
+    static func fail(_ error: RunnerError) -> CLIExit {
+        Console.error(error.description)
+        return CLIExit(code: ExitStatusCode.forError(error))
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import RigorRunner
+
+struct RigorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rigor",
+        abstract: "Run AI agents against seeded tasks under hard budgets, and verify the artifacts.",
+        discussion: """
+            Rigor runs an agent (any executable speaking the agent protocol, or a Python class
+            through the SDK) on a task with a seed, under frozen budgets, and writes a hashed,
+            schema-checked artifact anyone can verify offline.
+
+            Start with:
+              rigor run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42
+              rigor verify .rigor/runs/<run_id>.json
+
+            Exit codes: 0 success, 1 episode failed or check failed, 2 bad usage or input, 3 internal error.
+            """,
+        version: RigorVersion.text,
+        subcommands: [RunCommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
+    )
+}
+
+/// Options every command that touches tasks or agents shares.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(name: .customLong("tasks-dir"), help: ArgumentHelp("Directory holding one folder per task.", valueName: "dir"))
+    var tasksDirectory: String?
+
+    @Option(name: .customLong("sdk-dir"), help: ArgumentHelp("Directory of the Python agent SDK (for .py agents).", valueName: "dir"))
+    var sdkDirectory: String?
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where Rigor keeps runs (default: .rigor).", valueName: "dir"))
+    var stateDirectory: String?
+
+    var workspace: Workspace {
+        Workspace(tasksDirectory: tasksDirectory, sdkDirectory: sdkDirectory, stateDirectory: stateDirectory)
+    }
+}

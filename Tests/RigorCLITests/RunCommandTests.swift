@@ -1,0 +1,88 @@
+import Foundation
+import RigorSpec
+import RigorTestSupport
+import Testing
+
+@Suite("rigor run")
+struct RunCommandTests {
+    func runToy(seed: Int, state: String, agent: String = "Agents/toy_agent.py", extra: [String] = []) throws -> (CommandResult, JSON) {
+        let r = try CommandLineRun.rigor(
+            ["run", "--agent", agent, "--task", "filesystem_hidden_config@1", "--seed", String(seed), "--json",
+             "--state-dir", state, "--strict-spec"] + extra)
+        return (r, try JSON.parse(r.stdout))
+    }
+
+    @Test("the toy agent succeeds; the same pairing twice gives the same artifact_hash")
+    func deterministic() throws {
+        let state = RepoPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let (r1, s1) = try runToy(seed: 42, state: state)
+        let (r2, s2) = try runToy(seed: 42, state: state)
+        #expect(r1.status == 0, "stderr: \(r1.stderr)")
+        #expect(r2.status == 0)
+        #expect(s1["success"] == true)
+        #expect(s1["artifact_hash"] == s2["artifact_hash"])
+        #expect(s1["run_id"] != s2["run_id"])
+        let path = try #require(s1["artifact_path"]?.stringValue)
+        #expect(path.hasPrefix("\(state)/runs/"))
+        #expect(FileManager.default.fileExists(atPath: path))
+        let (_, other) = try runToy(seed: 43, state: state)
+        #expect(other["artifact_hash"] != s1["artifact_hash"])
+    }
+
+    @Test("the Swift agent solves the task too")
+    func swiftAgent() throws {
+        let state = RepoPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        for seed in [0, 42, 99] {
+            let (r, s) = try runToy(seed: seed, state: state, agent: RepoPaths.swiftAgent)
+            #expect(r.status == 0, "stderr: \(r.stderr) stdout: \(r.stdout)")
+            #expect(s["success"] == true)
+            #expect(s["steps_used"] == 4)
+        }
+    }
+
+    @Test("the human verdict names the pairing, the budgets, the hash and the file")
+    func humanVerdict() throws {
+        let state = RepoPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let r = try CommandLineRun.rigor(["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1",
+                                          "--seed", "42", "--state-dir", state])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("PASS"))
+        #expect(r.stdout.contains("filesystem_hidden_config@1"))
+        #expect(r.stdout.contains("/ 200"))
+        #expect(r.stdout.contains("/ 40"))
+        #expect(r.stdout.contains("sha256:"))
+        #expect(r.stdout.contains("written to"))
+    }
+
+    @Test("bad usage and bad input exit 2 with a message that says what to do", arguments: [
+        (["run", "--agent", "Agents/toy_agent.py", "--task", "nope@1"], "known: filesystem_hidden_config@1"),
+        (["run", "--agent", "Agents/missing.py", "--task", "filesystem_hidden_config@1"], "does not exist"),
+        (["run", "--agent", "README.md", "--task", "filesystem_hidden_config@1"], "chmod +x"),
+        (["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1", "--isolation", "jail"], "none, process, namespace"),
+        (["run", "--task", "filesystem_hidden_config@1"], "--agent"),
+        (["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1", "--bogus"], "--bogus"),
+        (["verify", "/nonexistent.json"], "does not exist"),
+        (["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1", "--tasks-dir", "/nonexistent"], "--tasks-dir"),
+    ])
+    func badUsage(args: [String], message: String) throws {
+        let r = try CommandLineRun.rigor(args)
+        #expect(r.status == 2, "status \(r.status) for \(args)")
+        #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+    }
+
+    @Test("help and version exit 0")
+    func help() throws {
+        let h = try CommandLineRun.rigor(["run", "--help"])
+        #expect(h.status == 0)
+        #expect(h.stdout.contains("--strict-spec"))
+        let v = try CommandLineRun.rigor(["version", "--json"])
+        #expect(v.status == 0)
+        #expect(try JSON.parse(v.stdout)["spec_version"] == "tracecore-spec-v1.0")
+        let t = try CommandLineRun.rigor(["tasks", "list", "--json"])
+        #expect(t.status == 0)
+        #expect(try JSON.parse(t.stdout).arrayValue?.first?["ref"] == "filesystem_hidden_config@1")
+    }
+}

@@ -1,0 +1,71 @@
+import RigorSpec
+import RigorTestSupport
+import Testing
+@testable import RigorTasks
+
+@Suite("Task manifests")
+struct ManifestTests {
+    static let valid = """
+        id = "t"
+        version = 1
+        suite = "s"
+        description = "d"
+        world = "hidden_config"
+        [budgets]
+        steps = 5
+        tool_calls = 3
+        [sandbox]
+        filesystem_roots = ["/app"]
+        [actions.list_dir]
+        args = { path = "path" }
+        """
+
+    @Test("a valid manifest parses")
+    func valid() throws {
+        let m = try TaskManifest.parse(Self.valid, path: "t/task.toml")
+        #expect(m.ref == "t@1")
+        #expect(m.budgets == Budgets(steps: 5, toolCalls: 3, wallClockSeconds: nil))
+        #expect(m.surface.actions["list_dir"]?.args == ["path": .path])
+    }
+
+    @Test("malformed manifests are refused with a message naming the field", arguments: [
+        ("version = 1", "id"),
+        (valid.replacingOccurrences(of: "steps = 5", with: "steps = -5"), "budgets.steps"),
+        (valid.replacingOccurrences(of: "tool_calls = 3", with: "tool_calls = \"many\""), "budgets.tool_calls"),
+        (valid.replacingOccurrences(of: "\"path\" }", with: "\"pathh\" }"), "actions.list_dir.args.path"),
+        (valid.replacingOccurrences(of: "[\"/app\"]", with: "[\"app\"]"), "sandbox.filesystem_roots"),
+        (valid.replacingOccurrences(of: "id = \"t\"", with: "id = \"Bad Id\""), "id"),
+        (valid.replacingOccurrences(of: "[actions.list_dir]\nargs = { path = \"path\" }", with: ""), "actions"),
+    ])
+    func invalid(text: String, field: String) {
+        #expect {
+            _ = try TaskManifest.parse(text, path: "t/task.toml")
+        } throws: { error in
+            guard let e = error as? TaskError, case .manifestInvalid(_, let f, _) = e else { return false }
+            return f == field && e.description.contains("spec/task-manifest.md")
+        }
+    }
+
+    @Test("TOML syntax errors say where")
+    func syntax() {
+        #expect {
+            _ = try TaskManifest.parse("id = \"t\nversion = 1", path: "t/task.toml")
+        } throws: { error in
+            (error as? TaskError)?.description.contains("line") == true
+        }
+    }
+
+    @Test("unknown task refs list the known ones; malformed refs say the format")
+    func refs() throws {
+        let registry = try TaskRegistry(directory: RepoPaths.tasks)
+        #expect { _ = try registry.resolve("nope@1") } throws: {
+            ($0 as? TaskError)?.description.contains("filesystem_hidden_config@1") == true
+        }
+        #expect { _ = try registry.resolve("filesystem_hidden_config@x") } throws: {
+            ($0 as? TaskError)?.description.contains("<id>@<version>") == true
+        }
+        #expect { _ = try TaskRegistry(directory: "/nonexistent/tasks") } throws: {
+            ($0 as? TaskError)?.description.contains("--tasks-dir") == true
+        }
+    }
+}
