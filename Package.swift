@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module graph (each depends only on those below it):
-//   rigor (CLI) → RigorRunner → RigorAgentHost, RigorTasks → RigorSpec
+//   rigor (CLI) → RigorRunner → RigorAgentHost, RigorTasks → RigorSpec → RigorJSON
 let package = Package(
     name: "Rigor",
     platforms: [.macOS(.v13)],
@@ -15,9 +15,12 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
+        // The JSON value, parser and canonical writers: no Foundation, so a statically linked
+        // agent can use them too.
+        .target(name: "RigorJSON"),
         .target(
             name: "RigorSpec",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["RigorJSON", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "RigorTasks",
@@ -39,8 +42,11 @@ let package = Package(
         // An agent written in Swift: speaks the agent protocol on stdin/stdout.
         .executableTarget(
             name: "rigor-swift-agent",
-            dependencies: ["RigorSpec"],
-            path: "Agents/swift/ToyAgent"
+            dependencies: ["RigorJSON"],
+            path: "Agents/swift/ToyAgent",
+            // Statically linked, so it runs under the namespace level, where only system paths
+            // and the agent's own file are visible (not the Swift toolchain's shared libraries).
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         .executableTarget(
             name: "rigor-bench",
@@ -55,6 +61,6 @@ let package = Package(
         .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTestSupport"]),
         .testTarget(name: "RigorTasksTests", dependencies: ["RigorTasks", "RigorTestSupport"]),
         .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
-        .testTarget(name: "RigorCLITests", dependencies: ["RigorTestSupport"]),
+        .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorTestSupport"]),
     ]
 )

@@ -117,12 +117,21 @@ public final class AgentSession {
 
     /// The agent closed stdout or its stdin: it is gone or going. Reap it and say how it ended.
     func gone(step: Int) -> AgentReply {
-        let status = process.terminate(graceSeconds: 0.5)
+        let status = reported(process.terminate(graceSeconds: 0.5))
         exitStatus = status
         if let signal = status.signal {
             return .failure(.agentCrashed, "agent was \(ExitStatus(code: nil, signal: signal).summary) before step \(step) completed")
         }
         return .failure(.agentExited, "agent exited with code \(status.code ?? -1) before the episode ended (at step \(step))")
+    }
+
+    /// Under the namespace level the direct child is bwrap, which exits with 128 + N when the
+    /// agent dies of signal N; report that as the signal.
+    func reported(_ status: ExitStatus) -> ExitStatus {
+        if settings.isolation == .namespace, let code = status.code, code > 128, code < 128 + 65 {
+            return ExitStatus(code: nil, signal: code - 128)
+        }
+        return status
     }
 
     func decode(_ bytes: [UInt8], step: Int) -> AgentReply {
@@ -176,7 +185,7 @@ public final class AgentSession {
         if exitStatus == nil {
             let grace = UInt64(settings.endGraceSeconds * 1e9)
             _ = send(["type": "end", "outcome": outcome], deadlineNanos: MonotonicClock.nanoseconds() + grace / 4)
-            exitStatus = process.terminate(graceSeconds: settings.endGraceSeconds)
+            exitStatus = reported(process.terminate(graceSeconds: settings.endGraceSeconds))
         }
         finish()
         return exitStatus ?? ExitStatus(code: nil, signal: nil)

@@ -44,8 +44,9 @@ extension Workspace {
     /// Resolves and freezes a pairing: task loaded and hashed, agent resolved and hashed,
     /// guard settings from the manifest, then the caller's overrides.
     public func prepare(_ options: RunOptions, collectTiming: Bool = false) throws(RunnerError) -> EpisodeRequest {
+        let registry = try registry()
         let task: LoadedTask
-        do { task = try registry().resolve(options.task) } catch let e as RunnerError { throw e } catch { throw .internal("\(error)") }
+        do { task = try registry.resolve(options.task) } catch { throw .task(error) }
         let agent: AgentCommand
         do { agent = try AgentCommand.resolve(agent: options.agent, sdkDirectory: sdkDirectory) } catch { throw .agent(error) }
         var settings = GuardSettings(isolation: options.isolation ?? Bubblewrap.strongestAvailable)

@@ -15,7 +15,7 @@ struct VerifyCommandTests {
         let files = Self.interopFiles
         #expect(files.count == 24, "expected the 24 interop artifacts at \(RepoPaths.interop)")
         let r = try CommandLineRun.rigor(["verify", "--json"] + files)
-        #expect(r.status == 0, r.stdout)
+        #expect(r.status == 0, "\(r.stdout)")
         let reports = try #require(try JSON.parse(r.stdout).arrayValue)
         #expect(reports.count == 24)
         for report in reports {
@@ -33,7 +33,7 @@ struct VerifyCommandTests {
             if artifact["validator"] == nil {
                 rejected += 1
                 #expect(r.status == 1)
-                #expect(r.stdout.contains("validator"), r.stdout)
+                #expect(r.stdout.contains("validator"), "\(r.stdout)")
             } else {
                 #expect(r.status == 0, "\(file): \(r.stdout)")
             }

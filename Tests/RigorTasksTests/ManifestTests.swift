@@ -3,9 +3,7 @@ import RigorTestSupport
 import Testing
 @testable import RigorTasks
 
-@Suite("Task manifests")
-struct ManifestTests {
-    static let valid = """
+let validManifest = """
         id = "t"
         version = 1
         suite = "s"
@@ -20,9 +18,11 @@ struct ManifestTests {
         args = { path = "path" }
         """
 
+@Suite("Task manifests")
+struct ManifestTests {
     @Test("a valid manifest parses")
-    func valid() throws {
-        let m = try TaskManifest.parse(Self.valid, path: "t/task.toml")
+    func parsesValid() throws {
+        let m = try TaskManifest.parse(validManifest, path: "t/task.toml")
         #expect(m.ref == "t@1")
         #expect(m.budgets == Budgets(steps: 5, toolCalls: 3, wallClockSeconds: nil))
         #expect(m.surface.actions["list_dir"]?.args == ["path": .path])
@@ -30,12 +30,12 @@ struct ManifestTests {
 
     @Test("malformed manifests are refused with a message naming the field", arguments: [
         ("version = 1", "id"),
-        (valid.replacingOccurrences(of: "steps = 5", with: "steps = -5"), "budgets.steps"),
-        (valid.replacingOccurrences(of: "tool_calls = 3", with: "tool_calls = \"many\""), "budgets.tool_calls"),
-        (valid.replacingOccurrences(of: "\"path\" }", with: "\"pathh\" }"), "actions.list_dir.args.path"),
-        (valid.replacingOccurrences(of: "[\"/app\"]", with: "[\"app\"]"), "sandbox.filesystem_roots"),
-        (valid.replacingOccurrences(of: "id = \"t\"", with: "id = \"Bad Id\""), "id"),
-        (valid.replacingOccurrences(of: "[actions.list_dir]\nargs = { path = \"path\" }", with: ""), "actions"),
+        (validManifest.replacingOccurrences(of: "steps = 5", with: "steps = -5"), "budgets.steps"),
+        (validManifest.replacingOccurrences(of: "tool_calls = 3", with: "tool_calls = \"many\""), "budgets.tool_calls"),
+        (validManifest.replacingOccurrences(of: "\"path\" }", with: "\"pathh\" }"), "actions.list_dir.args.path"),
+        (validManifest.replacingOccurrences(of: "[\"/app\"]", with: "[\"app\"]"), "sandbox.filesystem_roots"),
+        (validManifest.replacingOccurrences(of: "id = \"t\"", with: "id = \"Bad Id\""), "id"),
+        (validManifest.replacingOccurrences(of: "[actions.list_dir]\nargs = { path = \"path\" }", with: ""), "actions"),
     ])
     func invalid(text: String, field: String) {
         #expect {

@@ -51,7 +51,7 @@ struct WorldTests {
         let world = try t.makeWorld(seed: 7)
         let action = try t.manifest.surface.check(type: "list_dir", args: ["path": "/app"]).get()
         let outcome = world.execute(action)
-        let files = try #require(outcome.result["files"]?.arrayValue?.compactMap(\.stringValue))
+        let files = try #require(outcome.result["files"]?.arrayValue?.compactMap { $0.stringValue })
         #expect(files == files.sorted())
         #expect(files.count == 3)
         #expect(files.allSatisfy { $0.hasPrefix("/app/") })

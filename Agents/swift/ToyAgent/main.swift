@@ -2,13 +2,26 @@
 // on stdin/stdout and solves filesystem_hidden_config for every seed.
 //
 // Strategy: list /app, read every file whose name starts with ".config_" (else every file),
-// extract API_KEY, report it. With RIGOR_AGENT_MODE=loop it lists /app forever, which the
-// benchmarks use to drive long episodes.
-import Foundation
-import RigorSpec
+// extract API_KEY, report it. With --loop it lists /app forever, which the benchmarks use to
+// drive long episodes.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import RigorJSON
 
-let loopForever = ProcessInfo.processInfo.environment["RIGOR_AGENT_MODE"] == "loop"
-    || CommandLine.arguments.contains("--loop")
+// No Foundation: the binary is linked statically and runs wherever it is copied.
+let loopForever = CommandLine.arguments.contains("--loop")
+
+func log(_ message: String) {
+    var bytes = Array((message + "\n").utf8)
+    _ = write(2, &bytes, bytes.count)
+}
+
+func basename(_ path: String) -> Substring {
+    path.split(separator: "/").last ?? Substring(path)
+}
 
 struct ToyAgent {
     var toRead: [String] = []
@@ -33,7 +46,7 @@ struct ToyAgent {
         }
         if toRead.isEmpty, let files = obs["visible_state"]?["files_seen"]?.arrayValue {
             let paths = files.compactMap(\.stringValue)
-            let hidden = paths.filter { ($0 as NSString).lastPathComponent.hasPrefix(".config_") }
+            let hidden = paths.filter { basename($0).hasPrefix(".config_") }
             toRead = (hidden.isEmpty ? paths : hidden).reversed()
         }
         if let next = toRead.popLast() { return action("read_file", ["path": .string(next)]) }
@@ -49,7 +62,7 @@ var agent = ToyAgent()
 var out = [UInt8]()
 while let line = readLine(strippingNewline: true) {
     guard let message = try? JSON.parse(line), let type = message["type"]?.stringValue else {
-        FileHandle.standardError.write(Data("swift agent: unreadable message\n".utf8))
+        log("swift agent: unreadable message")
         exit(2)
     }
     switch type {

@@ -4,7 +4,8 @@
 /// bytes for the same value. Two byte-exact recipes are supported:
 ///
 /// - `.jcs`: RFC 8785, the JSON Canonicalization Scheme. Keys sorted by UTF-16 code units,
-///   numbers written as ECMAScript's `Number.prototype.toString` would write them.
+///   doubles written as ECMAScript's `Number.prototype.toString` would write them, and integers
+///   written exactly (Rigor's one documented departure from RFC 8785, see `writeInt`).
 /// - `.python`: whatever Python 3 produces for
 ///   `json.dumps(v, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`, so that hashes
 ///   computed by Python tooling (the TraceCore recipe) can be reproduced byte for byte.
@@ -43,7 +44,7 @@ public struct CanonicalJSONError: Error, CustomStringConvertible, Sendable, Equa
 
 extension String {
     /// Escapes a JSON Pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
-    func replacingTildeAndSlash() -> String {
+    public func replacingTildeAndSlash() -> String {
         guard utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return self }
         var out = ""
         for c in unicodeScalars {

@@ -1,0 +1,2 @@
+// RigorSpec's users see the JSON value type as part of it.
+@_exported import RigorJSON
