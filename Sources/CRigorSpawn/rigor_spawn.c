@@ -5,7 +5,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <dirent.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +63,10 @@ int rigor_spawn(const char *path, char *const argv[], char *const envp[], const 
             set_limit(RLIMIT_FSIZE, limits->file_size_bytes);
             set_limit(RLIMIT_NOFILE, limits->open_files);
             set_limit(RLIMIT_NPROC, limits->processes);
+            if (limits->run_as_uid > 0 && getuid() == 0) {
+                gid_t gid = (gid_t)limits->run_as_uid;
+                if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid((uid_t)limits->run_as_uid) != 0) goto fail;
+            }
         }
         /* Everything above 2 goes at exec (the status pipe too: it is close-on-exec). */
 #ifdef SYS_close_range
@@ -120,4 +130,62 @@ int rigor_term_signal(int status) { return WTERMSIG(status); }
 int rigor_kill_group(pid_t pgid, int sig) {
     if (pgid <= 1) return EINVAL;
     return kill(-pgid, sig) == 0 ? 0 : errno;
+}
+
+int rigor_count_uid(uid_t uid) {
+    DIR *d = opendir("/proc");
+    if (!d) return -1;
+    int count = 0;
+    struct dirent *e;
+    char path[64];
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s", e->d_name);
+        struct stat st;
+        if (stat(path, &st) == 0 && st.st_uid == uid) count++;
+    }
+    closedir(d);
+    return count;
+}
+
+int rigor_kill_uid(uid_t uid, int rounds) {
+    if (uid == 0 || getuid() != 0) return rigor_count_uid(uid);
+    for (int round = 0; round < rounds; round++) {
+        int remaining = rigor_count_uid(uid);
+        if (remaining <= 0) return 0;
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* kill(-1) from a process of that uid reaches exactly that uid's processes. */
+            if (setgid((gid_t)uid) == 0 && setuid(uid) == 0) (void)kill(-1, SIGKILL);
+            _exit(0);
+        }
+        if (pid > 0) {
+            int st;
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        }
+        if (round > 0) usleep(1000 * round);
+    }
+    return rigor_count_uid(uid);
+}
+
+int rigor_set_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : errno;
+}
+
+int rigor_reap_orphans(const pid_t *keep, int keep_count) {
+    int reaped = 0;
+    for (;;) {
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
+        int kept = 0;
+        for (int i = 0; i < keep_count; i++) {
+            if (keep[i] == info.si_pid) { kept = 1; break; }
+        }
+        if (kept) break; /* its owner will reap it; stop so we do not spin on it */
+        int st;
+        if (waitpid(info.si_pid, &st, WNOHANG) == info.si_pid) reaped++;
+        else break;
+    }
+    return reaped;
 }

@@ -46,6 +46,8 @@ public final class AgentProcess {
     }
 
     public let pid: Int32
+    /// The uid the agent runs as, when the runner is root (see `LiveAgents.allocateUID`).
+    public let uid: uid_t?
     public let workdir: String
     public let environment: [String: String]
     let settings: GuardSettings
@@ -64,8 +66,9 @@ public final class AgentProcess {
     private var chunk = [UInt8](repeating: 0, count: 65536)
 
     /// Starts the agent. The environment is exactly `environment`: nothing of the caller's leaks.
-    public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings) throws(AgentHostError) {
+    public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings, uid: uid_t?) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
+        self.uid = settings.isolation >= .process ? uid : nil
         self.settings = settings
         self.workdir = workdir
         self.environment = environment
@@ -78,6 +81,7 @@ public final class AgentProcess {
             limits.file_size_bytes = Int64(settings.limits.fileSizeBytes)
             limits.open_files = Int64(settings.limits.openFiles)
             limits.processes = Int64(settings.limits.processes)
+            limits.run_as_uid = Int64(self.uid ?? 0)
         }
         var child = rigor_child()
         let rc = withCStrings(argv) { cargv in
@@ -87,6 +91,7 @@ public final class AgentProcess {
         }
         guard rc == 0 else { throw .spawnFailed(path: command.ref, errno: rc) }
         pid = child.pid
+        LiveAgents.register(pid: child.pid, uid: self.uid)
         stdinFD = child.stdin_fd
         stdoutFD = child.stdout_fd
         stderrFD = child.stderr_fd
@@ -241,6 +246,7 @@ public final class AgentProcess {
     public func terminate(graceSeconds: Double) -> ExitStatus {
         if case .reaped(let status) = state {
             _ = rigor_kill_group(pid, SIGKILL)
+            sweep()
             closePipes()
             return status
         }
@@ -259,6 +265,7 @@ public final class AgentProcess {
         // Kill the group whether or not the leader exited: its children may linger.
         _ = rigor_kill_group(pid, SIGKILL)
         if !reaped { _ = rigor_wait(pid, &status, 0) }
+        sweep()
         closePipes()
         let exit: ExitStatus = rigor_signaled(status) != 0
             ? ExitStatus(code: nil, signal: Int(rigor_term_signal(status)))
@@ -267,20 +274,12 @@ public final class AgentProcess {
         return exit
     }
 
-    /// Whether the leader has exited, without blocking (it is then reaped).
-    public var hasExited: Bool {
-        if case .reaped = state { return true }
-        var status: Int32 = 0
-        if rigor_wait(pid, &status, 1) == pid {
-            _ = rigor_kill_group(pid, SIGKILL)
-            let exit: ExitStatus = rigor_signaled(status) != 0
-                ? ExitStatus(code: nil, signal: Int(rigor_term_signal(status)))
-                : ExitStatus(code: Int(rigor_exit_code(status)), signal: nil)
-            drainStderr()
-            state = .reaped(exit)
-            return true
-        }
-        return false
+    /// Kills whatever the agent left behind outside its process group (daemonised children,
+    /// by uid) and reaps orphans, then forgets the agent.
+    private func sweep() {
+        if let uid { _ = rigor_kill_uid(uid, 50) }
+        LiveAgents.unregister(pid: pid)
+        LiveAgents.reapOrphans()
     }
 }
 

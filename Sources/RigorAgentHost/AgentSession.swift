@@ -44,8 +44,14 @@ public final class AgentSession {
             throw .workdirFailed(reason: String(cString: strerror(errno)))
         }
         let workdir = String(cString: dir)
+        let uid = settings.isolation >= .process ? LiveAgents.allocateUID() : nil
+        if let uid { _ = chown(workdir, uid, uid) }
         var launch = command
-        if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir) {
+        // Under bwrap the private directory is always seen at the same path, so an agent that
+        // writes its HOME into an action still produces the same artifact.
+        var home = workdir
+        if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome) {
+            home = Bubblewrap.agentHome
             launch = AgentCommand(
                 kind: command.kind, ref: command.ref, agentFile: command.agentFile, executable: bwrap,
                 arguments: args, visiblePaths: command.visiblePaths, agentHash: command.agentHash)
@@ -54,8 +60,8 @@ public final class AgentSession {
         self.settings = settings
         do {
             process = try AgentProcess(
-                command: launch, environment: AgentSession.environment(home: workdir, seed: seed), workdir: workdir,
-                settings: settings)
+                command: launch, environment: AgentSession.environment(home: home, seed: seed), workdir: workdir,
+                settings: settings, uid: uid)
         } catch {
             try? FileManager.default.removeItem(atPath: workdir)
             throw error
@@ -65,6 +71,8 @@ public final class AgentSession {
     deinit { finish() }
 
     public var environment: [String: String] { process.environment }
+    /// The uid the agent ran as (nil: the runner's own, when not root).
+    public var agentUID: Int? { process.uid.map { Int($0) } }
     public var stderrText: String { process.stderrText }
     public var stderrBytesDropped: Int { process.totalStderrDropped }
 

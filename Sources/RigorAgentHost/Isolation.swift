@@ -34,7 +34,10 @@ public enum Bubblewrap {
 
     /// The bwrap command line that runs `command` with no network, a read-only system, a
     /// private /tmp, and only the agent's own files visible besides system paths.
-    static func wrap(_ command: AgentCommand, workdir: String) -> (String, [String])? {
+    /// Where the agent's private directory appears inside the namespace.
+    public static let agentHome = "/home/agent"
+
+    static func wrap(_ command: AgentCommand, workdir: String, home: String) -> (String, [String])? {
         guard let bwrap = path else { return nil }
         var args = [
             "--unshare-all", "--die-with-parent", "--new-session",
@@ -58,7 +61,7 @@ public enum Bubblewrap {
             if command.kind == .pythonSDK { args += ["--ro-bind", prefix, prefix] }
         }
         for p in command.visiblePaths { args += ["--ro-bind", p, p] }
-        args += ["--bind", workdir, workdir, "--chdir", workdir, "--", command.executable]
+        args += ["--bind", workdir, home, "--chdir", home, "--", command.executable]
         args += command.arguments
         return (bwrap, args)
     }

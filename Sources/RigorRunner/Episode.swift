@@ -99,12 +99,14 @@ public enum Episode {
         var sandbox = manifest.sandbox.json.objectValue ?? [:]
         sandbox["isolation"] = .string(settings.isolation.rawValue)
         sandbox["limits"] = settings.limitsJSON
+        sandbox["separate_uid"] = .bool(session?.agentUID != nil)
         let diagnostics: JSON = [
             "agent": [
                 "exit_status": exit?.json ?? .null,
                 "stderr_tail": .string(session?.stderrText ?? ""),
                 "stderr_bytes_dropped": .int(session?.stderrBytesDropped ?? 0),
                 "command_kind": .string(request.agent.kind.rawValue),
+                "uid": session?.agentUID.map(JSON.int) ?? .null,
             ],
             "environment": .object((session?.environment ?? [:]).mapValues(JSON.string)),
             "protocol": .string(RigorIdentity.protocolVersion),

@@ -3,6 +3,7 @@ import Foundation
 
 // Parsing and exit codes are handled here, in one place: usage errors exit 2 (not
 // ArgumentParser's 64), `--help` exits 0, and commands report outcomes with `CLIExit`.
+Interrupts.install()
 do {
     var command = try RigorCommand.parseAsRoot()
     try command.run()

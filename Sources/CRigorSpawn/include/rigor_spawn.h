@@ -10,6 +10,10 @@ typedef struct {
     long long file_size_bytes;
     long long open_files;
     long long processes;
+    /// When > 0 (and the caller is root): the child drops to this uid and gid before exec, so
+    /// the process limit counts only this agent's processes and every process it ever starts
+    /// can be found and killed by uid.
+    long long run_as_uid;
 } rigor_limits;
 
 /// A started child: its pid (also its process-group id) and the parent's ends of its pipes.
@@ -35,5 +39,20 @@ int rigor_term_signal(int status);
 
 /// Sends `sig` to every process of the group; returns 0 or errno.
 int rigor_kill_group(pid_t pgid, int sig);
+
+/// Kills every process running as `uid` (from a short-lived child that takes that uid and
+/// calls kill(-1, SIGKILL)), repeating until none is left or `rounds` are spent.
+/// Returns how many processes of that uid remain (0 on success).
+int rigor_kill_uid(uid_t uid, int rounds);
+
+/// Counts the processes whose owner (effective uid) is `uid`, by scanning /proc.
+int rigor_count_uid(uid_t uid);
+
+/// Makes this process a child subreaper: orphans of its agents are re-parented to it.
+int rigor_set_subreaper(void);
+
+/// Reaps exited children that are not in `keep` (agent leaders other code still waits for).
+/// Returns how many were reaped.
+int rigor_reap_orphans(const pid_t *keep, int keep_count);
 
 #endif

@@ -1,0 +1,74 @@
+import CRigorSpawn
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every agent process group alive in this runner process, so that an interrupt (Ctrl-C,
+/// SIGTERM) can kill them all, and so orphan reaping never steals a leader another episode
+/// is waiting for.
+public enum LiveAgents {
+    struct Entry { let pgid: pid_t; let uid: uid_t? }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var entries: [pid_t: Entry] = [:]
+    nonisolated(unsafe) private static var reaping = false
+    nonisolated(unsafe) private static var nextUIDCounter: UInt32 = 0
+
+    static func register(pid: pid_t, uid: uid_t?) {
+        lock.lock(); defer { lock.unlock() }
+        entries[pid] = Entry(pgid: pid, uid: uid)
+    }
+
+    static func unregister(pid: pid_t) {
+        lock.lock(); defer { lock.unlock() }
+        entries.removeValue(forKey: pid)
+    }
+
+    /// A uid of its own for one agent process tree (only when running as root; nil otherwise).
+    /// With it, the process limit counts only that agent's processes, and every process the
+    /// agent starts — even one that leaves the process group — can be found and killed.
+    static func allocateUID() -> uid_t? {
+        guard geteuid() == 0 else { return nil }
+        lock.lock(); defer { lock.unlock() }
+        nextUIDCounter &+= 1
+        let slot = (UInt32(truncatingIfNeeded: getpid()) &* 7919 &+ nextUIDCounter) % 60000
+        return uid_t(200_000 + slot)
+    }
+
+    /// Makes this process the subreaper of its agents' orphans (daemonised grandchildren), so
+    /// they are reaped here instead of lingering as zombies. Call once, from a command-line
+    /// entry point: a host process that spawns children of its own should not.
+    public static func becomeSubreaper() {
+        if rigor_set_subreaper() == 0 {
+            lock.lock(); reaping = true; lock.unlock()
+        }
+    }
+
+    /// Reaps exited orphans (when this process is their subreaper).
+    static func reapOrphans() {
+        lock.lock()
+        let enabled = reaping
+        let keep = Array(entries.keys)
+        lock.unlock()
+        guard enabled else { return }
+        _ = keep.withUnsafeBufferPointer { rigor_reap_orphans($0.baseAddress, Int32($0.count)) }
+    }
+
+    /// Kills every live agent process tree now (for interrupts). Safe to call from any thread.
+    public static func killAll() {
+        lock.lock()
+        let all = Array(entries.values)
+        lock.unlock()
+        for e in all {
+            _ = rigor_kill_group(e.pgid, SIGKILL)
+            if let uid = e.uid { _ = rigor_kill_uid(uid, 20) }
+        }
+        for e in all {
+            var status: Int32 = 0
+            _ = rigor_wait(e.pgid, &status, 1)
+        }
+        reapOrphans()
+    }
+}

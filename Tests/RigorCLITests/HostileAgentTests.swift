@@ -1,0 +1,156 @@
+import Foundation
+import RigorSpec
+import RigorTestSupport
+import Testing
+
+/// The eleven hostile agents of Agents/adversarial/ (plus the malformed ones they share),
+/// each run through the built `rigor` under the `process` and the `namespace` level.
+@Suite("Hostile agents", .serialized)
+struct HostileAgentTests {
+    static let bwrapWorks: Bool = {
+        let r = try? CommandLineRun.run("/usr/bin/bwrap", ["--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"])
+        if r?.status != 0 { print("namespace level skipped: bwrap cannot run here (\(r?.stderr ?? "not installed"))") }
+        return r?.status == 0
+    }()
+
+    static let levels: [String] = bwrapWorks ? ["process", "namespace"] : ["process"]
+
+    struct Outcome {
+        let status: Int32
+        let artifact: JSON
+        var reason: String? { artifact["termination_reason"]?.stringValue }
+        var failureType: String? { artifact["failure_type"]?.stringValue }
+        var trace: [JSON] { artifact["action_trace"]?.arrayValue ?? [] }
+        func output(_ key: String) -> String? {
+            trace.first { $0["action"]?["args"]?["key"]?.stringValue == key }?["action"]?["args"]?["value"]?.stringValue
+        }
+    }
+
+    /// Runs one hostile agent, checks what every hostile run must satisfy, returns the outcome.
+    func run(_ agent: String, level: String, actTimeout: String = "2", environment: [String: String]? = nil) throws -> Outcome {
+        let dir = RepoPaths.temporaryDirectory("rigor-hostile")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = "\(dir)/artifact.json"
+        let r = try CommandLineRun.rigor(
+            ["run", "--agent", agent, "--task", "filesystem_hidden_config@1", "--seed", "3", "--isolation", level,
+             "--act-timeout", actTimeout, "--out", out, "--state-dir", dir], environment: environment)
+        let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: out), "no artifact: \(r.stderr)")))
+        #expect(r.status == 1, "\(agent) under \(level): rigor exited \(r.status): \(r.stderr)")
+        #expect(artifact["sandbox"]?["isolation"]?.stringValue == level)
+        #expect(SpecCheck.check(artifact).isEmpty, "\(SpecCheck.check(artifact))")
+        #expect(try CommandLineRun.rigor(["spec", "check", out]).status == 0)
+        // Nothing of the agent is left: no process mentioning its file, none of its uid.
+        let name = (agent as NSString).lastPathComponent
+        #expect(ProcessTable.pids(commandLineContaining: name).isEmpty, "\(name) still running under \(level)")
+        if let uid = artifact["diagnostics"]?["agent"]?["uid"]?.intValue {
+            #expect(ProcessTable.pids(ownedBy: uid).isEmpty, "processes of uid \(uid) left after \(name)")
+        }
+        return Outcome(status: r.status, artifact: artifact)
+    }
+
+    @Test("1. /etc/passwd and ../../etc/passwd through actions → sandbox_violation", arguments: levels)
+    func fileEscape(level: String) throws {
+        for agent in ["Agents/adversarial/read_etc_passwd.py", "Agents/adversarial/read_parent_escape.py"] {
+            let o = try run(agent, level: level)
+            #expect(o.reason == "sandbox_violation")
+            #expect(o.failureType == "sandbox_violation")
+            #expect(o.trace.last?["io_audit"]?.arrayValue?.first?["verdict"] == "denied")
+        }
+    }
+
+    @Test("2. TCP from the agent's own process: blocked under namespace, isolation recorded", arguments: levels)
+    func network(level: String) throws {
+        let listener = try LoopbackListener(port: 47819)
+        defer { listener.close() }
+        let o = try run("Agents/adversarial/tcp_connect.py", level: level)
+        #expect(o.failureType == "budget_exhausted")
+        if level == "namespace" {
+            #expect(o.output("NET_LOCAL") != "connected", "reached the host's loopback from the namespace")
+            #expect(o.output("NET_PUBLIC") == "unreachable")
+        } else {
+            // The process level does not isolate the network; the artifact says so.
+            #expect(o.output("NET_LOCAL") == "connected")
+        }
+    }
+
+    @Test("3. fork bomb: contained, timed out, every child killed and reaped", arguments: levels)
+    func forkBomb(level: String) throws {
+        let o = try run("Agents/adversarial/fork_bomb.py", level: level)
+        #expect(o.reason == "act_timeout")
+        #expect(o.failureType == "timeout")
+    }
+
+    @Test("4. unbounded memory: stopped by the limit, classified, artifact written", arguments: levels)
+    func memory(level: String) throws {
+        let o = try run("Agents/adversarial/memory_hog.py", level: level, actTimeout: "20")
+        #expect(["agent_exited", "agent_crashed"].contains(o.reason ?? ""), "\(o.reason ?? "nil")")
+        #expect(o.failureType == "invalid_action")
+    }
+
+    @Test("5. busy loop without answering → timeout", arguments: levels)
+    func busyLoop(level: String) throws {
+        let o = try run("Agents/adversarial/busy_loop.py", level: level, actTimeout: "1")
+        #expect(o.reason == "act_timeout")
+        #expect(o.failureType == "timeout")
+    }
+
+    @Test("6. ignores SIGTERM and leaves a daemonised grandchild: both gone afterwards", arguments: levels)
+    func daemon(level: String) throws {
+        let o = try run("Agents/adversarial/sigterm_daemon.py", level: level)
+        #expect(o.failureType == "budget_exhausted")
+    }
+
+    @Test("7. 100 MB on stdout without newline, 100 MB on stderr: bounded, clear error", arguments: levels)
+    func floods(level: String) throws {
+        let out = try run("Agents/adversarial/flood_stdout", level: level)
+        #expect(out.reason == "protocol_error")
+        #expect(out.artifact["failure_reason"]?.stringValue?.contains("without a newline") == true)
+        let err = try run("Agents/adversarial/flood_stderr.py", level: level)
+        #expect(err.failureType == "budget_exhausted")
+        let agent = err.artifact["diagnostics"]?["agent"]
+        #expect((agent?["stderr_tail"]?.stringValue?.utf8.count ?? .max) <= 64 * 1024)
+        #expect((agent?["stderr_bytes_dropped"]?.intValue ?? 0) >= 100 * 1024 * 1024 - 64 * 1024)
+    }
+
+    @Test("8. non-JSON, wrong shape, wrong arg types → invalid_action naming the problem", arguments: levels)
+    func garbage(level: String) throws {
+        let cases = [("garbage_stdout", "protocol_error", "not JSON"), ("wrong_shape", "malformed_action", "array"),
+                     ("wrong_arg_types.py", "invalid_arguments", "'path'")]
+        for (agent, reason, words) in cases {
+            let o = try run("Agents/malformed/\(agent)", level: level)
+            #expect(o.reason == reason)
+            #expect(o.failureType == "invalid_action")
+            #expect(o.artifact["failure_reason"]?.stringValue?.contains(words) == true, "\(o.artifact["failure_reason"] ?? .null)")
+        }
+    }
+
+    @Test("9. exits at once, exits mid-episode with 0, killed by a signal → classified", arguments: levels)
+    func exits(level: String) throws {
+        #expect(try run("Agents/malformed/exit_immediately", level: level).reason == "agent_exited")
+        let mid = try run("Agents/malformed/exit_mid_episode.py", level: level)
+        #expect(mid.reason == "agent_exited")
+        #expect(mid.artifact["steps_used"] == 2)
+        let killed = try run("Agents/malformed/crash_signal.py", level: level)
+        #expect(killed.reason == "agent_crashed")
+        #expect(killed.artifact["failure_reason"]?.stringValue?.contains("signal 9") == true)
+    }
+
+    @Test("10. the runner's environment never reaches the agent or the artifact", arguments: levels)
+    func environmentSecret(level: String) throws {
+        var env = ProcessInfo.processInfo.environment
+        env["RIGOR_PLANTED_SECRET"] = "s3cr3t-planted-by-the-test"
+        env["AWS_SECRET_ACCESS_KEY"] = "aws-planted-by-the-test"
+        let o = try run("Agents/adversarial/env_exfiltrate.py", level: level, environment: env)
+        let text = String(decoding: try o.artifact.canonicalBytes(), as: UTF8.self)
+        #expect(!text.contains("planted-by-the-test"))
+        #expect(o.output("LOOT")?.contains("RIGOR_SEED=3") == true, "the agent did report what it saw")
+    }
+
+    @Test("11. files written in the working directory are gone for the next episode", arguments: levels)
+    func workdir(level: String) throws {
+        let first = try run("Agents/adversarial/workdir_marker.py", level: level)
+        let second = try run("Agents/adversarial/workdir_marker.py", level: level)
+        #expect(first.output("MARKER") == "absent")
+        #expect(second.output("MARKER") == "absent")
+    }
+}
