@@ -142,7 +142,19 @@ int rigor_count_uid(uid_t uid) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
         snprintf(path, sizeof path, "/proc/%s", e->d_name);
         struct stat st;
-        if (stat(path, &st) == 0 && st.st_uid == uid) count++;
+        if (stat(path, &st) != 0 || st.st_uid != uid) continue;
+        /* A zombie is already dead: it only waits to be reaped, and cannot be killed. */
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        char buf[512];
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        char *close_paren = strrchr(buf, ')');
+        if (close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X')) continue;
+        count++;
     }
     closedir(d);
     return count;

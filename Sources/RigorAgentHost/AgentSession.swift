@@ -99,6 +99,18 @@ public final class AgentSession {
     /// Waits for the action answering the last observation, until `deadlineNanos`.
     /// `deadlineIsWallClock` says which budget the deadline stands for.
     public func awaitAction(step: Int, deadlineNanos: UInt64, deadlineIsWallClock: Bool) -> AgentReply {
+        let reply = receiveAction(step: step, deadlineNanos: deadlineNanos, deadlineIsWallClock: deadlineIsWallClock)
+        if case .failure(let reason, _) = reply, [.actTimeout, .wallClockExhausted, .protocolError].contains(reason) {
+            // It is not listening: `end` gets no grace period.
+            responsive = false
+        }
+        return reply
+    }
+
+    /// False once the agent stopped answering or spoke garbage.
+    private var responsive = true
+
+    private func receiveAction(step: Int, deadlineNanos: UInt64, deadlineIsWallClock: Bool) -> AgentReply {
         if sendFailed {
             return deadlinePassed(deadlineNanos) ? timeout(step: step, wallClock: deadlineIsWallClock) : gone(step: step)
         }
@@ -191,9 +203,12 @@ public final class AgentSession {
     @discardableResult
     public func end(outcome: JSON) -> ExitStatus {
         if exitStatus == nil {
-            let grace = UInt64(settings.endGraceSeconds * 1e9)
-            _ = send(["type": "end", "outcome": outcome], deadlineNanos: MonotonicClock.nanoseconds() + grace / 4)
-            exitStatus = reported(process.terminate(graceSeconds: settings.endGraceSeconds))
+            let graceSeconds = responsive ? settings.endGraceSeconds : 0
+            if responsive {
+                let grace = UInt64(graceSeconds * 1e9)
+                _ = send(["type": "end", "outcome": outcome], deadlineNanos: MonotonicClock.nanoseconds() + grace / 4)
+            }
+            exitStatus = reported(process.terminate(graceSeconds: graceSeconds))
         }
         finish()
         return exitStatus ?? ExitStatus(code: nil, signal: nil)

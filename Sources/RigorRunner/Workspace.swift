@@ -9,14 +9,25 @@ public struct Workspace: Sendable {
     public var sdkDirectory: String
     /// `.rigor/` — runs, and later the store.
     public var stateDirectory: String
+    /// The named pairings (`Agents/pairings.json`).
+    public var pairingsFile: String
 
-    public init(root: String = FileManager.default.currentDirectoryPath, tasksDirectory: String? = nil, sdkDirectory: String? = nil, stateDirectory: String? = nil) {
+    public init(root: String = FileManager.default.currentDirectoryPath, tasksDirectory: String? = nil, sdkDirectory: String? = nil,
+                stateDirectory: String? = nil, pairingsFile: String? = nil) {
+        self.pairingsFile = pairingsFile ?? "\(root)/Agents/pairings.json"
         self.tasksDirectory = tasksDirectory ?? "\(root)/Tasks"
         self.sdkDirectory = sdkDirectory ?? "\(root)/Agents/sdk"
         self.stateDirectory = stateDirectory ?? "\(root)/.rigor"
     }
 
     public var runsDirectory: String { "\(stateDirectory)/runs" }
+
+    public func pairings() throws(RunnerError) -> PairingCatalog {
+        guard FileManager.default.fileExists(atPath: pairingsFile) else {
+            throw .usage("pairings file '\(pairingsFile)' does not exist; run from the repository root or pass --pairings-file")
+        }
+        return try PairingCatalog.load(pairingsFile)
+    }
 
     public func registry() throws(RunnerError) -> TaskRegistry {
         do { return try TaskRegistry(directory: tasksDirectory) } catch { throw .task(error) }

@@ -17,7 +17,7 @@ struct RigorCommand: ParsableCommand {
             Exit codes: 0 success, 1 episode failed or check failed, 2 bad usage or input, 3 internal error.
             """,
         version: RigorVersion.text,
-        subcommands: [RunCommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, BatchCommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
     )
 }
 
@@ -32,7 +32,10 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where Rigor keeps runs (default: .rigor).", valueName: "dir"))
     var stateDirectory: String?
 
+    @Option(name: .customLong("pairings-file"), help: ArgumentHelp("The named pairings (default: Agents/pairings.json).", valueName: "file"))
+    var pairingsFile: String?
+
     var workspace: Workspace {
-        Workspace(tasksDirectory: tasksDirectory, sdkDirectory: sdkDirectory, stateDirectory: stateDirectory)
+        Workspace(tasksDirectory: tasksDirectory, sdkDirectory: sdkDirectory, stateDirectory: stateDirectory, pairingsFile: pairingsFile)
     }
 }

@@ -7,7 +7,43 @@ import RigorSpec
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run one agent on one task with one seed and write the artifact.",
+        abstract: "Run one episode (agent × task × seed), or a named pairing.",
+        discussion: """
+            rigor run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42
+            rigor run pairing toy_filesystem --seed 42
+            rigor run pairing --list
+            """,
+        subcommands: [RunEpisodeCommand.self, PairingCommand.self],
+        defaultSubcommand: RunEpisodeCommand.self)
+}
+
+/// Options every way of running episodes shares.
+struct EpisodeOptions: ParsableArguments {
+    @Flag(name: .customLong("strict-spec"), help: "Fail unless each artifact passes every spec check (schema, metadata, taxonomy).")
+    var strictSpec = false
+
+    @Option(help: ArgumentHelp("Agent isolation: none, process or namespace (default: the strongest available).", valueName: "level"))
+    var isolation: String?
+
+    @Option(name: .customLong("act-timeout"), help: ArgumentHelp("Seconds the agent may take per action (default: the task's, else 10).", valueName: "seconds"))
+    var actTimeout: Double?
+
+    @Flag(help: "Print JSON instead of the human report.")
+    var json = false
+
+    func validate() throws {
+        if let isolation, IsolationLevel(rawValue: isolation) == nil {
+            throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
+        }
+    }
+
+    var isolationLevel: IsolationLevel? { isolation.flatMap(IsolationLevel.init(rawValue:)) }
+}
+
+struct RunEpisodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "episode",
+        abstract: "Run one agent on one task with one seed and write the artifact (the default).",
         discussion: """
             Budgets come from the task's manifest and cannot be overridden. The artifact is written
             atomically to .rigor/runs/<run_id>.json (or --out). Exit 0 when the episode succeeded,
@@ -27,56 +63,41 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The seed the world is built from (use --seed=-1 for negatives).", valueName: "n"))
     var seed: Int = 0
 
-    @Flag(name: .customLong("strict-spec"), help: "Fail unless the artifact passes every spec check (schema, metadata, taxonomy).")
-    var strictSpec = false
-
     @Option(help: ArgumentHelp("Write the artifact here instead of .rigor/runs/<run_id>.json.", valueName: "file"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Agent isolation: none, process or namespace (default: the strongest available).", valueName: "level"))
-    var isolation: String?
-
-    @Option(name: .customLong("act-timeout"), help: ArgumentHelp("Seconds the agent may take per action (default: the task's, else 10).", valueName: "seconds"))
-    var actTimeout: Double?
-
-    @Flag(help: "Print a JSON summary instead of the human verdict.")
-    var json = false
-
+    @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
-    func validate() throws {
-        if let isolation, IsolationLevel(rawValue: isolation) == nil {
-            throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
-        }
-    }
-
     func run() throws {
-        let workspace = workspaceOptions.workspace
+        let passed = try RunSummary.runAndReport(
+            RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout),
+            workspace: workspaceOptions.workspace, out: out, options: options)
+        if !passed { throw CLIExit(code: .failed) }
+    }
+}
+
+/// How `rigor run` runs and reports an episode.
+enum RunSummary {
+    /// Runs one episode, writes its artifact, prints the verdict; true when it passed.
+    static func runAndReport(_ run: RunOptions, workspace: Workspace, out: String?, options: EpisodeOptions) throws -> Bool {
         let result: EpisodeResult
         do {
-            let request = try workspace.prepare(RunOptions(
-                agent: agent, task: task, seed: seed, isolation: isolation.flatMap(IsolationLevel.init(rawValue:)),
-                actTimeoutSeconds: actTimeout))
-            result = try Episode.run(request)
+            result = try RigorRunner.Episode.run(try workspace.prepare(run))
         } catch {
             throw Console.fail(error)
         }
         let path = out ?? "\(workspace.runsDirectory)/\(result.record.runID).json"
         do { try ArtifactFile.write(result.artifact, to: path) } catch { throw Console.fail(error) }
         let problems = SpecCheck.check(result.artifact)
-        let passed = result.record.success && (!strictSpec || problems.isEmpty)
-
-        if json {
-            Console.printJSON(RunSummary.json(result, path: path, problems: problems, strict: strictSpec))
+        if options.json {
+            Console.printJSON(json(result, path: path, problems: problems, strict: options.strictSpec))
         } else {
-            RunSummary.printHuman(result, path: path, problems: problems, strict: strictSpec)
+            printHuman(result, path: path, problems: problems, strict: options.strictSpec)
         }
-        if !passed { throw CLIExit(code: .failed) }
+        return result.record.success && (!options.strictSpec || problems.isEmpty)
     }
-}
 
-/// How `rigor run` reports an episode.
-enum RunSummary {
     static func json(_ r: EpisodeResult, path: String, problems: [SpecProblem], strict: Bool) -> JSON {
         let a = r.record
         return [

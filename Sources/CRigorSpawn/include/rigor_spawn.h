@@ -45,7 +45,7 @@ int rigor_kill_group(pid_t pgid, int sig);
 /// Returns how many processes of that uid remain (0 on success).
 int rigor_kill_uid(uid_t uid, int rounds);
 
-/// Counts the processes whose owner (effective uid) is `uid`, by scanning /proc.
+/// Counts the live (non-zombie) processes whose owner (effective uid) is `uid`, by scanning /proc.
 int rigor_count_uid(uid_t uid);
 
 /// Makes this process a child subreaper: orphans of its agents are re-parented to it.

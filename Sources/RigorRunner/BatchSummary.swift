@@ -1,0 +1,88 @@
+import Foundation
+import RigorSpec
+
+/// The aggregate of a batch: pass rates with intervals, failures by type, percentiles.
+public struct BatchSummary: Sendable {
+    public struct PerPairing: Sendable {
+        public let name: String
+        public let agent: String
+        public let task: String
+        public let passed: Int
+        public let total: Int
+        public var rate: Double { total == 0 ? 0 : Double(passed) / Double(total) }
+        public var interval: (low: Double, high: Double) { Statistics.wilson(successes: passed, trials: total) }
+    }
+
+    public let outcomes: [BatchOutcome]
+    public let workers: Int
+    public let elapsedSeconds: Double
+
+    public init(outcomes: [BatchOutcome], workers: Int, elapsedSeconds: Double) {
+        self.outcomes = outcomes
+        self.workers = workers
+        self.elapsedSeconds = elapsedSeconds
+    }
+
+    public var total: Int { outcomes.count }
+    public var passed: Int { outcomes.filter(\.passed).count }
+    public var failed: Int { total - passed }
+
+    public var failuresByType: [String: Int] {
+        var d: [String: Int] = [:]
+        for o in outcomes where !o.passed { d[o.failureType ?? (o.specProblems.isEmpty ? "none" : "spec_check"), default: 0] += 1 }
+        return d
+    }
+
+    public var perPairing: [PerPairing] {
+        var order: [String] = []
+        var groups: [String: [BatchOutcome]] = [:]
+        for o in outcomes {
+            if groups[o.item.pairing.name] == nil { order.append(o.item.pairing.name) }
+            groups[o.item.pairing.name, default: []].append(o)
+        }
+        return order.compactMap { name in
+            guard let g = groups[name], let p = g.first?.item.pairing else { return nil }
+            return PerPairing(name: name, agent: p.agent, task: p.task, passed: g.filter(\.passed).count, total: g.count)
+        }
+    }
+
+    public var episodesPerSecond: Double { elapsedSeconds > 0 ? Double(total) / elapsedSeconds : 0 }
+
+    func percentiles<T: Comparable & Numeric>(_ values: [T]) -> (T, T) {
+        (Statistics.percentile(values, 0.5), Statistics.percentile(values, 0.95))
+    }
+
+    public var json: JSON {
+        let wall = percentiles(outcomes.map(\.wallSeconds))
+        let steps = percentiles(outcomes.map(\.stepsUsed))
+        let tools = percentiles(outcomes.map(\.toolCallsUsed))
+        return [
+            "total": .int(total), "passed": .int(passed), "failed": .int(failed),
+            "failed_by_type": .object(failuresByType.mapValues(JSON.int)),
+            "workers": .int(workers),
+            "elapsed_s": .double((elapsedSeconds * 1000).rounded() / 1000),
+            "episodes_per_second": .double((episodesPerSecond * 10).rounded() / 10),
+            "wall_s": ["p50": .double(wall.0), "p95": .double(wall.1)],
+            "steps": ["p50": .int(steps.0), "p95": .int(steps.1)],
+            "tool_calls": ["p50": .int(tools.0), "p95": .int(tools.1)],
+            "pairings": .array(perPairing.map { p in
+                let ci = p.interval
+                return [
+                    "name": .string(p.name), "agent": .string(p.agent), "task": .string(p.task),
+                    "passed": .int(p.passed), "total": .int(p.total), "pass_rate": .double(p.rate),
+                    "wilson_95": [.double((ci.low * 1e4).rounded() / 1e4), .double((ci.high * 1e4).rounded() / 1e4)],
+                ]
+            }),
+            "episodes": .array(outcomes.map { o in
+                [
+                    "pairing": .string(o.item.pairing.name), "seed": .int(o.item.seed), "success": .bool(o.success),
+                    "passed": .bool(o.passed), "termination_reason": .string(o.terminationReason),
+                    "failure_type": o.failureType.map(JSON.string) ?? .null, "steps_used": .int(o.stepsUsed),
+                    "tool_calls_used": .int(o.toolCallsUsed), "artifact_hash": .string(o.artifactHash),
+                    "run_id": .string(o.runID), "artifact_path": .string(o.artifactPath),
+                    "spec_problems": .array(o.specProblems.map(JSON.string)),
+                ]
+            }),
+        ]
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import RigorAgentHost
+import RigorRunner
+import RigorSpec
+
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Run a matrix of pairings × seeds in parallel and summarise it.",
+        discussion: """
+            Every episode's artifact is written and indexed. The summary gives pass rates per
+            pairing with 95% Wilson intervals, failures by failure_type, and P50/P95 of wall time,
+            steps and tool calls. Artifacts are identical (artifact_hash) whatever --workers is.
+
+            rigor batch --pairings all --seeds 0..99
+            rigor batch --pairings toy_filesystem,rate_limited_api --seeds 0..19 --workers 2 --json
+            rigor batch --from matrix.json        # {"pairings": [...names or {name,agent,task}], "seeds": "0..9"}
+
+            Exit 0 when every episode passed, 1 otherwise, 2 on bad usage or input.
+            """)
+
+    @Option(help: ArgumentHelp("'all' or comma-separated pairing names (see `rigor run pairing --list`).", valueName: "names"))
+    var pairings: String?
+
+    @Option(help: ArgumentHelp("Seeds: 0..99, 0..<10, 1,2,5.", valueName: "list"))
+    var seeds: String?
+
+    @Option(name: .customLong("from"), help: ArgumentHelp("A JSON file with {\"pairings\": [...], \"seeds\": \"0..9\"}.", valueName: "file"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n"))
+    var workers: Int?
+
+    @OptionGroup var options: EpisodeOptions
+    @OptionGroup var workspaceOptions: WorkspaceOptions
+
+    func validate() throws {
+        if from == nil && (pairings == nil || seeds == nil) {
+            throw ValidationError("give --pairings and --seeds, or --from FILE")
+        }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        let workspace = workspaceOptions.workspace
+        let batch: Batch
+        do {
+            batch = try makeBatch(workspace)
+        } catch let e as RunnerError { throw Console.fail(e) }
+        let reporter = BatchProgress(total: batch.items.count, quiet: options.json)
+        let t0 = MonotonicClock.nanoseconds()
+        let outcomes: [BatchOutcome]
+        do {
+            outcomes = try batch.run(in: workspace) { done, outcome in reporter.report(done: done, outcome) }
+        } catch { throw Console.fail(error) }
+        reporter.finish()
+        let summary = BatchSummary(outcomes: outcomes, workers: batch.workers,
+                                   elapsedSeconds: Double(MonotonicClock.nanoseconds() - t0) / 1e9)
+        if options.json { Console.printJSON(summary.json) } else { BatchReport.print(summary) }
+        if summary.failed > 0 { throw CLIExit(code: .failed) }
+    }
+
+    func makeBatch(_ workspace: Workspace) throws(RunnerError) -> Batch {
+        var selected: [Pairing] = []
+        var seedList: [Int] = []
+        if let from {
+            let spec = try ArtifactFile.read(from)
+            let catalog = try? workspace.pairings()
+            for entry in spec["pairings"]?.arrayValue ?? [] {
+                if let name = entry.stringValue {
+                    guard let catalog else { throw .usage("'\(from)' names pairing '\(name)' but there is no pairings file") }
+                    selected += try catalog.select(name)
+                } else if let n = entry["name"]?.stringValue, let a = entry["agent"]?.stringValue, let t = entry["task"]?.stringValue {
+                    selected.append(Pairing(name: n, agent: a, task: t))
+                } else {
+                    throw .usage("'\(from)': each pairing is a name or an object with name, agent and task")
+                }
+            }
+            if let s = spec["seeds"]?.stringValue { seedList = try SeedList.parse(s) }
+            else if let s = spec["seeds"]?.arrayValue { seedList = s.compactMap(\.intValue) }
+        }
+        if let pairings { selected = try workspace.pairings().select(pairings) }
+        if let seeds { seedList = try SeedList.parse(seeds) }
+        if selected.isEmpty { throw .usage("the batch has no pairings") }
+        if seedList.isEmpty { throw .usage("the batch has no seeds") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return Batch(pairings: selected, seeds: seedList, workers: workers ?? cores,
+                     isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: options.strictSpec)
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, one line per episode otherwise.
+final class BatchProgress: @unchecked Sendable {
+    let total: Int
+    let quiet: Bool
+    let tty = isatty(2) != 0
+    private var failed = 0
+
+    init(total: Int, quiet: Bool) {
+        self.total = total
+        self.quiet = quiet
+    }
+
+    /// Called serially by the batch.
+    func report(done: Int, _ o: BatchOutcome) {
+        if !o.passed { failed += 1 }
+        if tty {
+            let width = 30
+            let filled = total == 0 ? width : done * width / total
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total)  failed \(failed)  ".utf8))
+        } else if !quiet {
+            let verdict = o.passed ? "PASS" : "FAIL \(o.failureType ?? "spec_check") (\(o.terminationReason))"
+            FileHandle.standardError.write(Data("[\(done)/\(total)] \(o.item.pairing.name) seed \(o.item.seed): \(verdict)\n".utf8))
+        }
+    }
+
+    func finish() {
+        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+enum BatchReport {
+    static func pct(_ x: Double) -> String { String(format: "%5.1f%%", x * 100) }
+
+    static func print(_ s: BatchSummary) {
+        Swift.print("\(s.total) episodes, \(Console.green("\(s.passed) passed")), \(s.failed > 0 ? Console.red("\(s.failed) failed") : "0 failed")  "
+            + Console.dim(String(format: "(%.1f s, %.1f episodes/s, %d workers)", s.elapsedSeconds, s.episodesPerSecond, s.workers)))
+        if !s.failuresByType.isEmpty {
+            Swift.print("failed by type: " + s.failuresByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        Swift.print("")
+        Swift.print("pairing                          passed   rate    95% Wilson")
+        for p in s.perPairing {
+            let ci = p.interval
+            Swift.print("\(p.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(String(format: "%3d/%-3d", p.passed, p.total)) \(pct(p.rate))  [\(pct(ci.low)), \(pct(ci.high))]")
+        }
+        let wall = (Statistics.percentile(s.outcomes.map(\.wallSeconds), 0.5), Statistics.percentile(s.outcomes.map(\.wallSeconds), 0.95))
+        let steps = (Statistics.percentile(s.outcomes.map(\.stepsUsed), 0.5), Statistics.percentile(s.outcomes.map(\.stepsUsed), 0.95))
+        let tools = (Statistics.percentile(s.outcomes.map(\.toolCallsUsed), 0.5), Statistics.percentile(s.outcomes.map(\.toolCallsUsed), 0.95))
+        Swift.print("")
+        Swift.print(String(format: "wall time  P50 %.3f s  P95 %.3f s", wall.0, wall.1))
+        Swift.print("steps      P50 \(steps.0)  P95 \(steps.1)")
+        Swift.print("tool calls P50 \(tools.0)  P95 \(tools.1)")
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import RigorSpec
+import RigorTestSupport
+import Testing
+
+@Suite("rigor batch")
+struct BatchCommandTests {
+    func pairingsFile(_ entries: [(String, String)], in dir: String) throws -> String {
+        let list: JSON = .array(entries.map { ["name": .string($0.0), "agent": .string($0.1), "task": "filesystem_hidden_config@1"] })
+        let path = "\(dir)/pairings.json"
+        try Data(try list.prettyBytes()).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func batch(_ args: [String], dir: String) throws -> (CommandResult, JSON) {
+        let r = try CommandLineRun.rigor(["batch", "--json", "--state-dir", "\(dir)/state"] + args)
+        return (r, try JSON.parse(r.stdout))
+    }
+
+    func hashes(_ summary: JSON) -> [String: String] {
+        var out: [String: String] = [:]
+        for e in summary["episodes"]?.arrayValue ?? [] {
+            out["\(e["pairing"]?.stringValue ?? "")#\(e["seed"]?.intValue ?? -1)"] = e["artifact_hash"]?.stringValue
+        }
+        return out
+    }
+
+    @Test("a batch's artifacts are identical whatever the worker count; the summary has intervals and percentiles")
+    func workersDoNotMatter() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-batch")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = try pairingsFile([("toy", "Agents/toy_agent.py"), ("swift", RepoPaths.swiftAgent)], in: dir)
+        let (r1, one) = try batch(["--pairings", "all", "--seeds", "0..7", "--workers", "1", "--pairings-file", file], dir: dir)
+        let (r2, two) = try batch(["--pairings", "all", "--seeds", "0..7", "--workers", "2", "--pairings-file", file, "--strict-spec"], dir: dir)
+        #expect(r1.status == 0, "\(r1.stderr)")
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(one["total"] == 16 && one["passed"] == 16)
+        #expect(hashes(one).count == 16)
+        #expect(hashes(one) == hashes(two))
+        let p = try #require(two["pairings"]?.arrayValue?.first)
+        #expect(p["passed"] == 8 && p["total"] == 8)
+        let ci = try #require(p["wilson_95"]?.arrayValue)
+        #expect(ci.count == 2 && (ci[0].asDouble ?? 1) < 1 && ci[1].asDouble == 1)
+        #expect(two["steps"]?["p50"] == 4)
+        #expect(two["wall_s"]?["p95"] != nil)
+        // Every episode's artifact was written.
+        for e in two["episodes"]?.arrayValue ?? [] {
+            #expect(FileManager.default.fileExists(atPath: e["artifact_path"]?.stringValue ?? ""))
+        }
+    }
+
+    @Test("fork bombs and memory hogs in the same batch leave the toy agent's artifacts unchanged")
+    func noCrossEpisodeEffects() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-batch")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clean = try pairingsFile([("toy", "Agents/toy_agent.py")], in: dir)
+        let (_, reference) = try batch(["--pairings", "all", "--seeds", "0..16", "--workers", "2", "--act-timeout", "1", "--pairings-file", clean], dir: dir)
+        let mixed = try pairingsFile([("toy", "Agents/toy_agent.py"), ("bomb", "Agents/adversarial/fork_bomb.py"),
+                                      ("hog", "Agents/adversarial/memory_hog.py")], in: dir)
+        let (r, hostile) = try batch(["--pairings", "all", "--seeds", "0..16", "--workers", "2", "--act-timeout", "1",
+                                      "--pairings-file", mixed], dir: dir)
+        #expect(r.status == 1)
+        #expect(hostile["total"] == 51)
+        let toyHashes = hashes(hostile).filter { $0.key.hasPrefix("toy#") }
+        #expect(toyHashes.count == 17)
+        #expect(toyHashes == hashes(reference))
+        #expect(hostile["pairings"]?.arrayValue?.first { $0["name"] == "toy" }?["passed"] == 17)
+        #expect(ProcessTable.pids(commandLineContaining: "fork_bomb.py").isEmpty)
+        #expect(ProcessTable.pids(commandLineContaining: "memory_hog.py").isEmpty)
+    }
+
+    @Test("bad batch input exits 2 and says what to do", arguments: [
+        (["batch", "--pairings", "nope", "--seeds", "0..3"], "no pairing named 'nope'"),
+        (["batch", "--pairings", "all", "--seeds", "3..1"], "0..99"),
+        (["batch", "--pairings", "all"], "--seeds"),
+        (["batch", "--pairings", "all", "--seeds", "x"], "not an integer"),
+        (["batch", "--pairings", "all", "--seeds", "0..2", "--workers", "0"], "--workers"),
+    ])
+    func badInput(args: [String], message: String) throws {
+        let r = try CommandLineRun.rigor(args)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+}
+
+extension JSON {
+    var asDouble: Double? {
+        switch self {
+        case .double(let d): return d
+        case .int(let i): return Double(i)
+        default: return nil
+        }
+    }
+}
