@@ -7,8 +7,8 @@ import RigorTasks
 struct TasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
-        abstract: "List the tasks under Tasks/.",
-        subcommands: [List.self],
+        abstract: "List and validate the tasks under Tasks/.",
+        subcommands: [List.self, TasksValidateCommand.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {

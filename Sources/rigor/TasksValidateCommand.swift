@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import RigorRunner
+import RigorSpec
+import RigorTasks
+
+/// `rigor tasks validate`: the oracle check of every task.
+struct TasksValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Prove each task solvable (its reference agent passes) and not trivially passed (a do-nothing agent fails).",
+        discussion: """
+            For every task, runs the reference agent(s) named for it in Agents/pairings.json on
+            --seeds (default 0..99) and Agents/do_nothing.py on --null-seeds (default 0..9).
+            A task passes when every reference episode succeeds and no do-nothing episode does.
+            Exit 0 when every task passes, 1 otherwise, 2 on bad input.
+            """)
+
+    @Option(help: ArgumentHelp("Seeds for the reference agents.", valueName: "list"))
+    var seeds = "0..99"
+
+    @Option(name: .customLong("null-seeds"), help: ArgumentHelp("Seeds for the do-nothing agent.", valueName: "list"))
+    var nullSeeds = "0..9"
+
+    @Option(name: .customLong("null-agent"), help: ArgumentHelp("The do-nothing agent.", valueName: "path"))
+    var nullAgent = "Agents/do_nothing.py"
+
+    @Option(help: ArgumentHelp("Only these tasks (comma-separated refs).", valueName: "refs"))
+    var tasks: String?
+
+    @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n"))
+    var workers: Int?
+
+    @OptionGroup var options: EpisodeOptions
+    @OptionGroup var workspaceOptions: WorkspaceOptions
+
+    struct Row {
+        let task: String
+        let reference: [String]
+        let solved: Int
+        let attempts: Int
+        let nullPassed: Int
+        let nullAttempts: Int
+        var ok: Bool { !reference.isEmpty && solved == attempts && nullPassed == 0 }
+    }
+
+    func run() throws {
+        let workspace = workspaceOptions.workspace
+        var rows: [Row] = []
+        do {
+            let catalog = try workspace.pairings()
+            let registry = try workspace.registry()
+            let referenceSeeds = try SeedList.parse(seeds)
+            let nullSeedList = try SeedList.parse(nullSeeds)
+            let wanted = tasks.map { Set($0.split(separator: ",").map(String.init)) }
+            for entry in registry.loadAll() {
+                let task: LoadedTask
+                switch entry {
+                case .success(let t): task = t
+                case .failure(let e): throw RunnerError.task(e)
+                }
+                let ref = task.manifest.ref
+                if let wanted, !wanted.contains(ref) { continue }
+                let references = catalog.pairings.filter { $0.task == ref }
+                let null = Pairing(name: "do_nothing", agent: nullAgent, task: ref)
+                let batch = Batch(pairings: references, seeds: referenceSeeds, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                                  isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
+                let nullBatch = Batch(pairings: [null], seeds: nullSeedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                                      isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout)
+                let solved = references.isEmpty ? [] : try batch.run(in: workspace) { _, _ in }
+                let nulls = try nullBatch.run(in: workspace) { _, _ in }
+                let row = Row(task: ref, reference: references.map(\.agent), solved: solved.filter(\.passed).count,
+                              attempts: solved.count, nullPassed: nulls.filter(\.success).count, nullAttempts: nulls.count)
+                rows.append(row)
+                if !options.json { printRow(row) }
+            }
+        } catch let e as RunnerError {
+            throw Console.fail(e)
+        }
+        if options.json {
+            Console.printJSON(.array(rows.map { r in
+                ["task": .string(r.task), "reference_agents": .array(r.reference.map(JSON.string)),
+                 "reference_passed": .int(r.solved), "reference_total": .int(r.attempts),
+                 "do_nothing_passed": .int(r.nullPassed), "do_nothing_total": .int(r.nullAttempts), "ok": .bool(r.ok)]
+            }))
+        }
+        if rows.isEmpty { throw Console.fail(.usage("no task matched --tasks")) }
+        if rows.contains(where: { !$0.ok }) { throw CLIExit(code: .failed) }
+    }
+
+    func printRow(_ r: Row) {
+        let verdict = r.ok ? Console.green("OK  ") : Console.red("FAIL")
+        let reference = r.reference.isEmpty ? Console.red("no reference agent in pairings") : "reference \(r.solved)/\(r.attempts)"
+        print("\(verdict) \(r.task.padding(toLength: 32, withPad: " ", startingAt: 0)) \(reference)   do-nothing passed \(r.nullPassed)/\(r.nullAttempts)")
+    }
+}
