@@ -27,13 +27,18 @@ let package = Package(
             dependencies: ["RigorSpec", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(name: "CRigorSpawn"),
+        // System libraries the run store links against (Debian: libsqlite3-dev, libzstd-dev).
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        // The embedded run store: runs index, content-addressed blobs, hash-chained ledger.
+        .target(name: "RigorStore", dependencies: ["RigorSpec", "CSQLite", "CZstd"]),
         .target(
             name: "RigorAgentHost",
             dependencies: ["RigorSpec", "CRigorSpawn"]
         ),
         .target(
             name: "RigorRunner",
-            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost"]
+            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost", "RigorStore"]
         ),
         .executableTarget(
             name: "rigor",
@@ -62,5 +67,6 @@ let package = Package(
         .testTarget(name: "RigorTasksTests", dependencies: ["RigorTasks", "RigorTestSupport"]),
         .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
         .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorTestSupport"]),
+        .testTarget(name: "RigorStoreTests", dependencies: ["RigorStore", "RigorTestSupport"]),
     ]
 )

@@ -28,7 +28,6 @@ Standard library only; Python 3.9 or later.
 import json
 import os
 import sys
-import traceback
 
 PROTOCOL = "rigor-agent/1"
 
@@ -145,6 +144,8 @@ def serve(agent, reader, writer):
             # The runner stopped listening; nothing more can be said.
             return 0
         except Exception:
+            import traceback  # only when an agent fails: it is slow to import
+
             traceback.print_exc(file=sys.stderr)
             sys.stderr.flush()
             return 1

@@ -58,7 +58,7 @@ struct RunCommandTests {
     }
 
     @Test("bad usage and bad input exit 2 with a message that says what to do", arguments: [
-        (["run", "--agent", "Agents/toy_agent.py", "--task", "nope@1"], "known: filesystem_hidden_config@1"),
+        (["run", "--agent", "Agents/toy_agent.py", "--task", "nope@1"], "not found; known: "),
         (["run", "--agent", "Agents/missing.py", "--task", "filesystem_hidden_config@1"], "does not exist"),
         (["run", "--agent", "README.md", "--task", "filesystem_hidden_config@1"], "chmod +x"),
         (["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1", "--isolation", "jail"], "none, process, namespace"),
@@ -77,12 +77,15 @@ struct RunCommandTests {
     func help() throws {
         let h = try CommandLineRun.rigor(["run", "--help"])
         #expect(h.status == 0)
-        #expect(h.stdout.contains("--strict-spec"))
+        #expect(h.stdout.contains("pairing"))
+        let e = try CommandLineRun.rigor(["run", "episode", "--help"])
+        #expect(e.status == 0)
+        #expect(e.stdout.contains("--strict-spec"))
         let v = try CommandLineRun.rigor(["version", "--json"])
         #expect(v.status == 0)
         #expect(try JSON.parse(v.stdout)["spec_version"] == "tracecore-spec-v1.0")
         let t = try CommandLineRun.rigor(["tasks", "list", "--json"])
         #expect(t.status == 0)
-        #expect(try JSON.parse(t.stdout).arrayValue?.first?["ref"] == "filesystem_hidden_config@1")
+        #expect(try JSON.parse(t.stdout).arrayValue?.contains { $0["ref"] == "filesystem_hidden_config@1" } == true)
     }
 }

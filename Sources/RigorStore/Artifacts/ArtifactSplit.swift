@@ -1,0 +1,153 @@
+import RigorSpec
+
+/// An artifact cut into the part that is the same on every replay and the part that is not.
+///
+/// The **stable part** is the artifact without `run_id`, `trace_id`, `started_at`,
+/// `completed_at`, `wall_clock_elapsed_s`, `diagnostics`, `artifact_hash`, and without
+/// `action_ts` in each `action_trace` entry: exactly `HashRecipe.rigor.hashedPart`. It is stored
+/// once, as a blob addressed by the SHA-256 of its JCS bytes, so replaying an episode adds no
+/// blob. For a Rigor artifact that address *is* its `artifact_hash` (minus `sha256:`), because
+/// the Rigor recipe hashes the JCS bytes of exactly this part. (For TraceCore's artifacts it is
+/// not: their recipe writes numbers the Python way.)
+///
+/// The **volatile part** is everything removed, kept per run:
+///
+///     {"fields":  {"run_id": ..., "started_at": ..., ...},   // removed top-level members
+///      "steps":   {"0": {"action_ts": ...}, ...},            // removed members per step index
+///      "doubles": {"/wall_clock_elapsed_s": "0.0", ...}}     // see below
+///
+/// Members absent from the artifact are absent here too, so reassembly restores the artifact
+/// exactly, not a normalised version of it. `doubles` exists because JCS writes a double with an
+/// integral value (`0.0`, `-0.0`, `3.0`) as an integer, and the JSON value distinguishes the two
+/// (TraceCore's hash recipe writes them differently): it maps the JSON Pointer of each such
+/// number to its Python spelling, and is omitted when empty, like `steps`.
+struct ArtifactParts {
+    let stableBytes: [UInt8]
+    /// Lowercase hex SHA-256 of `stableBytes`: the blob's address.
+    let contentSHA256: String
+    let volatileBytes: [UInt8]
+}
+
+enum ArtifactSplit {
+    static let volatileTopLevelKeys = HashRecipe.rigor.excludedTopLevelKeys
+    static let volatileStepKeys = HashRecipe.rigor.excludedStepKeys
+
+    static func split(_ artifact: JSON) throws(StoreError) -> ArtifactParts {
+        guard case .object(var members) = artifact else {
+            throw .invalidArtifact("an artifact is a JSON object, this is \(artifact.typeName == "array" ? "an" : "a") \(artifact.typeName)")
+        }
+        var fields: [String: JSON] = [:]
+        for key in volatileTopLevelKeys {
+            if let value = members.removeValue(forKey: key) { fields[key] = value }
+        }
+        var steps: [String: JSON] = [:]
+        if case .array(var trace)? = members["action_trace"] {
+            for index in trace.indices {
+                guard case .object(var step) = trace[index] else { continue }
+                var removed: [String: JSON] = [:]
+                for key in volatileStepKeys {
+                    if let value = step.removeValue(forKey: key) { removed[key] = value }
+                }
+                if !removed.isEmpty {
+                    steps[String(index)] = .object(removed)
+                    trace[index] = .object(step)
+                }
+            }
+            members["action_trace"] = .array(trace)
+        }
+        var doubles: [String: JSON] = [:]
+        collectIntegralDoubles(artifact, pointer: "", into: &doubles)
+
+        var volatile: [String: JSON] = ["fields": .object(fields)]
+        if !steps.isEmpty { volatile["steps"] = .object(steps) }
+        if !doubles.isEmpty { volatile["doubles"] = .object(doubles) }
+        do throws(CanonicalJSONError) {
+            let stableBytes = try JSON.object(members).canonicalBytes(style: .jcs)
+            return ArtifactParts(
+                stableBytes: stableBytes, contentSHA256: Digest.sha256Hex(stableBytes),
+                volatileBytes: try JSON.object(volatile).canonicalBytes(style: .jcs))
+        } catch {
+            throw .invalidArtifact(error.description)
+        }
+    }
+
+    /// The artifact again, from the bytes `split` produced. Throws a reason when they do not fit.
+    static func reassemble(stableBytes: [UInt8], volatileBytes: [UInt8]) throws(CodecError) -> JSON {
+        let stable: JSON, volatile: JSON
+        do {
+            stable = try JSON.parse(stableBytes)
+            volatile = try JSON.parse(volatileBytes)
+        } catch {
+            throw CodecError(reason: "stored JSON does not parse: \(error)")
+        }
+        guard case .object(var members) = stable, let fields = volatile["fields"]?.objectValue else {
+            throw CodecError(reason: "stored parts are not objects")
+        }
+        members.merge(fields) { old, _ in old }
+        if let steps = volatile["steps"]?.objectValue {
+            guard case .array(var trace)? = members["action_trace"] else {
+                throw CodecError(reason: "volatile part has step fields but the artifact has no action_trace")
+            }
+            for (key, removed) in steps {
+                guard let index = Int(key), trace.indices.contains(index),
+                      case .object(var step) = trace[index], let removed = removed.objectValue
+                else { throw CodecError(reason: "volatile step '\(key)' does not match the action_trace") }
+                step.merge(removed) { old, _ in old }
+                trace[index] = .object(step)
+            }
+            members["action_trace"] = .array(trace)
+        }
+        var artifact = JSON.object(members)
+        for (pointer, spelling) in volatile["doubles"]?.objectValue ?? [:] {
+            guard let text = spelling.stringValue, let value = Double(text) else {
+                throw CodecError(reason: "volatile number at \(pointer) is not a number")
+            }
+            let tokens = pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+                String($0).replacing("~1", with: "/").replacing("~0", with: "~")
+            }
+            guard pointer.hasPrefix("/"), let updated = replacing(in: artifact, at: tokens[...], with: .double(value)) else {
+                throw CodecError(reason: "volatile number at \(pointer) points nowhere")
+            }
+            artifact = updated
+        }
+        return artifact
+    }
+
+    /// Doubles that JCS would write without a fraction or exponent, so they would read back as
+    /// integers: every finite integral double below 1e21 in magnitude (ECMAScript's cut-over to
+    /// exponent notation), including -0.
+    private static func collectIntegralDoubles(_ value: JSON, pointer: String, into found: inout [String: JSON]) {
+        switch value {
+        case .double(let d) where d.isFinite && d == d.rounded(.towardZero) && d.magnitude < 1e21:
+            // The Python spelling (`3.0`, `-0.0`, `1e+16`) keeps the sign of zero and reads back exactly.
+            found[pointer] = (try? JSON.double(d).canonicalString(style: .python)).map(JSON.string) ?? .null
+        case .array(let elements):
+            for (index, element) in elements.enumerated() {
+                collectIntegralDoubles(element, pointer: pointer + "/" + String(index), into: &found)
+            }
+        case .object(let members):
+            for (key, member) in members {
+                collectIntegralDoubles(member, pointer: pointer + "/" + key.replacingTildeAndSlash(), into: &found)
+            }
+        default: break
+        }
+    }
+
+    private static func replacing(in value: JSON, at tokens: ArraySlice<String>, with replacement: JSON) -> JSON? {
+        guard let token = tokens.first else { return replacement }
+        switch value {
+        case .object(var members):
+            guard let member = members[token],
+                  let updated = replacing(in: member, at: tokens.dropFirst(), with: replacement) else { return nil }
+            members[token] = updated
+            return .object(members)
+        case .array(var elements):
+            guard let index = Int(token), elements.indices.contains(index),
+                  let updated = replacing(in: elements[index], at: tokens.dropFirst(), with: replacement) else { return nil }
+            elements[index] = updated
+            return .array(elements)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import RigorSpec
+
+/// One entry of the ledger.
+///
+/// The hashed entry is the JCS of `{"seq", "kind", "payload", "prev_hash"}`; `entryHash` is the
+/// lowercase hex SHA-256 of those bytes and `prevHash` is the previous entry's `entryHash` (64
+/// zeros for seq 1). Changing, removing or reordering any entry therefore breaks the chain at
+/// that entry. spec/store.md gives the recipe and a standalone verifier.
+public struct LedgerEntry: Sendable, Equatable {
+    public var seq: Int
+    /// What was recorded: "run", "baseline", "bundle_seal", ...
+    public var kind: String
+    public var payload: JSON
+    public var prevHash: String
+    public var entryHash: String
+
+    /// The hashed part of the entry.
+    var hashedJSON: JSON {
+        ["seq": .int(seq), "kind": .string(kind), "payload": payload, "prev_hash": .string(prevHash)]
+    }
+
+    /// The entry as one line of `exportLedger` (JCS, with its `entry_hash`).
+    public var json: JSON {
+        ["seq": .int(seq), "kind": .string(kind), "payload": payload, "prev_hash": .string(prevHash),
+         "entry_hash": .string(entryHash)]
+    }
+}
+
+/// The `prev_hash` of the first entry.
+let genesisHash = String(repeating: "0", count: 64)
+
+/// Ledger operations on a connection, inside the caller's transaction.
+enum Ledger {
+    /// Appends an entry after the current head. The caller holds a write transaction, so no
+    /// other writer can append between reading the head and inserting.
+    static func append(kind: String, payload: JSON, _ c: Connection) throws(StoreError) -> LedgerEntry {
+        guard !kind.isEmpty, kind.utf8.allSatisfy({ (0x61...0x7a).contains($0) || $0 == 0x5f || (0x30...0x39).contains($0) }) else {
+            throw .invalidLedgerEntry("kind '\(kind)' must be lowercase letters, digits and '_'")
+        }
+        guard case .object = payload else {
+            throw .invalidLedgerEntry("the payload must be a JSON object, this is a \(payload.typeName)")
+        }
+        let head = try c.first("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1") { row in
+            (seq: row.int(0) ?? 0, hash: row.text(1) ?? "")
+        }
+        var entry = LedgerEntry(
+            seq: (head?.seq ?? 0) + 1, kind: kind, payload: payload, prevHash: head?.hash ?? genesisHash, entryHash: "")
+        let payloadBytes: [UInt8]
+        do throws(CanonicalJSONError) {
+            payloadBytes = try payload.canonicalBytes(style: .jcs)
+            entry.entryHash = Digest.sha256Hex(try entry.hashedJSON.canonicalBytes(style: .jcs))
+        } catch {
+            throw .invalidLedgerEntry(error.description)
+        }
+        try c.run(
+            "INSERT INTO ledger (seq, kind, payload, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?)",
+            [.integer(Int64(entry.seq)), .text(kind), .text(String(decoding: payloadBytes, as: UTF8.self)),
+             .text(entry.prevHash), .text(entry.entryHash)])
+        return entry
+    }
+
+    /// A ledger row exactly as stored: the bytes of each text column, unvalidated.
+    struct RawRow {
+        let seq: Int
+        let kind: [UInt8]
+        let payload: [UInt8]
+        let prevHash: [UInt8]
+        let entryHash: [UInt8]
+
+        /// The entry the row claims to be, if its columns read as one: valid UTF-8, and a payload
+        /// that parses to an object and is stored in its canonical form (so that two spellings of
+        /// one payload cannot both verify).
+        func entry() -> LedgerEntry? {
+            guard let kind = Self.utf8(kind), let prevHash = Self.utf8(prevHash), let entryHash = Self.utf8(entryHash),
+                  let payload = try? JSON.parse(payload), case .object = payload,
+                  (try? payload.canonicalBytes(style: .jcs)) == self.payload
+            else { return nil }
+            return LedgerEntry(seq: seq, kind: kind, payload: payload, prevHash: prevHash, entryHash: entryHash)
+        }
+
+        /// The text, if the bytes are valid UTF-8 (decoding repairs invalid bytes, so it round-trips
+        /// exactly when they were valid).
+        static func utf8(_ bytes: [UInt8]) -> String? {
+            let text = String(decoding: bytes, as: UTF8.self)
+            return Array(text.utf8) == bytes ? text : nil
+        }
+
+        /// The hash the entry should carry, recomputed from its content.
+        func recomputedHash() -> [UInt8]? {
+            guard let entry = entry(), let bytes = try? entry.hashedJSON.canonicalBytes(style: .jcs) else { return nil }
+            return Array(Digest.sha256Hex(bytes).utf8)
+        }
+    }
+
+    static func rawRows(_ c: Connection) throws(StoreError) -> [RawRow] {
+        try c.query("SELECT seq, kind, payload, prev_hash, entry_hash FROM ledger ORDER BY seq") { row in
+            RawRow(seq: row.int(0) ?? 0, kind: row.bytes(1), payload: row.bytes(2), prevHash: row.bytes(3), entryHash: row.bytes(4))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// Which runs a listing returns. Every criterion that is set must hold; an empty filter matches
+/// every run. Each criterion is answered from an index on `(column, ledger_seq)`, so a listing
+/// reads only the rows it returns (the agent substring match scans newest-first until `limit`).
+public struct RunFilter: Sendable, Equatable {
+    /// How to match `agent_ref`.
+    public enum AgentMatch: Sendable, Equatable {
+        /// The whole reference, exactly.
+        case exact(String)
+        /// Any reference containing this text (case-sensitive).
+        case contains(String)
+    }
+
+    public enum Outcome: String, Sendable, Equatable, CaseIterable {
+        case success
+        case failure
+    }
+
+    public var agent: AgentMatch?
+    /// A task reference such as `filesystem_hidden_config@1`, matched exactly.
+    public var taskRef: String?
+    public var outcome: Outcome?
+    /// A `failure_type` such as `budget_exhausted`, matched exactly.
+    public var failureType: String?
+
+    public init(agent: AgentMatch? = nil, taskRef: String? = nil, outcome: Outcome? = nil, failureType: String? = nil) {
+        self.agent = agent
+        self.taskRef = taskRef
+        self.outcome = outcome
+        self.failureType = failureType
+    }
+
+    /// The WHERE clause (empty or starting with " WHERE ") and its arguments.
+    func sql() -> (clause: String, arguments: [SQLValue]) {
+        var conditions: [String] = []
+        var arguments: [SQLValue] = []
+        switch agent {
+        case .exact(let ref)?:
+            conditions.append("agent_ref = ?")
+            arguments.append(.text(ref))
+        case .contains(let text)?:
+            // instr, not LIKE: case-sensitive and no wildcard characters to escape.
+            conditions.append("instr(agent_ref, ?) > 0")
+            arguments.append(.text(text))
+        case nil: break
+        }
+        if let taskRef {
+            conditions.append("task_ref = ?")
+            arguments.append(.text(taskRef))
+        }
+        if let outcome {
+            conditions.append("success = ?")
+            arguments.append(.integer(outcome == .success ? 1 : 0))
+        }
+        if let failureType {
+            conditions.append("failure_type = ?")
+            arguments.append(.text(failureType))
+        }
+        return (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "), arguments)
+    }
+}

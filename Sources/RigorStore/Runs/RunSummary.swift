@@ -1,0 +1,126 @@
+import RigorSpec
+
+/// One row of the runs index: what `rigor runs` lists without reading any artifact.
+///
+/// Fields the artifact did not carry are nil (TraceCore's artifacts have no `agent_hash`, an
+/// imported artifact may lack anything but being an object). `recordedAt` is when this store
+/// recorded the run; `ledgerSeq` is the sequence number of its "run" ledger entry, which orders
+/// runs by recording (newest first in listings).
+public struct RunSummary: Sendable, Equatable {
+    public var runID: String
+    public var ledgerSeq: Int
+    public var traceID: String?
+    public var agentRef: String?
+    public var agentHash: String?
+    public var taskRef: String?
+    public var taskHash: String?
+    public var seed: Int?
+    public var success: Bool?
+    public var failureType: String?
+    public var terminationReason: String?
+    public var stepsUsed: Int?
+    public var toolCallsUsed: Int?
+    public var budgetSteps: Int?
+    public var budgetToolCalls: Int?
+    public var budgetWallClockSeconds: Int?
+    public var artifactHash: String?
+    public var runtimeName: String?
+    public var specVersion: String?
+    public var startedAt: String?
+    public var completedAt: String?
+    public var recordedAt: String
+    /// Hex SHA-256 of the stable part's JCS bytes: the address of its blob.
+    public var contentSHA256: String
+}
+
+extension RunSummary {
+    /// The index columns as they come from an artifact. `runID` is given separately because an
+    /// imported artifact may have none of its own.
+    init(indexing artifact: JSON, runID: String, contentSHA256: String, recordedAt: String) {
+        func string(_ key: String) -> String? { artifact[key]?.stringValue }
+        self.runID = runID
+        self.ledgerSeq = 0
+        traceID = string("trace_id")
+        // TraceCore writes both `agent` and `agent_ref`; older artifacts only `agent`.
+        agentRef = string("agent_ref") ?? string("agent")
+        agentHash = string("agent_hash")
+        taskRef = string("task_ref") ?? {
+            guard let id = string("task_id"), let version = artifact["version"]?.intValue else { return nil }
+            return "\(id)@\(version)"
+        }()
+        taskHash = string("task_hash")
+        seed = artifact["seed"]?.intValue
+        success = artifact["success"]?.boolValue
+        failureType = string("failure_type")
+        terminationReason = string("termination_reason")
+        stepsUsed = artifact["steps_used"]?.intValue
+        toolCallsUsed = artifact["tool_calls_used"]?.intValue
+        budgetSteps = artifact["budgets"]?["steps"]?.intValue
+        budgetToolCalls = artifact["budgets"]?["tool_calls"]?.intValue
+        budgetWallClockSeconds = artifact["budgets"]?["wall_clock_seconds"]?.intValue
+        artifactHash = string("artifact_hash")
+        runtimeName = artifact["runtime_identity"]?["name"]?.stringValue
+        specVersion = string("spec_version")
+        startedAt = string("started_at")
+        completedAt = string("completed_at")
+        self.recordedAt = recordedAt
+        self.contentSHA256 = contentSHA256
+    }
+
+    /// The columns selected by `selectColumns`, in that order.
+    static let selectColumns = """
+        run_id, ledger_seq, trace_id, agent_ref, agent_hash, task_ref, task_hash, seed, success, \
+        failure_type, termination_reason, steps_used, tool_calls_used, budget_steps, budget_tool_calls, \
+        budget_wall_clock, artifact_hash, runtime_name, spec_version, started_at, completed_at, \
+        recorded_at, content_sha256
+        """
+
+    init(row: Row) {
+        runID = row.text(0) ?? ""
+        ledgerSeq = row.int(1) ?? 0
+        traceID = row.text(2)
+        agentRef = row.text(3)
+        agentHash = row.text(4)
+        taskRef = row.text(5)
+        taskHash = row.text(6)
+        seed = row.int(7)
+        success = row.bool(8)
+        failureType = row.text(9)
+        terminationReason = row.text(10)
+        stepsUsed = row.int(11)
+        toolCallsUsed = row.int(12)
+        budgetSteps = row.int(13)
+        budgetToolCalls = row.int(14)
+        budgetWallClockSeconds = row.int(15)
+        artifactHash = row.text(16)
+        runtimeName = row.text(17)
+        specVersion = row.text(18)
+        startedAt = row.text(19)
+        completedAt = row.text(20)
+        recordedAt = row.text(21) ?? ""
+        contentSHA256 = row.text(22) ?? ""
+    }
+
+    /// Values for `INSERT INTO runs (<selectColumns>, volatile)`.
+    func insertValues(volatile: [UInt8]) -> [SQLValue] {
+        [
+            .text(runID), .integer(Int64(ledgerSeq)), SQLValue(traceID), SQLValue(agentRef), SQLValue(agentHash),
+            SQLValue(taskRef), SQLValue(taskHash), SQLValue(seed), SQLValue(success), SQLValue(failureType),
+            SQLValue(terminationReason), SQLValue(stepsUsed), SQLValue(toolCallsUsed), SQLValue(budgetSteps),
+            SQLValue(budgetToolCalls), SQLValue(budgetWallClockSeconds), SQLValue(artifactHash),
+            SQLValue(runtimeName), SQLValue(specVersion), SQLValue(startedAt), SQLValue(completedAt),
+            .text(recordedAt), .text(contentSHA256), .blob(volatile),
+        ]
+    }
+}
+
+/// What `RunStore.record` did with an artifact.
+public struct StoredRun: Sendable, Equatable {
+    public var summary: RunSummary
+    /// False when the same run was already stored and recording it again changed nothing.
+    public var inserted: Bool
+    /// True when the stable part was new to the store (false for a replay of a stored episode).
+    public var addedBlob: Bool
+
+    public var runID: String { summary.runID }
+}
