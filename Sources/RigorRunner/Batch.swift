@@ -1,6 +1,7 @@
 import Foundation
 import RigorAgentHost
 import RigorSpec
+import RigorStore
 
 /// One episode of a batch: which pairing, which seed.
 public struct BatchItem: Sendable {
@@ -48,8 +49,8 @@ public struct Batch: Sendable {
 
     /// Resolves every pairing first (a typo fails the batch before any episode runs), then runs.
     /// `progress` is called once per finished episode, serially, with the count done so far.
-    public func run(in workspace: Workspace, recorder: (@Sendable (EpisodeResult) throws(RunnerError) -> String)? = nil,
-                    progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [BatchOutcome] {
+    public func run(in workspace: Workspace, progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [BatchOutcome] {
+        let store = try workspace.store(create: true)
         var requests: [String: EpisodeRequest] = [:]
         for item in items where requests[item.pairing.name] == nil {
             requests[item.pairing.name] = try workspace.prepare(RunOptions(
@@ -66,7 +67,7 @@ public struct Batch: Sendable {
                     guard var request = frozen[item.pairing.name] else { continue }
                     request.seed = item.seed
                     let outcome = Result { () throws(RunnerError) -> BatchOutcome in
-                        try Batch.runOne(item, request: request, workspace: workspace, strict: strictSpec, recorder: recorder)
+                        try Batch.runOne(item, request: request, workspace: workspace, store: store, strict: strictSpec)
                     }
                     results.set(i, outcome) { done in
                         if case .success(let o) = outcome { progress(done, o) }
@@ -87,18 +88,12 @@ public struct Batch: Sendable {
         return out
     }
 
-    static func runOne(_ item: BatchItem, request: EpisodeRequest, workspace: Workspace, strict: Bool,
-                       recorder: (@Sendable (EpisodeResult) throws(RunnerError) -> String)?) throws(RunnerError) -> BatchOutcome {
+    static func runOne(_ item: BatchItem, request: EpisodeRequest, workspace: Workspace, store: RunStore,
+                       strict: Bool) throws(RunnerError) -> BatchOutcome {
         let t0 = MonotonicClock.nanoseconds()
         let result = try Episode.run(request)
         let wall = Double(MonotonicClock.nanoseconds() - t0) / 1e9
-        let path: String
-        if let recorder {
-            path = try recorder(result)
-        } else {
-            path = "\(workspace.runsDirectory)/\(result.record.runID).json"
-            try ArtifactFile.write(result.artifact, to: path)
-        }
+        let path = try workspace.keep(result, store: store)
         let problems = strict ? SpecCheck.check(result.artifact).map(\.description) : []
         let a = result.record
         return BatchOutcome(

@@ -1,4 +1,5 @@
 import RigorAgentHost
+import RigorStore
 import RigorTasks
 
 /// Errors that stop Rigor before or outside an episode (an episode itself never throws: it
@@ -6,6 +7,7 @@ import RigorTasks
 public enum RunnerError: Error, Sendable, CustomStringConvertible {
     case task(TaskError)
     case agent(AgentHostError)
+    case store(StoreError)
     case usage(String)
     case io(String)
     case `internal`(String)
@@ -14,6 +16,7 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .task(let e): return e.description
         case .agent(let e): return e.description
+        case .store(let e): return e.description
         case .usage(let m), .io(let m): return m
         case .internal(let m): return "internal error: \(m) (please report it)"
         }

@@ -1,6 +1,7 @@
 import Foundation
 import RigorAgentHost
 import RigorSpec
+import RigorStore
 import RigorTasks
 
 /// Where Rigor finds tasks and the agent SDK and keeps its state, relative to one directory.
@@ -21,6 +22,26 @@ public struct Workspace: Sendable {
     }
 
     public var runsDirectory: String { "\(stateDirectory)/runs" }
+
+    /// The run store in the state directory; `create` makes it (and the directory) when missing.
+    public func store(create: Bool) throws(RunnerError) -> RunStore {
+        if create {
+            do {
+                try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw .io("cannot create the state directory '\(stateDirectory)': \(error.localizedDescription)")
+            }
+        }
+        do { return try RunStore.open(directory: stateDirectory, create: create) } catch { throw .store(error) }
+    }
+
+    /// Writes the artifact file and indexes the run in the store; returns the file's path.
+    public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil) throws(RunnerError) -> String {
+        let path = out ?? "\(runsDirectory)/\(result.record.runID).json"
+        try ArtifactFile.write(result.artifact, to: path)
+        do { try store.record(result.artifact) } catch { throw .store(error) }
+        return path
+    }
 
     public func pairings() throws(RunnerError) -> PairingCatalog {
         guard FileManager.default.fileExists(atPath: pairingsFile) else {

@@ -35,7 +35,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case .storeMissing(let path):
-            return "no run store at \(path): nothing has been recorded in this directory yet (run an episode first, or open with create: true)"
+            return "no run store at \(path): nothing has been recorded in this directory yet (run an episode first, or point --state-dir at the directory that holds rigor.db)"
         case .cannotOpen(let path, let detail):
             return "cannot open run store \(path): \(detail)"
         case .notADatabase(let path, let detail):

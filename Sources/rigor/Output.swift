@@ -14,7 +14,7 @@ enum ExitStatusCode: Int32 {
 
     static func forError(_ error: RunnerError) -> ExitStatusCode {
         switch error {
-        case .task, .agent, .usage, .io: return .usage
+        case .task, .agent, .usage, .io, .store: return .usage
         case .internal: return .internal
         }
     }

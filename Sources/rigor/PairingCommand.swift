@@ -52,7 +52,7 @@ struct PairingCommand: ParsableCommand {
         do { selected = all ? catalog.pairings : try catalog.select(name ?? "") } catch { throw Console.fail(error) }
         var allPassed = true
         for p in selected {
-            let passed = try RunSummary.runAndReport(
+            let passed = try EpisodeReport.runAndReport(
                 RunOptions(agent: p.agent, task: p.task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout),
                 workspace: workspace, out: nil, options: options)
             allPassed = allPassed && passed

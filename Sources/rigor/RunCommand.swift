@@ -70,7 +70,7 @@ struct RunEpisodeCommand: ParsableCommand {
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func run() throws {
-        let passed = try RunSummary.runAndReport(
+        let passed = try EpisodeReport.runAndReport(
             RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout),
             workspace: workspaceOptions.workspace, out: out, options: options)
         if !passed { throw CLIExit(code: .failed) }
@@ -78,17 +78,19 @@ struct RunEpisodeCommand: ParsableCommand {
 }
 
 /// How `rigor run` runs and reports an episode.
-enum RunSummary {
+enum EpisodeReport {
     /// Runs one episode, writes its artifact, prints the verdict; true when it passed.
     static func runAndReport(_ run: RunOptions, workspace: Workspace, out: String?, options: EpisodeOptions) throws -> Bool {
         let result: EpisodeResult
+        let path: String
         do {
-            result = try RigorRunner.Episode.run(try workspace.prepare(run))
+            let request = try workspace.prepare(run)
+            let store = try workspace.store(create: true)
+            result = try RigorRunner.Episode.run(request)
+            path = try workspace.keep(result, store: store, out: out)
         } catch {
             throw Console.fail(error)
         }
-        let path = out ?? "\(workspace.runsDirectory)/\(result.record.runID).json"
-        do { try ArtifactFile.write(result.artifact, to: path) } catch { throw Console.fail(error) }
         let problems = SpecCheck.check(result.artifact)
         if options.json {
             Console.printJSON(json(result, path: path, problems: problems, strict: options.strictSpec))
