@@ -38,11 +38,12 @@ let package = Package(
         ),
         .target(
             name: "RigorRunner",
-            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost", "RigorStore"]
+            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost", .product(name: "Crypto", package: "swift-crypto"), "RigorStore"]
         ),
         .executableTarget(
             name: "rigor",
-            dependencies: ["RigorRunner", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RigorRunner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         // An agent written in Swift: speaks the agent protocol on stdin/stdout.
         .executableTarget(

@@ -79,6 +79,22 @@ public struct AgentCommand: Sendable {
             visiblePaths: [absolute], agentHash: hash)
     }
 
+    /// The same agent recorded under another `agent_ref` (the file it runs stays the same).
+    public func named(_ newRef: String) -> AgentCommand {
+        AgentCommand(kind: kind, ref: newRef, agentFile: agentFile, executable: executable, arguments: arguments,
+                     visiblePaths: visiblePaths, agentHash: agentHash)
+    }
+
+    /// The files the agent hash covers, by name (`<agent file>`, `sdk/<name>`), with their paths.
+    public var hashedFiles: [String: String] {
+        var out = [(agentFile as NSString).lastPathComponent: agentFile]
+        if kind == .pythonSDK, let sdk = visiblePaths.last {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: sdk)) ?? []).filter { $0.hasSuffix(".py") }
+            for n in names { out["sdk/\(n)"] = "\(sdk)/\(n)" }
+        }
+        return out
+    }
+
     /// The same agent started with extra command-line arguments (benchmarks use this to pick a
     /// mode of the Swift agent). The hash records them, since they can change behaviour.
     public func appending(arguments extra: [String]) -> AgentCommand {

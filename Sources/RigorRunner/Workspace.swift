@@ -62,8 +62,13 @@ public struct RunOptions: Sendable {
     public var seed: Int
     public var isolation: IsolationLevel?
     public var actTimeoutSeconds: Double?
+    /// The file to run when it is not where `agent` (the recorded agent_ref) points, e.g. a
+    /// replay from a bundle unpacked elsewhere. The artifact still records `agent`.
+    public var agentFile: String?
 
-    public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil) {
+    public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
+                agentFile: String? = nil) {
+        self.agentFile = agentFile
         self.agent = agent
         self.task = task
         self.seed = seed
@@ -80,7 +85,9 @@ extension Workspace {
         let task: LoadedTask
         do { task = try registry.resolve(options.task) } catch { throw .task(error) }
         let agent: AgentCommand
-        do { agent = try AgentCommand.resolve(agent: options.agent, sdkDirectory: sdkDirectory) } catch { throw .agent(error) }
+        do {
+            agent = try AgentCommand.resolve(agent: options.agentFile ?? options.agent, sdkDirectory: sdkDirectory).named(options.agent)
+        } catch { throw .agent(error) }
         var settings = GuardSettings(isolation: options.isolation ?? Bubblewrap.strongestAvailable)
         if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
             throw .agent(.isolationUnavailable(.namespace, reason: reason))

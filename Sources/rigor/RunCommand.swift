@@ -66,10 +66,26 @@ struct RunEpisodeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the artifact here instead of .rigor/runs/<run_id>.json.", valueName: "file"))
     var out: String?
 
+    @Flag(help: "Run twice, require identical artifact hashes, then seal a bundle and enter it in the ledger.")
+    var record = false
+
+    @Option(help: ArgumentHelp("With --record: sign the bundle with this private key.", valueName: "keyfile"))
+    var sign: String?
+
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
+    func validate() throws {
+        if sign != nil && !record { throw ValidationError("--sign only applies with --record") }
+    }
+
     func run() throws {
+        if record {
+            try Recording(run: RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel,
+                                          actTimeoutSeconds: options.actTimeout),
+                          workspace: workspaceOptions.workspace, out: out, sign: sign, options: options).perform()
+            return
+        }
         let passed = try EpisodeReport.runAndReport(
             RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout),
             workspace: workspaceOptions.workspace, out: out, options: options)

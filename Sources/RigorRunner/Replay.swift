@@ -1,0 +1,102 @@
+import Foundation
+import RigorAgentHost
+import RigorSpec
+import RigorStore
+
+/// The verdict of re-running a recorded episode.
+public struct ReplayReport: Sendable {
+    public enum Status: String, Sendable {
+        /// Same trace, same outcome, same artifact_hash.
+        case reproduced
+        /// The re-run went another way (the first divergent step says where).
+        case nonDeterministic = "non_deterministic"
+        /// The task or the agent changed since the recording; nothing was run.
+        case changed
+    }
+
+    public let status: Status
+    public let recordedHash: String?
+    public let replayedHash: String?
+    public let changes: [String]
+    public let divergence: Divergence?
+    public let replayRunID: String?
+    /// Hashed top-level fields that differ besides the trace (e.g. sandbox limits, versions).
+    public var otherChanges: [String] = []
+
+    public var json: JSON {
+        [
+            "status": .string(status.rawValue),
+            "recorded_hash": recordedHash.map(JSON.string) ?? .null,
+            "replayed_hash": replayedHash.map(JSON.string) ?? .null,
+            "changes": .array(changes.map(JSON.string)),
+            "divergence": divergence?.json ?? .null,
+            "replay_run_id": replayRunID.map(JSON.string) ?? .null,
+            "other_changes": .array(otherChanges.map(JSON.string)),
+        ]
+    }
+}
+
+/// Re-runs a recorded episode (agent, task, seed, budgets and guard as recorded) and compares it
+/// step by step with the recording.
+public enum Replay {
+    /// The request that reproduces `artifact`, and what changed since it was recorded (task or
+    /// agent content, by hash).
+    public static func plan(_ artifact: JSON, in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
+        try planFromFile(artifact, agentFile: nil, agentRef: nil, in: workspace)
+    }
+
+    /// As `plan`, running `agentFile` (an unpacked copy) under the recorded `agentRef`.
+    static func planFromFile(_ artifact: JSON, agentFile: String?, agentRef: String?, in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
+        guard let agent = artifact["agent_ref"]?.stringValue, let task = artifact["task_ref"]?.stringValue,
+              let seed = artifact["seed"]?.intValue else {
+            throw .usage("the recording lacks agent_ref, task_ref or seed; it cannot be replayed")
+        }
+        let isolation = artifact["sandbox"]?["isolation"]?.stringValue.flatMap(IsolationLevel.init(rawValue:))
+        let actTimeout: Double? = switch artifact["sandbox"]?["limits"]?["act_timeout_seconds"] {
+        case .int(let i)?: Double(i)
+        case .double(let d)?: d
+        default: nil
+        }
+        let request = try workspace.prepare(RunOptions(agent: agentRef ?? agent, task: task, seed: seed, isolation: isolation,
+                                                       actTimeoutSeconds: actTimeout, agentFile: agentFile))
+        var changes: [String] = []
+        if let recorded = artifact["task_hash"]?.stringValue, recorded != request.task.taskHash {
+            changes.append("task \(task) changed since the recording: task_hash was \(recorded), is now \(request.task.taskHash)")
+        }
+        if let recorded = artifact["agent_hash"]?.stringValue, recorded != request.agent.agentHash {
+            changes.append("agent \(agent) changed since the recording: agent_hash was \(recorded), is now \(request.agent.agentHash)")
+        }
+        if let budgets = artifact["budgets"], budgets != request.task.manifest.budgets.json {
+            changes.append("the task's budgets changed since the recording")
+        }
+        return (request, changes)
+    }
+
+    /// Replays `artifact`. With changes and without `allowChanged`, nothing runs.
+    public static func run(_ artifact: JSON, in workspace: Workspace, allowChanged: Bool,
+                           keep: ((EpisodeResult) throws(RunnerError) -> Void)? = nil) throws(RunnerError) -> ReplayReport {
+        let (request, changes) = try plan(artifact, in: workspace)
+        let recorded = artifact["artifact_hash"]?.stringValue
+        if !changes.isEmpty && !allowChanged {
+            return ReplayReport(status: .changed, recordedHash: recorded, replayedHash: nil, changes: changes, divergence: nil, replayRunID: nil)
+        }
+        let result = try Episode.run(request)
+        try keep?(result)
+        return compare(recorded: artifact, replayed: result, changes: changes)
+    }
+
+    public static func compare(recorded: JSON, replayed: EpisodeResult, changes: [String] = []) -> ReplayReport {
+        let divergence = Divergence(recorded, replayed.artifact)
+        let recordedHash = recorded["artifact_hash"]?.stringValue
+        let same = recordedHash == replayed.artifactHash && divergence.identical
+        var report = ReplayReport(status: same ? .reproduced : .nonDeterministic, recordedHash: recordedHash,
+                                  replayedHash: replayed.artifactHash, changes: changes, divergence: divergence,
+                                  replayRunID: replayed.record.runID)
+        if !same, let a = HashRecipe.rigor.hashedPart(of: recorded).objectValue,
+           let b = HashRecipe.rigor.hashedPart(of: replayed.artifact).objectValue {
+            report.otherChanges = Set(a.keys).union(b.keys).subtracting(["action_trace"]).sorted()
+                .filter { !Divergence.sameValue(a[$0], b[$0]) }
+        }
+        return report
+    }
+}

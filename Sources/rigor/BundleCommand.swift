@@ -1,0 +1,180 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import RigorRunner
+import RigorSpec
+import RigorStore
+
+struct BundleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle",
+        abstract: "Seal a run into one portable, self-verifying file; verify it; replay it anywhere.",
+        subcommands: [Seal.self, Verify.self, ReplayBundle.self])
+
+    struct Seal: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a bundle: artifact, task folder, agent (and SDK), manifest of hashes, optional Ed25519 signature.",
+            discussion: "The bundle is verified again after it is written, and the seal is entered in the ledger.")
+        @Argument(help: ArgumentHelp("Run id, prefix or latest.", valueName: "run")) var runRef: String
+        @Option(help: ArgumentHelp("Sign with this private key (from `rigor keys generate`).", valueName: "keyfile")) var sign: String?
+        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it (default: .rigor/bundles/<run_id>.rigorbundle).", valueName: "file")) var output: String?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func run() throws {
+            let workspace = workspaceOptions.workspace
+            do {
+                var key: Curve25519.Signing.PrivateKey? = nil
+                if let sign { key = try Keys.privateKey(sign) }
+                let store = try workspace.store(create: false)
+                let artifact: JSON
+                do { artifact = try store.artifact(try store.resolve(runRef)) } catch { throw RunnerError.store(error) }
+                let sealed = try BundleSealing.seal(artifact, workspace: workspace, store: store, key: key, output: output)
+                if json {
+                    Console.printJSON(["bundle": .string(sealed.path), "sha256": .string(sealed.sha256), "signed": .bool(key != nil)])
+                } else {
+                    Swift.print("sealed \(sealed.path)  \(Console.dim(sealed.sha256))\(key != nil ? "  (signed)" : "")")
+                }
+            } catch let e as RunnerError { throw Console.fail(e) }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute every hash in a bundle and check its signature.",
+            discussion: "Exit 0 intact, 1 when any check fails, 2 when the file cannot be read at all.")
+        @Argument(help: ArgumentHelp("The bundle file.", valueName: "file")) var file: String
+        @Option(help: ArgumentHelp("Require a signature by this public key (file or hex).", valueName: "key")) var pubkey: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func check() throws(RunnerError) -> [String] {
+            var trusted: Curve25519.Signing.PublicKey? = nil
+            if let pubkey { trusted = try Keys.publicKey(pubkey) }
+            do {
+                return try RigorRunner.Bundle.load(file).verify(trustedKey: trusted)
+            } catch {
+                // Unreadable content is a failed verification, not bad usage.
+                if case .damaged(let m) = error { return [m] }
+                throw .usage(error.description)
+            }
+        }
+
+        func run() throws {
+            let problems: [String]
+            do { problems = try check() } catch { throw Console.fail(error) }
+            if json {
+                Console.printJSON(["file": .string(file), "ok": .bool(problems.isEmpty), "problems": .array(problems.map(JSON.string))])
+            } else if problems.isEmpty {
+                Swift.print("\(Console.green("OK")) \(file): every hash recomputes\(pubkey != nil ? ", signature verified" : "")")
+            } else {
+                Swift.print("\(Console.red("FAIL")) \(file)")
+                for p in problems { Swift.print("  - \(p)") }
+            }
+            if !problems.isEmpty { throw CLIExit(code: .failed) }
+        }
+    }
+
+    struct ReplayBundle: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "replay",
+            abstract: "Re-run a bundle from the bundle alone, in an empty directory, and compare.",
+            discussion: "Exit 0 reproduced, 1 not, 2 bad input.")
+        @Argument(help: ArgumentHelp("The bundle file.", valueName: "file")) var file: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let dir = NSTemporaryDirectory() + "rigor-bundle-replay-\(RunID.make().prefix(12))"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let report: ReplayReport
+            do {
+                let bundle = try RigorRunner.Bundle.read(file)
+                let problems = bundle.verify()
+                if !problems.isEmpty { throw RunnerError.usage("the bundle does not verify: \(problems.joined(separator: "; "))") }
+                report = try bundle.replay(in: dir)
+            } catch let e as RunnerError { throw Console.fail(e) }
+            if json { Console.printJSON(report.json) } else { ReplayPrinter.print(report) }
+            if report.status != .reproduced { throw CLIExit(code: .failed) }
+        }
+    }
+}
+
+/// Sealing shared by `bundle seal` and `run --record`: write, verify what was written, log it.
+enum BundleSealing {
+    struct Sealed { let path: String; let sha256: String }
+
+    static func seal(_ artifact: JSON, workspace: Workspace, store: RunStore, key: Curve25519.Signing.PrivateKey?,
+                     output: String?) throws(RunnerError) -> Sealed {
+        let bundle = try RigorRunner.Bundle.seal(artifact, workspace: workspace, signingKey: key)
+        let bytes = try bundle.encoded()
+        let runID = artifact["run_id"]?.stringValue ?? "run"
+        let path = output ?? "\(workspace.stateDirectory)/bundles/\(runID).rigorbundle"
+        try ArtifactFile.writeAtomically(bytes, to: path)
+        // A seal that does not verify is a bug: check the file as a reader will see it.
+        let problems = try RigorRunner.Bundle.read(path).verify(trustedKey: key?.publicKey)
+        if !problems.isEmpty { throw .internal("the bundle just written does not verify: \(problems.joined(separator: "; "))") }
+        let sha = Digest.sha256(bytes)
+        do {
+            try store.appendLedger(kind: "bundle_seal", payload: [
+                "run_id": .string(runID), "artifact_hash": artifact["artifact_hash"] ?? .null, "bundle_sha256": .string(sha),
+                "signed": .bool(key != nil), "public_key": key.map { .string(Digest.hex($0.publicKey.rawRepresentation)) } ?? .null,
+            ])
+        } catch { throw .store(error) }
+        return Sealed(path: path, sha256: sha)
+    }
+}
+
+/// Ed25519 key files: 64 hex characters (the raw 32-byte key) and a newline.
+enum Keys {
+    static func readHex(_ pathOrHex: String) throws(RunnerError) -> [UInt8] {
+        let text: String
+        if FileManager.default.fileExists(atPath: pathOrHex) {
+            guard let data = FileManager.default.contents(atPath: pathOrHex) else { throw .usage("cannot read key file '\(pathOrHex)'") }
+            text = String(decoding: data, as: UTF8.self)
+        } else {
+            text = pathOrHex
+        }
+        let hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard hex.count == 64, let bytes = RigorRunner.Bundle.hexBytes(hex) else {
+            throw .usage("'\(pathOrHex)' is not a key file (64 hex characters) nor a hex key; make one with `rigor keys generate`")
+        }
+        return bytes
+    }
+
+    static func privateKey(_ path: String) throws(RunnerError) -> Curve25519.Signing.PrivateKey {
+        do { return try Curve25519.Signing.PrivateKey(rawRepresentation: try readHex(path)) } catch let e as RunnerError { throw e } catch {
+            throw .usage("'\(path)' is not an Ed25519 private key")
+        }
+    }
+
+    static func publicKey(_ pathOrHex: String) throws(RunnerError) -> Curve25519.Signing.PublicKey {
+        do { return try Curve25519.Signing.PublicKey(rawRepresentation: try readHex(pathOrHex)) } catch let e as RunnerError { throw e } catch {
+            throw .usage("'\(pathOrHex)' is not an Ed25519 public key")
+        }
+    }
+}
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Ed25519 keys for signing bundles.",
+                                                    subcommands: [Generate.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a new key pair: PREFIX.key (private, mode 600) and PREFIX.pub.")
+        @Option(help: ArgumentHelp("Path prefix (default: .rigor/keys/rigor-ed25519).", valueName: "prefix")) var out: String?
+        @Flag(help: "Replace existing key files.") var force = false
+        @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func run() throws {
+            let prefix = out ?? "\(workspaceOptions.workspace.stateDirectory)/keys/rigor-ed25519"
+            if !force && FileManager.default.fileExists(atPath: "\(prefix).key") {
+                throw Console.fail(.usage("\(prefix).key exists; pass --force to replace it, or --out another prefix"))
+            }
+            let key = Curve25519.Signing.PrivateKey()
+            do {
+                try ArtifactFile.writeAtomically(Array((Digest.hex(key.rawRepresentation) + "\n").utf8), to: "\(prefix).key")
+                chmod("\(prefix).key", 0o600)
+                try ArtifactFile.writeAtomically(Array((Digest.hex(key.publicKey.rawRepresentation) + "\n").utf8), to: "\(prefix).pub")
+            } catch { throw Console.fail(error) }
+            print("private key \(prefix).key (keep it secret)\npublic key  \(prefix).pub  \(Digest.hex(key.publicKey.rawRepresentation))")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import RigorRunner
+import RigorSpec
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Re-run a recorded run (same agent, task, seed, budgets, guard) and compare it step by step.",
+        discussion: """
+            "reproduced" when the trace and the artifact_hash are the same; otherwise a replay
+            report with status non_deterministic, the first divergent step and what differs.
+            When the task or the agent changed since the recording (hash mismatch), nothing runs
+            unless --allow-changed. Exit 0 reproduced, 1 non_deterministic or changed, 2 bad input.
+            """)
+
+    @Argument(help: ArgumentHelp("Run id, prefix or latest; or an artifact file.", valueName: "run"))
+    var runRef: String
+
+    @Flag(name: .customLong("allow-changed"), help: "Replay even when the task or agent files changed since the recording.")
+    var allowChanged = false
+
+    @Flag(help: "Print the replay report as JSON.")
+    var json = false
+
+    @OptionGroup var workspaceOptions: WorkspaceOptions
+
+    func run() throws {
+        let workspace = workspaceOptions.workspace
+        let report: ReplayReport
+        do {
+            let store = try workspace.store(create: true)
+            let artifact: JSON
+            if FileManager.default.fileExists(atPath: runRef) {
+                artifact = try ArtifactFile.read(runRef)
+            } else {
+                do { artifact = try store.artifact(try store.resolve(runRef)) } catch { throw RunnerError.store(error) }
+            }
+            report = try Replay.run(artifact, in: workspace, allowChanged: allowChanged) { result throws(RunnerError) in
+                _ = try workspace.keep(result, store: store)
+            }
+        } catch let e as RunnerError { throw Console.fail(e) }
+        if json { Console.printJSON(report.json) } else { ReplayPrinter.print(report) }
+        if report.status != .reproduced { throw CLIExit(code: .failed) }
+    }
+}
+
+enum ReplayPrinter {
+    static func print(_ r: ReplayReport) {
+        switch r.status {
+        case .reproduced:
+            Swift.print("\(Console.green("reproduced"))  \(r.replayedHash ?? "")")
+        case .changed:
+            Swift.print("\(Console.red("changed"))  nothing was run:")
+            for c in r.changes { Swift.print("  - \(c)") }
+            Swift.print("  (pass --allow-changed to replay anyway)")
+        case .nonDeterministic:
+            Swift.print("\(Console.red("non_deterministic"))  recorded \(r.recordedHash ?? "?")  replayed \(r.replayedHash ?? "?")")
+            for c in r.changes { Swift.print("  changed: \(c)") }
+            if let d = r.divergence {
+                Swift.print("  \(d.summary)")
+                if let step = d.firstStep {
+                    for part in d.parts where part != "missing" {
+                        let a = d.left[part].flatMap { try? $0.canonicalString() } ?? "(none)"
+                        let b = d.right[part].flatMap { try? $0.canonicalString() } ?? "(none)"
+                        Swift.print("  step \(step) \(part):")
+                        Swift.print("    recorded: \(clip(a))")
+                        Swift.print("    replayed: \(clip(b))")
+                    }
+                }
+            }
+            if !r.otherChanges.isEmpty { Swift.print("  other hashed fields differ: \(r.otherChanges.joined(separator: ", "))") }
+        }
+    }
+
+    static func clip(_ s: String) -> String { s.count > 160 ? String(s.prefix(159)) + "…" : s }
+}
