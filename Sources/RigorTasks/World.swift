@@ -46,7 +46,10 @@ public protocol WorldKind: Sendable {
 
 /// Every world kind this build of Rigor knows.
 public enum WorldCatalog {
-    public static let kinds: [any WorldKind.Type] = [HiddenConfig.self]
+    public static let kinds: [any WorldKind.Type] = [
+        HiddenConfig.self, RateLimitedAPI.self, RateLimitedChain.self, DeterministicRateService.self, LogAlertTriage.self,
+        ConfigDrift.self, IncidentChain.self, LogStream.self, Runbook.self, CodeAudit.self, AnswerVault.self,
+    ]
 
     public static func kind(named name: String) -> (any WorldKind.Type)? {
         kinds.first { $0.kind == name }
