@@ -7,6 +7,11 @@ import RigorStore
 public struct BatchItem: Sendable {
     public let pairing: Pairing
     public let seed: Int
+
+    public init(pairing: Pairing, seed: Int) {
+        self.pairing = pairing
+        self.seed = seed
+    }
 }
 
 /// What one batch episode gave, as the summary needs it.
@@ -24,6 +29,8 @@ public struct BatchOutcome: Sendable {
     public let specProblems: [String]
     /// Success as the batch counts it (with --strict-spec, also a clean spec check).
     public let passed: Bool
+    /// The sealed artifact.
+    public let artifact: JSON
 }
 
 /// Runs a matrix of pairings × seeds on worker threads. Episodes share nothing: each has its
@@ -40,7 +47,14 @@ public struct Batch: Sendable {
                 actTimeoutSeconds: Double? = nil, strictSpec: Bool = false) {
         // Seed-major, so every pairing advances together (progress is representative, and
         // different agents run side by side).
-        items = seeds.flatMap { seed in pairings.map { BatchItem(pairing: $0, seed: seed) } }
+        self.init(items: seeds.flatMap { seed in pairings.map { BatchItem(pairing: $0, seed: seed) } }, workers: workers,
+                  isolation: isolation, actTimeoutSeconds: actTimeoutSeconds, strictSpec: strictSpec)
+    }
+
+    /// A batch of exactly these episodes, in this order.
+    public init(items: [BatchItem], workers: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
+                strictSpec: Bool = false) {
+        self.items = items
         self.workers = max(1, workers)
         self.isolation = isolation
         self.actTimeoutSeconds = actTimeoutSeconds
@@ -100,7 +114,7 @@ public struct Batch: Sendable {
             item: item, success: a.success, terminationReason: a.termination.rawValue,
             failureType: a.termination.failureType?.rawValue, stepsUsed: a.stepsUsed, toolCallsUsed: a.toolCallsUsed,
             wallSeconds: wall, artifactHash: result.artifactHash, artifactPath: path, runID: a.runID,
-            specProblems: problems, passed: a.success && problems.isEmpty)
+            specProblems: problems, passed: a.success && problems.isEmpty, artifact: result.artifact)
     }
 }
 

@@ -1,0 +1,118 @@
+import Foundation
+import RigorSpec
+import RigorStore
+
+/// A committed, reviewable record of one episode that CI must reproduce (`spec/baselines.md`).
+///
+/// The JSON file holds what a reviewer reads (refs, hashes, outcome, budgets used) and a
+/// per-step digest chain, so a later run can name its first divergent step without the old
+/// artifact; the full artifact is kept next to it, zstd-compressed, so a diff can show that
+/// step's old content.
+public struct Baseline: Sendable {
+    public static let format = "rigor-baseline/1"
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// The baseline document (what the .json file holds).
+    public var document: JSON
+    /// Where it was read from (nil before it is written).
+    public var path: String?
+
+    public var pairing: String { document["pairing"]?.stringValue ?? "?" }
+    public var seed: Int { document["seed"]?.intValue ?? 0 }
+    public var agentRef: String { document["agent_ref"]?.stringValue ?? "" }
+    public var taskRef: String { document["task_ref"]?.stringValue ?? "" }
+    public var artifactHash: String? { document["artifact_hash"]?.stringValue }
+    public var stepDigests: [String] { document["step_digests"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+
+    /// The digest of each step, chained: d₀ = 64 zeros, dᵢ = SHA-256(dᵢ₋₁ ‖ JCS(step i's
+    /// observation, action, intent, result, io_audit)).
+    public static func stepDigests(_ artifact: JSON) -> [String] {
+        var previous = genesis
+        var out: [String] = []
+        for step in artifact["action_trace"]?.arrayValue ?? [] {
+            var parts: [String: JSON] = [:]
+            for key in Divergence.stepParts { if let v = step[key] { parts[key] = v } }
+            let canonical = (try? JSON.object(parts).canonicalBytes()) ?? []
+            previous = Digest.sha256Hex(Array(previous.utf8) + canonical)
+            out.append(previous)
+        }
+        return out
+    }
+
+    /// The baseline of an episode of `pairing`.
+    public init(pairing: String, artifact: JSON) {
+        let outcome: JSON = [
+            "success": artifact["success"] ?? .null, "termination_reason": artifact["termination_reason"] ?? .null,
+            "failure_type": artifact["failure_type"] ?? .null,
+        ]
+        document = [
+            "format": .string(Baseline.format),
+            "pairing": .string(pairing),
+            "agent_ref": artifact["agent_ref"] ?? .null, "agent_hash": artifact["agent_hash"] ?? .null,
+            "task_ref": artifact["task_ref"] ?? .null, "task_hash": artifact["task_hash"] ?? .null,
+            "seed": artifact["seed"] ?? .null,
+            "artifact_hash": artifact["artifact_hash"] ?? .null,
+            "outcome": outcome,
+            "budgets": artifact["budgets"] ?? .null,
+            "used": ["steps": artifact["steps_used"] ?? .null, "tool_calls": artifact["tool_calls_used"] ?? .null],
+            "isolation": artifact["sandbox"]?["isolation"] ?? .null,
+            "act_timeout_seconds": artifact["sandbox"]?["limits"]?["act_timeout_seconds"] ?? .null,
+            "runtime_identity": artifact["runtime_identity"] ?? .null,
+            "step_digests": .array(Baseline.stepDigests(artifact).map(JSON.string)),
+        ]
+    }
+
+    init(document: JSON, path: String) {
+        self.document = document
+        self.path = path
+    }
+
+    /// `<dir>/<pairing>/seed-<n>.json`; the artifact sits beside it as `.artifact.json.zst`.
+    public static func path(in directory: String, pairing: String, seed: Int) -> String {
+        "\(directory)/\(pairing)/seed-\(seed).json"
+    }
+
+    public static func artifactPath(for path: String) -> String {
+        (path.hasSuffix(".json") ? String(path.dropLast(5)) : path) + ".artifact.json.zst"
+    }
+
+    /// Writes the baseline and its compressed artifact.
+    public func write(to path: String, artifact: JSON) throws(RunnerError) {
+        var doc = document.objectValue ?? [:]
+        doc["artifact_file"] = .string((Baseline.artifactPath(for: path) as NSString).lastPathComponent)
+        do {
+            let compressed = try Compression.compress(try artifact.canonicalBytes())
+            try ArtifactFile.writeAtomically(compressed, to: Baseline.artifactPath(for: path))
+        } catch let e as RunnerError { throw e } catch { throw .internal("cannot write the baseline artifact: \(error)") }
+        try ArtifactFile.write(.object(doc), to: path)
+    }
+
+    /// Every baseline under `directory`, sorted by path.
+    public static func loadAll(_ directory: String) throws(RunnerError) -> [Baseline] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw .usage("baselines directory '\(directory)' does not exist; record some with `rigor baseline record`")
+        }
+        let walker = FileManager.default.enumerator(atPath: directory)
+        var paths: [String] = []
+        while let rel = walker?.nextObject() as? String {
+            if rel.hasSuffix(".json") && !rel.hasSuffix(".artifact.json") { paths.append("\(directory)/\(rel)") }
+        }
+        var out: [Baseline] = []
+        for path in paths.sorted() {
+            let doc = try ArtifactFile.read(path)
+            guard doc["format"]?.stringValue == format else {
+                throw .usage("'\(path)' is not a \(format) baseline (its \"format\" field says otherwise)")
+            }
+            out.append(Baseline(document: doc, path: path))
+        }
+        return out
+    }
+
+    /// The full artifact kept beside the baseline, if it is there and intact.
+    public func storedArtifact() -> JSON? {
+        guard let path, let data = FileManager.default.contents(atPath: Baseline.artifactPath(for: path)),
+              let bytes = try? Compression.decompress([UInt8](data), what: path) else { return nil }
+        return try? JSON.parse(bytes)
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import RigorRunner
+import RigorSpec
+
+struct BaselineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline",
+        abstract: "Record the baselines that `rigor ci` re-runs (one reviewable JSON file per pairing and seed).",
+        subcommands: [Record.self, List.self],
+        defaultSubcommand: List.self)
+
+    struct Record: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run pairings × seeds and write Baselines/<pairing>/seed-<n>.json (+ the artifact, compressed).",
+            discussion: """
+                rigor baseline record --pairings all --seeds 0..4
+                Refuses to overwrite existing baselines when CI=true unless --force. Each recorded
+                baseline is entered in the ledger. Exit 0 on success, 2 on bad input.
+                """)
+        @Option(help: ArgumentHelp("'all' or comma-separated pairing names.", valueName: "names")) var pairings: String
+        @Option(help: ArgumentHelp("Seeds: 0..4, 1,2,5.", valueName: "list")) var seeds: String
+        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory (default: Baselines).", valueName: "dir")) var directory = "Baselines"
+        @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n")) var workers: Int?
+        @Flag(help: "Overwrite existing baselines even when CI=true.") var force = false
+        @OptionGroup var options: EpisodeOptions
+        @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func run() throws {
+            let workspace = workspaceOptions.workspace
+            do {
+                let selected = try workspace.pairings().select(pairings)
+                let seedList = try SeedList.parse(seeds)
+                let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
+                if inCI && !force {
+                    for p in selected { for s in seedList where FileManager.default.fileExists(atPath: Baseline.path(in: directory, pairing: p.name, seed: s)) {
+                        throw RunnerError.usage("refusing to overwrite \(Baseline.path(in: directory, pairing: p.name, seed: s)) under CI=true; record baselines locally and commit them (or pass --force)")
+                    } }
+                }
+                let batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                                  isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
+                let outcomes = try batch.run(in: workspace) { _, _ in }
+                try BaselineWriter.write(outcomes, directory: directory, workspace: workspace, json: options.json)
+            } catch let e as RunnerError { throw Console.fail(e) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the baselines in a directory.")
+        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory (default: Baselines).", valueName: "dir")) var directory = "Baselines"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let all: [Baseline]
+            do { all = try Baseline.loadAll(directory) } catch { throw Console.fail(error) }
+            if json { Console.printJSON(.array(all.map(\.document))); return }
+            for b in all {
+                print("\(b.pairing.padding(toLength: 30, withPad: " ", startingAt: 0)) seed \(String(b.seed).padding(toLength: 4, withPad: " ", startingAt: 0)) \(CICheck.summary(b.document["outcome"], used: b.document["used"]).padding(toLength: 28, withPad: " ", startingAt: 0)) \(b.artifactHash ?? "")")
+            }
+            if all.isEmpty { print("no baselines in \(directory)") }
+        }
+    }
+}
+
+/// Writes baselines from batch outcomes (also used by `rigor ci --update`).
+enum BaselineWriter {
+    static func write(_ outcomes: [BatchOutcome], directory: String, workspace: Workspace, json: Bool) throws(RunnerError) {
+        let store = try workspace.store(create: true)
+        var written: [JSON] = []
+        for o in outcomes {
+            let baseline = Baseline(pairing: o.item.pairing.name, artifact: o.artifact)
+            let path = Baseline.path(in: directory, pairing: o.item.pairing.name, seed: o.item.seed)
+            try baseline.write(to: path, artifact: o.artifact)
+            do {
+                try store.appendLedger(kind: "baseline", payload: [
+                    "pairing": .string(o.item.pairing.name), "seed": .int(o.item.seed),
+                    "artifact_hash": .string(o.artifactHash), "path": .string(path),
+                ])
+            } catch { throw .store(error) }
+            written.append(["path": .string(path), "artifact_hash": .string(o.artifactHash), "success": .bool(o.success)])
+            if !json {
+                print("\(o.success ? Console.green("wrote") : Console.yellow("wrote (failing episode)")) \(path)")
+            }
+        }
+        if json { Console.printJSON(.array(written)) }
+    }
+}
