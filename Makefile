@@ -42,6 +42,7 @@ test: deps
 bench: deps
 	swift build -c release
 	.build/release/rigor-bench
+	bash Benchmarks/compare_tracecore.sh
 
 clean:
 	rm -rf .build .rigor

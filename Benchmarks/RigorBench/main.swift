@@ -83,3 +83,7 @@ try rate("artifact_hash (strip timings, JCS, SHA-256)") { _ = try HashRecipe.rig
 try rate("JCS serialisation only") { _ = try largest.canonicalBytes(style: .jcs) }
 rate("SHA-256 only") { _ = Digest.sha256(bytes) }
 try rate("parse (JSON → value)") { _ = try JSON.parse(bytes) }
+
+let rigorBinary = "\(root)/.build/release/rigor"
+try runStoreBench(root: root, rigorBinary: rigorBinary, tmp: tmp)
+try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0..99")

@@ -47,7 +47,7 @@ struct BatchCommand: ParsableCommand {
         let batch: Batch
         do {
             batch = try makeBatch(workspace)
-        } catch let e as RunnerError { throw Console.fail(e) }
+        } catch { throw Console.fail(error) }
         let reporter = BatchProgress(total: batch.items.count, quiet: options.json)
         let t0 = MonotonicClock.nanoseconds()
         let outcomes: [BatchOutcome]

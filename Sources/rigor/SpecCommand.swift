@@ -50,7 +50,7 @@ struct SpecCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the artifact JSON Schema Rigor checks against.")
 
         func run() throws {
-            print(ArtifactSchema.text)
+            if let schema = try? JSON.parse(ArtifactSchema.text) { Console.printJSON(schema) } else { print(ArtifactSchema.text) }
         }
     }
 }

@@ -92,3 +92,26 @@ extension JSON {
         }
     }
 }
+
+@Suite("Batch determinism over the whole suite")
+struct SuiteDeterminismTests {
+    @Test("every pairing: the same artifacts with 1 worker and with 2 (and so in any order)")
+    func allPairingsAnyWorkers() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-batch-all")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func hashes(_ workers: String) throws -> [String: String] {
+            let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--workers", workers, "--json",
+                                              "--state-dir", "\(dir)/state-\(workers)"])
+            #expect(r.status == 0, "\(r.stderr)")
+            var out: [String: String] = [:]
+            for e in try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? [] {
+                out["\(e["pairing"]?.stringValue ?? "")#\(e["seed"]?.intValue ?? -1)"] = e["artifact_hash"]?.stringValue
+            }
+            return out
+        }
+        let one = try hashes("1")
+        let two = try hashes("2")
+        #expect(one.count >= 33)
+        #expect(one == two)
+    }
+}

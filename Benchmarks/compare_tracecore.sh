@@ -1,0 +1,437 @@
+#!/usr/bin/env bash
+# compare_tracecore.sh — episodes per second: TraceCore 1.1.3 (the Python reference runtime)
+# against Rigor, on the same shape of matrix, in one run. `make bench` calls it after the
+# Swift benchmark; it can also be run by hand from anywhere:
+#
+#     Benchmarks/compare_tracecore.sh
+#
+# What it measures (every row: 140 episodes, 2 workers, wall clock of the whole command):
+#   1. TraceCore: its 7 reference pairings × seeds 0..19 through `tracecore run batch`.
+#      TraceCore is installed from PyPI into a cached virtualenv under .build-bench/.
+#   2. Rigor with the corresponding 7 Python agents × seeds 0..19, at the default isolation
+#      (namespace, via bwrap) and at --isolation process.
+#   3. Rigor with the Swift agent (rigor-swift-agent) on filesystem_hidden_config × seeds
+#      0..139, at both isolation levels.
+#   4. A summary table and the targets (≥ 10× TraceCore with Python agents, ≥ 30× with the
+#      Swift agent).
+#   5. "Where the time goes": the fixed per-episode costs (interpreter start, bwrap, the Swift
+#      agent, one `rigor run` end to end) with hyperfine (or a 50-run bash loop), and Rigor's
+#      throughput at 1 worker against 2.
+#
+# Output: Markdown tables on stdout; progress and diagnostics on stderr.
+# Needs the release binaries (`swift build -c release`, which `make bench` runs first).
+# When TraceCore cannot be installed (no venv, PyPI unreachable...) the Rigor part still
+# runs and TraceCore is reported as "not available: <reason>".
+#
+# Environment knobs (all optional):
+#   TRACECORE_VERSION   the TraceCore release to compare against (default 1.1.3)
+#   BENCH_WORKERS       workers for the comparison rows (default 2)
+#   BENCH_RUNS          runs per command in "Where the time goes" (default 50)
+
+set -euo pipefail
+
+# ---------------------------------------------------------------------------------------
+# Paths and settings
+# ---------------------------------------------------------------------------------------
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RIGOR="$ROOT/.build/release/rigor"
+SWIFT_AGENT="$ROOT/.build/release/rigor-swift-agent"
+BENCH_DIR="$ROOT/.build-bench"                 # git-ignored (.build*/)
+VENV="$BENCH_DIR/tracecore-venv"
+PIP_TARGET_DIR="$BENCH_DIR/tracecore-target"   # fallback when no venv can be made
+TC_VERSION="${TRACECORE_VERSION:-1.1.3}"
+WORKERS="${BENCH_WORKERS:-2}"
+RUNS="${BENCH_RUNS:-50}"
+SYS_PY=/usr/bin/python3
+
+# The 7 reference pairings, TraceCore's name and Rigor's name side by side. TraceCore's
+# agent paths are the ones its own pairings.py uses ("agents/<file>.py"): its loader
+# resolves them inside the installed package, whatever the working directory.
+TC_PAIRINGS=(
+  "agents/toy_agent.py filesystem_hidden_config@1"
+  "agents/rate_limit_agent.py rate_limited_api@1"
+  "agents/chain_agent.py rate_limited_chain@1"
+  "agents/ops_triage_agent.py log_alert_triage@1"
+  "agents/log_stream_monitor_agent.py log_stream_monitor@1"
+  "agents/runbook_verifier_agent.py runbook_verifier@1"
+  "agents/sandboxed_code_auditor_agent.py sandboxed_code_auditor@1"
+)
+RIGOR_PAIRINGS="toy_filesystem,rate_limit_api,chain_rate_limited,ops_log_alert_triage,log_stream_monitor,runbook_verifier,sandboxed_code_auditor"
+PY_SEEDS="0..19"      # 7 pairings × 20 seeds = 140 episodes
+SWIFT_SEEDS="0..139"  # 1 pairing × 140 seeds  = 140 episodes
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+now() { date +%s.%N; }
+# jget FILE EXPR: evaluate a Python expression over the JSON in FILE (bound to d) and print it.
+# python3 rather than jq: it is already one of Rigor's system packages.
+jget() { "$SYS_PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+# Float helpers (awk, so no bc dependency).
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.1f", a / b }'; }
+ratio() { # ratio A B -> "12.3×" or "n/a"
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.1f×", a / b }'
+}
+
+[ -x "$RIGOR" ] || die "$RIGOR is missing: build it with \`swift build -c release\` (make bench does)"
+[ -x "$SWIFT_AGENT" ] || die "$SWIFT_AGENT is missing: build it with \`swift build -c release\` (make bench does)"
+[ -x "$SYS_PY" ] || SYS_PY="$(command -v python3 || true)"
+[ -n "$SYS_PY" ] || die "python3 is needed (Rigor's Python agents and this script's JSON parsing use it)"
+
+# Rigor resolves Tasks/, Agents/pairings.json and the SDK relative to the repository.
+cd "$ROOT"
+mkdir -p "$BENCH_DIR"
+# Throughput numbers mean little on a busy machine: note the load when we start and end.
+loadavg() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
+LOAD_START="$(loadavg)"
+if awk -v l="$LOAD_START" -v n="$(nproc)" 'BEGIN { exit !(l + 0 > n) }'; then
+  warn "load average $LOAD_START is above the $(nproc) cores: the numbers below will be noisy"
+fi
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/rigor-compare.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+# ---------------------------------------------------------------------------------------
+# apt-get, only as root (or with password-less sudo), and `apt-get update` at most once.
+# ---------------------------------------------------------------------------------------
+APT_UPDATED=0
+apt_install() { # apt_install PACKAGE... ; returns non-zero when it cannot
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else return 1; fi
+  fi
+  command -v apt-get >/dev/null || return 1
+  if [ "$APT_UPDATED" = 0 ]; then
+    log "apt-get update"
+    $sudo apt-get update -qq >&2 || return 1
+    APT_UPDATED=1
+  fi
+  log "apt-get install -y $*"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------------------------------
+# 1a. Install TraceCore (cached). Sets TC_CMD (array) or TC_REASON.
+# ---------------------------------------------------------------------------------------
+TC_CMD=()
+TC_REASON=""
+
+tc_version_in() { # tc_version_in PYTHON [PYTHONPATH] -> prints the installed tracecore version
+  PYTHONPATH="${2:-}" "$1" -c 'import importlib.metadata as m; print(m.version("tracecore"))' 2>/dev/null
+}
+
+make_venv() { # make_venv PYTHON -> 0 when $VENV has a working python afterwards
+  local py="$1" out
+  [ -x "$py" ] || return 1
+  rm -rf "$VENV"
+  if out="$("$py" -m venv "$VENV" 2>&1)" && [ -x "$VENV/bin/python" ]; then return 0; fi
+  warn "$py -m venv failed: $(printf '%s' "$out" | tail -n 1)"
+  rm -rf "$VENV"
+  # Debian's python3 ships without ensurepip until python3-venv is installed.
+  if printf '%s' "$out" | grep -qi 'ensurepip'; then
+    if apt_install python3-venv && "$py" -m venv "$VENV" >/dev/null 2>&1 && [ -x "$VENV/bin/python" ]; then
+      return 0
+    fi
+    rm -rf "$VENV"
+  fi
+  return 1
+}
+
+setup_tracecore() {
+  # Cached: the venv already holds the right version.
+  if [ -x "$VENV/bin/python" ] && [ "$(tc_version_in "$VENV/bin/python")" = "$TC_VERSION" ]; then
+    log "TraceCore $TC_VERSION: cached in $VENV"
+    TC_CMD=("$VENV/bin/python" -m agent_bench.cli)
+    return 0
+  fi
+  # Cached in the --target fallback.
+  if [ -d "$PIP_TARGET_DIR" ] && [ "$(tc_version_in "$SYS_PY" "$PIP_TARGET_DIR")" = "$TC_VERSION" ]; then
+    log "TraceCore $TC_VERSION: cached in $PIP_TARGET_DIR"
+    TC_CMD=(env "PYTHONPATH=$PIP_TARGET_DIR" "$SYS_PY" -m agent_bench.cli)
+    return 0
+  fi
+
+  local pip_out
+  # A venv made by /usr/bin/python3, else by the python3 on PATH (pyenv and the like).
+  if [ -x "$VENV/bin/python" ] || make_venv /usr/bin/python3 || make_venv "$(command -v python3 || echo /nonexistent)"; then
+    log "pip install tracecore==$TC_VERSION into $VENV"
+    if pip_out="$("$VENV/bin/python" -m pip install --disable-pip-version-check -q --timeout 30 "tracecore==$TC_VERSION" 2>&1)" \
+       && [ "$(tc_version_in "$VENV/bin/python")" = "$TC_VERSION" ]; then
+      TC_CMD=("$VENV/bin/python" -m agent_bench.cli)
+      return 0
+    fi
+    TC_REASON="pip install tracecore==$TC_VERSION failed (is PyPI reachable?): $(printf '%s' "$pip_out" | grep -v '^\s*$' | tail -n 1)"
+    return 1
+  fi
+
+  # No venv possible: plain pip into a private folder (skips PEP 668's externally-managed check).
+  log "no virtualenv possible; trying python3 -m pip install --target $PIP_TARGET_DIR"
+  if ! "$SYS_PY" -m pip --version >/dev/null 2>&1; then
+    TC_REASON="cannot create a virtualenv (python3 -m venv failed, python3-venv not installable) and python3 has no pip"
+    return 1
+  fi
+  if pip_out="$("$SYS_PY" -m pip install --disable-pip-version-check -q --timeout 30 --target "$PIP_TARGET_DIR" "tracecore==$TC_VERSION" 2>&1)" \
+     && [ "$(tc_version_in "$SYS_PY" "$PIP_TARGET_DIR")" = "$TC_VERSION" ]; then
+    TC_CMD=(env "PYTHONPATH=$PIP_TARGET_DIR" "$SYS_PY" -m agent_bench.cli)
+    return 0
+  fi
+  TC_REASON="pip install --target tracecore==$TC_VERSION failed (is PyPI reachable?): $(printf '%s' "$pip_out" | grep -v '^\s*$' | tail -n 1)"
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------
+# 1b. Run TraceCore's batch. Sets TC_EPISODES TC_PASSED TC_SECONDS TC_EPS.
+# ---------------------------------------------------------------------------------------
+TC_EPISODES="n/a"; TC_PASSED="n/a"; TC_SECONDS="n/a"; TC_EPS="n/a"; TC_SUMMARY=""
+
+run_tracecore() {
+  # Its own working directory: TraceCore writes every run to ./.agent_bench/runs, and its
+  # agent loader tries "agents/x.py" relative to the cwd first (then inside the package).
+  # An empty directory keeps the repository clean and makes it load its packaged agents.
+  local cwd="$WORK/tracecore-cwd" batch="$WORK/tracecore-batch.json" out="$WORK/tracecore.log"
+  mkdir -p "$cwd"
+  {
+    printf '['
+    local first=1 p agent task seed
+    for p in "${TC_PAIRINGS[@]}"; do
+      agent="${p% *}"; task="${p#* }"
+      for seed in $(seq 0 19); do
+        [ "$first" = 1 ] && first=0 || printf ','
+        printf '\n  {"agent": "%s", "task_ref": "%s", "seed": %d}' "$agent" "$task" "$seed"
+      done
+    done
+    printf '\n]\n'
+  } >"$batch"
+  TC_EPISODES="$(( ${#TC_PAIRINGS[@]} * 20 ))"
+
+  log "TraceCore: run batch, $TC_EPISODES jobs, --workers $WORKERS"
+  local t0 t1 rc=0
+  t0="$(now)"
+  # No per-job --timeout: TraceCore would then run each job through a different, slower path
+  # (run_isolated); the whole command gets a generous limit instead.
+  (cd "$cwd" && NO_COLOR=1 TERM=dumb COLUMNS=200 timeout 900 "${TC_CMD[@]}" run batch --batch-file "$batch" --workers "$WORKERS") \
+    >"$out" 2>&1 </dev/null || rc=$?
+  t1="$(now)"
+  TC_SECONDS="$(fsub "$t1" "$t0")"
+
+  # TraceCore's last word: "Summary  passed=N  failed=M  p50=...s  p95=...s".
+  local summary
+  summary="$(grep -Eo 'passed=[0-9]+ +failed=[0-9]+' "$out" | tail -n 1 || true)"
+  if [ -z "$summary" ]; then
+    TC_REASON="tracecore run batch gave no summary (exit $rc): $(grep -v '^\s*$' "$out" | tail -n 1)"
+    TC_PASSED="n/a"; TC_EPS="n/a"
+    return 1
+  fi
+  TC_PASSED="$(sed -E 's/passed=([0-9]+).*/\1/' <<<"$summary")"
+  TC_SUMMARY="$(grep -E 'Summary' "$out" | tail -n 1 | sed -E 's/ +/ /g' || true)"
+  local failed; failed="$(sed -E 's/.*failed=([0-9]+)/\1/' <<<"$summary")"
+  TC_EPS="$(fdiv "$TC_EPISODES" "$TC_SECONDS")"
+  log "TraceCore: passed=$TC_PASSED failed=$failed in ${TC_SECONDS}s (exit $rc)"
+  if [ "$failed" != 0 ] || [ "$TC_PASSED" != "$TC_EPISODES" ]; then
+    # A fast failing run is no comparison: show what failed, keep the numbers but flag them.
+    warn "TraceCore: $failed of $TC_EPISODES jobs failed — its rate is not a valid baseline. Failing rows:"
+    grep -E 'fail' "$out" | head -n 10 >&2 || true
+    TC_REASON="only $TC_PASSED/$TC_EPISODES TraceCore episodes passed"
+    return 1
+  fi
+  return 0
+}
+
+TC_OK=0
+if setup_tracecore; then
+  if run_tracecore; then TC_OK=1; fi
+fi
+[ "$TC_OK" = 1 ] || warn "TraceCore not available: $TC_REASON"
+TC_REASON="${TC_REASON//|//}"   # it goes into a Markdown table cell
+
+# ---------------------------------------------------------------------------------------
+# 2–3. Rigor batches. rigor_batch LABEL ARGS... -> sets R_TOTAL R_PASSED R_SECONDS R_EPS
+# (wall clock of the command, same method as TraceCore) and R_JSON_S R_JSON_EPS (Rigor's own
+# elapsed_s and episodes_per_second, which leave out process start and the summary).
+# ---------------------------------------------------------------------------------------
+rigor_batch() {
+  local label="$1"; shift
+  local state="$WORK/state-$label" out="$WORK/rigor-$label.json" t0 t1 rc=0
+  rm -rf "$state"
+  log "Rigor: $label"
+  t0="$(now)"
+  "$RIGOR" batch "$@" --json --state-dir "$state" >"$out" 2>"$WORK/rigor-$label.err" </dev/null || rc=$?
+  t1="$(now)"
+  if ! jget "$out" 'd["total"]' >/dev/null 2>&1; then
+    warn "rigor batch ($label) failed (exit $rc): $(tail -n 3 "$WORK/rigor-$label.err")"
+    R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_S="n/a"; R_JSON_EPS="n/a"
+    return 0
+  fi
+  R_TOTAL="$(jget "$out" 'd["total"]')"
+  R_PASSED="$(jget "$out" 'd["passed"]')"
+  R_JSON_S="$(jget "$out" 'd["elapsed_s"]')"
+  R_JSON_EPS="$(jget "$out" '"%.1f" % d["episodes_per_second"]')"
+  R_SECONDS="$(fsub "$t1" "$t0")"
+  R_EPS="$(fdiv "$R_TOTAL" "$R_SECONDS")"
+  if [ "$R_PASSED" != "$R_TOTAL" ]; then
+    warn "rigor batch ($label): only $R_PASSED/$R_TOTAL passed; failures by type: $(jget "$out" 'json.dumps(d.get("failed_by_type"))')"
+  fi
+}
+
+# Which isolation the default gives on this machine (namespace when bwrap works, else process).
+"$RIGOR" run --agent "$SWIFT_AGENT" --task filesystem_hidden_config@1 --seed 0 \
+  --json --state-dir "$WORK/probe" </dev/null >"$WORK/probe.json" 2>/dev/null || true
+DEFAULT_ISOLATION="$(jget "$WORK/probe.json" 'd.get("isolation", "unknown")' 2>/dev/null || echo unknown)"
+[ "$DEFAULT_ISOLATION" = namespace ] || warn "default isolation here is '$DEFAULT_ISOLATION', not namespace (is bwrap usable?)"
+
+SWIFT_PAIRINGS_FILE="$WORK/swift-pairings.json"
+printf '[{"name":"swift_filesystem","agent":"%s","task":"filesystem_hidden_config@1"}]\n' "$SWIFT_AGENT" >"$SWIFT_PAIRINGS_FILE"
+
+ROWS=()   # "runtime|agents|episodes|passed|seconds|eps|json_eps" for the summary table
+add_row() { ROWS+=("$1|$2|$R_TOTAL|$R_PASSED|$R_SECONDS|$R_EPS|$R_JSON_EPS"); }
+
+rigor_batch py-default --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS"
+add_row "Rigor ($DEFAULT_ISOLATION, default)" "Python (7 pairings)"; PY_NS_EPS="$R_EPS"; PY_NS_W2="$R_JSON_EPS"
+rigor_batch py-process --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --isolation process
+add_row "Rigor (process)" "Python (7 pairings)"; PY_PR_EPS="$R_EPS"
+rigor_batch swift-default --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS"
+add_row "Rigor ($DEFAULT_ISOLATION, default)" "Swift (toy, filesystem)"; SW_NS_EPS="$R_EPS"; SW_NS_W2="$R_JSON_EPS"
+rigor_batch swift-process --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS" --isolation process
+add_row "Rigor (process)" "Swift (toy, filesystem)"; SW_PR_EPS="$R_EPS"
+
+# ---------------------------------------------------------------------------------------
+# 4. The comparison table and the targets.
+# ---------------------------------------------------------------------------------------
+echo
+echo "## Rigor vs TraceCore $TC_VERSION — episodes per second"
+echo
+echo "Same matrix shape for every row: 140 episodes, $WORKERS workers, $(nproc) cores;"
+echo "1-minute load average $LOAD_START when the script started, $(loadavg) now."
+echo "\`seconds\` is the wall clock of the whole command (process start to exit) for every row;"
+echo "\`rigor's own eps/s\` is the \`episodes_per_second\` Rigor reports in its JSON (episode loop only)."
+echo
+echo "| runtime | agents | episodes | passed | seconds | episodes/s | × TraceCore | rigor's own eps/s |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
+if [ "$TC_OK" = 1 ]; then
+  echo "| TraceCore $TC_VERSION | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_EPS | 1.0× | — |"
+elif [ "$TC_EPS" != "n/a" ]; then
+  echo "| TraceCore $TC_VERSION (**invalid: $TC_REASON**) | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_EPS | — | — |"
+else
+  echo "| TraceCore $TC_VERSION | not available: $TC_REASON | — | — | — | — | — | — |"
+fi
+BASE="n/a"; [ "$TC_OK" = 1 ] && BASE="$TC_EPS"
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r rt ag n pass secs eps jeps <<<"$row"
+  echo "| $rt | $ag | $n | $pass | $secs | $eps | $(ratio "$eps" "$BASE") | $jeps |"
+done
+
+if [ -n "$TC_SUMMARY" ]; then
+  echo
+  echo "TraceCore's own last line (per-job wall clock, in its worker processes): \`$TC_SUMMARY\`"
+fi
+
+target_line() { # target_line DESCRIPTION EPS FACTOR
+  local r verdict
+  r="$(ratio "$2" "$BASE")"
+  if [ "$r" = "n/a" ]; then verdict="unknown (no TraceCore baseline)"
+  elif awk -v a="$2" -v b="$BASE" -v f="$3" 'BEGIN { exit !(a / b >= f) }'; then verdict="**met**"
+  else verdict="**not met**"; fi
+  echo "| $1 | ≥ $3× | $r | $verdict |"
+}
+echo
+echo "### Targets"
+echo
+echo "| target | needs | measured | verdict |"
+echo "|---|---:|---:|---|"
+target_line "Rigor, Python agents, $DEFAULT_ISOLATION (default)" "$PY_NS_EPS" 10
+target_line "Rigor, Python agents, process" "$PY_PR_EPS" 10
+target_line "Rigor, Swift agent, $DEFAULT_ISOLATION (default)" "$SW_NS_EPS" 30
+target_line "Rigor, Swift agent, process" "$SW_PR_EPS" 30
+
+# ---------------------------------------------------------------------------------------
+# 5. Where the time goes: fixed per-episode costs.
+# ---------------------------------------------------------------------------------------
+if ! command -v hyperfine >/dev/null; then
+  apt_install hyperfine || warn "hyperfine not installed and not installable; falling back to a bash loop of $RUNS runs"
+fi
+
+# The bwrap command line Rigor builds for an agent (Sources/RigorAgentHost/Isolation.swift),
+# minus the agent's own bind mounts.
+BWRAP="$(command -v bwrap || true)"
+BWRAP_ARGS="--unshare-all --die-with-parent --new-session --ro-bind /usr /usr --ro-bind /etc /etc --proc /proc --dev /dev --tmpfs /tmp"
+for l in bin sbin lib lib32 lib64 libx32; do
+  if [ -L "/$l" ]; then BWRAP_ARGS+=" --symlink $(readlink "/$l") /$l"
+  elif [ -e "/$l" ]; then BWRAP_ARGS+=" --ro-bind /$l /$l"; fi
+done
+
+SDK="$ROOT/Agents/sdk"
+E2E_STATE="$WORK/e2e"
+# "label|command" — every command runs with stdin at /dev/null and output discarded.
+COSTS=(
+  "python3 start|$SYS_PY -s -B -c pass"
+  "python3 start + import json|$SYS_PY -s -B -c 'import sys, json'"
+  "python3 + Rigor SDK import|$SYS_PY -s -B -c 'import sys; sys.path.insert(0, \"$SDK\"); import rigor_sdk'"
+  "python3 + run_agent.py toy_agent.py (EOF at once)|$SYS_PY -s -B $SDK/run_agent.py $ROOT/Agents/toy_agent.py"
+)
+if [ -n "$BWRAP" ]; then
+  COSTS+=("bwrap (Rigor's namespace jail) /bin/true|$BWRAP $BWRAP_ARGS /bin/true")
+  COSTS+=("bwrap + python3 start|$BWRAP $BWRAP_ARGS $SYS_PY -s -B -c pass")
+fi
+COSTS+=(
+  "Swift agent start (stdin /dev/null)|$SWIFT_AGENT"
+  "rigor start (rigor version)|$RIGOR version"
+  "rigor run, toy_agent.py, $DEFAULT_ISOLATION|$RIGOR run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42 --state-dir $E2E_STATE"
+  "rigor run, toy_agent.py, process|$RIGOR run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42 --isolation process --state-dir $E2E_STATE"
+  "rigor run, Swift agent, $DEFAULT_ISOLATION|$RIGOR run --agent $SWIFT_AGENT --task filesystem_hidden_config@1 --seed 42 --state-dir $E2E_STATE"
+  "rigor run, Swift agent, process|$RIGOR run --agent $SWIFT_AGENT --task filesystem_hidden_config@1 --seed 42 --isolation process --state-dir $E2E_STATE"
+)
+
+measure() { # measure COMMAND -> prints "mean_ms ± sd_ms"
+  local cmd="$1"
+  if command -v hyperfine >/dev/null; then
+    local j="$WORK/hf.json"
+    # -N: no intermediate shell (hyperfine ≥ 1.13); stdin of the command is /dev/null.
+    if hyperfine -N --warmup 3 --runs "$RUNS" -i --style none --export-json "$j" "$cmd" </dev/null >/dev/null 2>&1 \
+       || hyperfine --warmup 3 --runs "$RUNS" -i --style none --export-json "$j" "$cmd </dev/null" </dev/null >/dev/null 2>&1; then
+      jget "$j" '"%.2f ± %.2f" % (d["results"][0]["mean"] * 1000, (d["results"][0]["stddev"] or 0) * 1000)'
+      return
+    fi
+    echo "failed"
+    return
+  fi
+  # Fallback: $RUNS runs in a loop, mean only. eval forks the command directly (no extra shell).
+  local t0 t1 i
+  eval "$cmd" </dev/null >/dev/null 2>&1 || true   # warm-up
+  t0="$(now)"
+  for ((i = 0; i < RUNS; i++)); do eval "$cmd" </dev/null >/dev/null 2>&1 || true; done
+  t1="$(now)"
+  awk -v a="$t0" -v b="$t1" -v n="$RUNS" 'BEGIN { printf "%.2f (loop mean)", (b - a) * 1000 / n }'
+}
+
+echo
+echo "## Where the time goes"
+echo
+if command -v hyperfine >/dev/null; then
+  echo "Per-process fixed costs, $(hyperfine --version), $RUNS runs after 3 warm-ups (mean ± σ, ms):"
+else
+  echo "Per-process fixed costs, bash loop of $RUNS runs (mean, ms; hyperfine unavailable):"
+fi
+echo
+echo "| what | ms |"
+echo "|---|---:|"
+for c in "${COSTS[@]}"; do
+  label="${c%%|*}"; cmd="${c#*|}"
+  log "measuring: $label"
+  echo "| $label | $(measure "$cmd") |"
+done
+
+# Rigor-level split: the same matrices at 1 worker, against the 2-worker rows above.
+rigor_batch py-w1 --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers 1
+PY_W1="$R_JSON_EPS"
+rigor_batch swift-w1 --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers 1
+SW_W1="$R_JSON_EPS"
+ms_per() { awk -v e="$1" 'BEGIN { if (e == "n/a" || e + 0 == 0) print "n/a"; else printf "%.2f", 1000 / e }'; }
+echo
+echo "Rigor's own episodes/s (JSON \`episodes_per_second\`), $DEFAULT_ISOLATION isolation, 1 worker against $WORKERS:"
+echo
+echo "| matrix | 1 worker eps/s | ms/episode | $WORKERS workers eps/s | ms/episode | speed-up |"
+echo "|---|---:|---:|---:|---:|---:|"
+echo "| 7 Python pairings × 20 seeds | $PY_W1 | $(ms_per "$PY_W1") | $PY_NS_W2 | $(ms_per "$PY_NS_W2") | $(ratio "$PY_NS_W2" "$PY_W1") |"
+echo "| Swift agent × 140 seeds | $SW_W1 | $(ms_per "$SW_W1") | $SW_NS_W2 | $(ms_per "$SW_NS_W2") | $(ratio "$SW_NS_W2" "$SW_W1") |"
+echo
