@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -200,4 +201,86 @@ int rigor_reap_orphans(const pid_t *keep, int keep_count) {
         else break;
     }
     return reaped;
+}
+
+int rigor_spawn_server(const char *path, char *const argv[], char *const envp[], int control_fd, int events_fd,
+                       pid_t *pid_out) {
+    int status_pipe[2];
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) return errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(status_pipe[0]); close(status_pipe[1]);
+        return e;
+    }
+    if (pid == 0) {
+        sigset_t empty;
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig == SIGKILL || sig == SIGSTOP) continue;
+            signal(sig, SIG_DFL);
+        }
+        setpgid(0, 0);
+        if (dup2(control_fd, 0) < 0 || dup2(events_fd, 1) < 0) goto fail;
+#ifdef SYS_close_range
+        if (syscall(SYS_close_range, 3U, ~0U, 4U) != 0)
+#endif
+        {
+            for (int fd = 3; fd < 4096; fd++) {
+                if (fd != status_pipe[1]) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
+        }
+        execve(path, argv, envp);
+    fail:;
+        int e = errno;
+        ssize_t ignored = write(status_pipe[1], &e, sizeof e);
+        (void)ignored;
+        _exit(127);
+    }
+    close(status_pipe[1]);
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = read(status_pipe[0], &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    close(status_pipe[0]);
+    if (n == (ssize_t)sizeof child_errno) {
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        return child_errno ? child_errno : ECHILD;
+    }
+    *pid_out = pid;
+    return 0;
+}
+
+int rigor_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds) {
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    struct iovec iov = {(void *)buf, len};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    char control[CMSG_SPACE(sizeof(int) * 8)];
+    if (nfds > 8) return EINVAL;
+    if (nfds > 0) {
+        memset(control, 0, sizeof control);
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? errno : 0;
+}
+
+int rigor_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno; }
+
+int rigor_socketpair(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : errno;
 }

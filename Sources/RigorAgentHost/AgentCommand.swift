@@ -10,6 +10,7 @@ public enum AgentHostError: Error, Sendable, CustomStringConvertible {
     case spawnFailed(path: String, errno: Int32)
     case workdirFailed(reason: String)
     case isolationUnavailable(IsolationLevel, reason: String)
+    case forkServerFailed(reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +26,8 @@ public enum AgentHostError: Error, Sendable, CustomStringConvertible {
             return "cannot start agent '\(path)': \(String(cString: strerror(e)))"
         case .workdirFailed(let reason):
             return "cannot create the agent's private directory: \(reason)"
+        case .forkServerFailed(let reason):
+            return "the Python fork server could not start the agent: \(reason); run without --fork-server"
         case .isolationUnavailable(let level, let reason):
             return "isolation level '\(level.rawValue)' is not available here: \(reason)"
         }

@@ -46,6 +46,8 @@ public final class AgentProcess {
     }
 
     public let pid: Int32
+    /// Who waits for the agent's exit: this process (it spawned it) or the fork server.
+    let server: ForkServer?
     /// The uid the agent runs as, when the runner is root (see `LiveAgents.allocateUID`).
     public let uid: uid_t?
     public let workdir: String
@@ -68,6 +70,7 @@ public final class AgentProcess {
     /// Starts the agent. The environment is exactly `environment`: nothing of the caller's leaks.
     public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings, uid: uid_t?) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
+        self.server = nil
         self.uid = settings.isolation >= .process ? uid : nil
         self.settings = settings
         self.workdir = workdir
@@ -97,8 +100,53 @@ public final class AgentProcess {
         stderrFD = child.stderr_fd
     }
 
+    /// Starts the agent as a child of the fork server (Python agents, `--fork-server`).
+    public init(forkServer: ForkServer, agentFile: String, environment: [String: String], workdir: String,
+                settings: GuardSettings, uid: uid_t?) throws(AgentHostError) {
+        AgentProcess.ignoreSIGPIPE
+        self.server = forkServer
+        self.settings = settings
+        self.workdir = workdir
+        self.environment = environment
+        self.uid = settings.isolation >= .process ? uid : nil
+        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        var rc = rigor_pipe(&inPipe)
+        if rc == 0 { rc = rigor_pipe(&outPipe) }
+        if rc == 0 { rc = rigor_pipe(&errPipe) }
+        guard rc == 0 else {
+            for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) }
+            throw .spawnFailed(path: agentFile, errno: rc)
+        }
+        let childEnds = [inPipe[0], outPipe[1], errPipe[1]]
+        defer { for fd in childEnds { close(fd) } }
+        do {
+            pid = try forkServer.spawn(agentFile: agentFile, cwd: workdir, environment: environment, uid: self.uid,
+                                       limits: settings.isolation >= .process ? settings.limits : nil, childFDs: childEnds)
+        } catch {
+            close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
+            throw error
+        }
+        LiveAgents.register(pid: pid, uid: self.uid)
+        stdinFD = inPipe[1]
+        stdoutFD = outPipe[0]
+        stderrFD = errPipe[0]
+        for fd in [stdinFD, stdoutFD, stderrFD] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    }
+
     deinit {
         _ = terminate(graceSeconds: 0)
+    }
+
+    /// How the leader ended, if it has; `wait` blocks until it does (bounded for the server).
+    private func leaderExit(wait: Bool) -> ExitStatus? {
+        if let server {
+            return server.exitStatus(of: pid, timeoutNanos: wait ? 5_000_000_000 : 0)
+        }
+        var status: Int32 = 0
+        guard rigor_wait(pid, &status, wait ? 0 : 1) == pid else { return nil }
+        return rigor_signaled(status) != 0
+            ? ExitStatus(code: nil, signal: Int(rigor_term_signal(status)))
+            : ExitStatus(code: Int(rigor_exit_code(status)), signal: nil)
     }
 
     static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN); return () }()
@@ -251,11 +299,10 @@ public final class AgentProcess {
             return status
         }
         closeStdin()
-        var status: Int32 = 0
-        var reaped = false
+        var exit: ExitStatus? = nil
         let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, graceSeconds) * 1e9)
         while true {
-            if rigor_wait(pid, &status, 1) == pid { reaped = true; break }
+            if let e = leaderExit(wait: false) { exit = e; break }
             if MonotonicClock.nanoseconds() >= deadline { break }
             // Keep the pipes drained so a chatty agent can still exit.
             if !waitForIO(wantWrite: false, deadlineNanos: min(deadline, MonotonicClock.nanoseconds() + 2_000_000)) {
@@ -264,14 +311,12 @@ public final class AgentProcess {
         }
         // Kill the group whether or not the leader exited: its children may linger.
         _ = rigor_kill_group(pid, SIGKILL)
-        if !reaped { _ = rigor_wait(pid, &status, 0) }
+        if exit == nil { exit = leaderExit(wait: true) }
         sweep()
         closePipes()
-        let exit: ExitStatus = rigor_signaled(status) != 0
-            ? ExitStatus(code: nil, signal: Int(rigor_term_signal(status)))
-            : ExitStatus(code: Int(rigor_exit_code(status)), signal: nil)
-        state = .reaped(exit)
-        return exit
+        let final = exit ?? ExitStatus(code: nil, signal: Int(SIGKILL))
+        state = .reaped(final)
+        return final
     }
 
     /// Kills whatever the agent left behind outside its process group (daemonised children,

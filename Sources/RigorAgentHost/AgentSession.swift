@@ -59,9 +59,16 @@ public final class AgentSession {
         self.command = command
         self.settings = settings
         do {
-            process = try AgentProcess(
-                command: launch, environment: AgentSession.environment(home: home, seed: seed), workdir: workdir,
-                settings: settings, uid: uid)
+            let environment = AgentSession.environment(home: home, seed: seed)
+            if settings.forkServer && settings.isolation == .process && command.kind == .pythonSDK,
+               let sdk = command.visiblePaths.last {
+                let server = try ForkServer.shared(sdkDirectory: sdk, python: command.executable)
+                process = try AgentProcess(forkServer: server, agentFile: command.agentFile, environment: environment,
+                                           workdir: workdir, settings: settings, uid: uid)
+                launchedBy = "fork_server"
+            } else {
+                process = try AgentProcess(command: launch, environment: environment, workdir: workdir, settings: settings, uid: uid)
+            }
         } catch {
             try? FileManager.default.removeItem(atPath: workdir)
             throw error
@@ -71,6 +78,8 @@ public final class AgentSession {
     deinit { finish() }
 
     public var environment: [String: String] { process.environment }
+    /// How the agent process was started: "exec" or "fork_server".
+    public private(set) var launchedBy = "exec"
     /// The uid the agent ran as (nil: the runner's own, when not root).
     public var agentUID: Int? { process.uid.map { Int($0) } }
     public var stderrText: String { process.stderrText }

@@ -52,6 +52,8 @@ public struct GuardSettings: Sendable, Equatable {
     public var maxStderrBytes: Int
     /// After `end`, how long the agent has to exit before its process group is killed.
     public var endGraceSeconds: Double
+    /// Start Python agents from a fork server instead of a fresh interpreter (process level only).
+    public var forkServer = false
 
     public init(
         isolation: IsolationLevel = .process, limits: ProcessLimits = .defaults, actTimeoutSeconds: Double = 10,

@@ -42,6 +42,8 @@ public struct Batch: Sendable {
     public var isolation: IsolationLevel?
     public var actTimeoutSeconds: Double?
     public var strictSpec: Bool
+    /// Start Python agents from a fork server (process isolation only).
+    public var forkServer = false
 
     public init(pairings: [Pairing], seeds: [Int], workers: Int, isolation: IsolationLevel? = nil,
                 actTimeoutSeconds: Double? = nil, strictSpec: Bool = false) {
@@ -69,7 +71,7 @@ public struct Batch: Sendable {
         for item in items where requests[item.pairing.name] == nil {
             requests[item.pairing.name] = try workspace.prepare(RunOptions(
                 agent: item.pairing.agent, task: item.pairing.task, seed: 0, isolation: isolation,
-                actTimeoutSeconds: actTimeoutSeconds))
+                actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer))
         }
         let queue = WorkQueue(count: items.count)
         let results = ResultSlots<Result<BatchOutcome, RunnerError>>(count: items.count)

@@ -107,6 +107,7 @@ public enum Episode {
                 "stderr_bytes_dropped": .int(session?.stderrBytesDropped ?? 0),
                 "command_kind": .string(request.agent.kind.rawValue),
                 "uid": session?.agentUID.map(JSON.int) ?? .null,
+                "launched_by": .string(session?.launchedBy ?? "none"),
             ],
             "environment": .object((session?.environment ?? [:]).mapValues(JSON.string)),
             "protocol": .string(RigorIdentity.protocolVersion),

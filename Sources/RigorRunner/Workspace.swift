@@ -65,10 +65,13 @@ public struct RunOptions: Sendable {
     /// The file to run when it is not where `agent` (the recorded agent_ref) points, e.g. a
     /// replay from a bundle unpacked elsewhere. The artifact still records `agent`.
     public var agentFile: String?
+    /// Start Python agents from a fork server (only at the process level; ignored elsewhere).
+    public var forkServer = false
 
     public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
-                agentFile: String? = nil) {
+                agentFile: String? = nil, forkServer: Bool = false) {
         self.agentFile = agentFile
+        self.forkServer = forkServer
         self.agent = agent
         self.task = task
         self.seed = seed
@@ -101,6 +104,7 @@ extension Workspace {
         if let v = l.fileSizeMB { settings.limits.fileSizeBytes = v << 20 }
         if let v = l.openFiles { settings.limits.openFiles = v }
         if let v = l.processes { settings.limits.processes = v }
+        settings.forkServer = options.forkServer
         if let v = options.actTimeoutSeconds {
             guard v > 0 else { throw .usage("--act-timeout must be a positive number of seconds") }
             settings.actTimeoutSeconds = v

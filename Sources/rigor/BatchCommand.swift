@@ -85,8 +85,10 @@ struct BatchCommand: ParsableCommand {
         if selected.isEmpty { throw .usage("the batch has no pairings") }
         if seedList.isEmpty { throw .usage("the batch has no seeds") }
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        return Batch(pairings: selected, seeds: seedList, workers: workers ?? cores,
-                     isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: options.strictSpec)
+        var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? cores,
+                          isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: options.strictSpec)
+        batch.forkServer = options.forkServer
+        return batch
     }
 }
 

@@ -17,7 +17,7 @@ struct RigorCommand: ParsableCommand {
             Exit codes: 0 success, 1 episode failed or check failed, 2 bad usage or input, 3 internal error.
             """,
         version: RigorVersion.text,
-        subcommands: [RunCommand.self, BatchCommand.self, RunsCommand.self, LedgerCommand.self, ReplayCommand.self, BundleCommand.self, KeysCommand.self, BaselineCommand.self, CICommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, BatchCommand.self, RunsCommand.self, LedgerCommand.self, ReplayCommand.self, DiffCommand.self, CompareCommand.self, BundleCommand.self, KeysCommand.self, BaselineCommand.self, CICommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
     )
 }
 

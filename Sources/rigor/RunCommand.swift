@@ -31,9 +31,15 @@ struct EpisodeOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of the human report.")
     var json = false
 
+    @Flag(name: .customLong("fork-server"), help: "Start Python agents from a fork server (needs --isolation process); much faster batches.")
+    var forkServer = false
+
     func validate() throws {
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
+        }
+        if forkServer && isolation != "process" {
+            throw ValidationError("--fork-server needs --isolation process (the namespace level starts each agent in its own sandbox)")
         }
     }
 
@@ -87,7 +93,8 @@ struct RunEpisodeCommand: ParsableCommand {
             return
         }
         let passed = try EpisodeReport.runAndReport(
-            RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout),
+            RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout,
+                       forkServer: options.forkServer),
             workspace: workspaceOptions.workspace, out: out, options: options)
         if !passed { throw CLIExit(code: .failed) }
     }

@@ -113,5 +113,19 @@ struct SuiteDeterminismTests {
         let two = try hashes("2")
         #expect(one.count >= 33)
         #expect(one == two)
+        // The fork server is only a faster way to start the same agent: same artifacts as exec.
+        func processHashes(_ extra: [String]) throws -> [String: String] {
+            let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--json", "--isolation", "process",
+                                              "--state-dir", "\(dir)/state-p\(extra.count)"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            var out: [String: String] = [:]
+            for e in try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? [] {
+                out["\(e["pairing"]?.stringValue ?? "")#\(e["seed"]?.intValue ?? -1)"] = e["artifact_hash"]?.stringValue
+            }
+            return out
+        }
+        let exec = try processHashes([])
+        #expect(exec.count == one.count)
+        #expect(exec == (try processHashes(["--fork-server"])))
     }
 }

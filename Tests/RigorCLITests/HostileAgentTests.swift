@@ -13,7 +13,8 @@ struct HostileAgentTests {
         return r?.status == 0
     }()
 
-    static let levels: [String] = bwrapWorks ? ["process", "namespace"] : ["process"]
+    /// "fork" is the process level with Python agents started by the fork server.
+    static let levels: [String] = bwrapWorks ? ["process", "fork", "namespace"] : ["process", "fork"]
 
     struct Outcome {
         let status: Int32
@@ -31,12 +32,16 @@ struct HostileAgentTests {
         let dir = RepoPaths.temporaryDirectory("rigor-hostile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = "\(dir)/artifact.json"
+        let isolation = level == "fork" ? ["--isolation", "process", "--fork-server"] : ["--isolation", level]
         let r = try CommandLineRun.rigor(
-            ["run", "--agent", agent, "--task", "filesystem_hidden_config@1", "--seed", "3", "--isolation", level,
-             "--act-timeout", actTimeout, "--out", out, "--state-dir", dir], environment: environment)
+            ["run", "--agent", agent, "--task", "filesystem_hidden_config@1", "--seed", "3", "--act-timeout", actTimeout,
+             "--out", out, "--state-dir", dir] + isolation, environment: environment)
         let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: out), "no artifact: \(r.stderr)")))
         #expect(r.status == 1, "\(agent) under \(level): rigor exited \(r.status): \(r.stderr)")
-        #expect(artifact["sandbox"]?["isolation"]?.stringValue == level)
+        #expect(artifact["sandbox"]?["isolation"]?.stringValue == (level == "fork" ? "process" : level))
+        if level == "fork" && agent.hasSuffix(".py") {
+            #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "fork_server")
+        }
         #expect(SpecCheck.check(artifact).isEmpty, "\(SpecCheck.check(artifact))")
         #expect(try CommandLineRun.rigor(["spec", "check", out]).status == 0)
         // Nothing of the agent is left: no process mentioning its file, none of its uid.
@@ -68,7 +73,7 @@ struct HostileAgentTests {
             #expect(o.output("NET_LOCAL") != "connected", "reached the host's loopback from the namespace")
             #expect(o.output("NET_PUBLIC") == "unreachable")
         } else {
-            // The process level does not isolate the network; the artifact says so.
+            // The process level (with or without the fork server) does not isolate the network.
             #expect(o.output("NET_LOCAL") == "connected")
         }
     }

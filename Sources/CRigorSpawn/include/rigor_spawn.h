@@ -55,4 +55,18 @@ int rigor_set_subreaper(void);
 /// Returns how many were reaped.
 int rigor_reap_orphans(const pid_t *keep, int keep_count);
 
+/// Starts a fork server: `control_fd` becomes its fd 0 and `events_fd` its fd 1 (stderr is
+/// inherited), all other descriptors closed, in its own process group. Returns 0 or errno.
+int rigor_spawn_server(const char *path, char *const argv[], char *const envp[], int control_fd, int events_fd,
+                       pid_t *pid_out);
+
+/// Sends `len` bytes with `nfds` descriptors attached (SCM_RIGHTS). Returns 0 or errno.
+int rigor_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
+
+/// Makes a close-on-exec pipe; returns 0 or errno.
+int rigor_pipe(int fds[2]);
+
+/// A close-on-exec SOCK_SEQPACKET socket pair; returns 0 or errno.
+int rigor_socketpair(int fds[2]);
+
 #endif

@@ -1,0 +1,141 @@
+"""Fork server for Python agents ("zygote"): start Python once, fork a fresh agent per episode.
+
+Starting an interpreter and importing the SDK costs ~25 ms per episode, more than everything
+else an episode does. With `--fork-server` (process isolation), Rigor starts this server once;
+for each episode it sends the agent's pipes (SCM_RIGHTS) and settings on the control socket
+(fd 0), and the server forks a child that sets its own process group, limits, uid, working
+directory and environment exactly as the runner would, then runs `run_agent.main` on the
+agent file. Nothing of one episode reaches another: each child starts from the same pristine
+state (the server never imports agent code), and dies with its episode.
+
+Protocol (SOCK_SEQPACKET, one JSON object per message):
+  runner → server, with 3 fds (stdin, stdout, stderr of the child):
+      {"agent": path, "cwd": dir, "env": {...}, "uid": n|null,
+       "limits": {"cpu": s, "as": bytes, "fsize": bytes, "nofile": n, "nproc": n}}
+  server → runner (same socket):  {"pid": n}  or  {"error": "..."}
+  server → runner (events socket, fd 1), when a child ends:
+      {"pid": n, "code": n|null, "signal": n|null}
+"""
+
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+
+sys.dont_write_bytecode = True
+_SDK = os.path.dirname(os.path.abspath(__file__))
+if _SDK not in sys.path:
+    sys.path.insert(0, _SDK)
+
+import run_agent  # noqa: E402  (imports rigor_sdk and the loader once, for every child)
+
+# What agents commonly import, loaded once (children get them for free).
+import collections, functools, itertools, math, random, re, string  # noqa: E401,E402,F401
+
+_LIMITS = (("cpu", resource.RLIMIT_CPU), ("as", resource.RLIMIT_AS), ("fsize", resource.RLIMIT_FSIZE),
+           ("nofile", resource.RLIMIT_NOFILE), ("nproc", resource.RLIMIT_NPROC))
+
+
+def _child(request, fds):
+    """In the forked child: become the agent process of one episode. Never returns."""
+    code = 1
+    try:
+        os.setpgid(0, 0)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        os.closerange(3, 65536)
+        for name, which in _LIMITS:
+            value = (request.get("limits") or {}).get(name) or 0
+            if value > 0:
+                resource.setrlimit(which, (value, value))
+        uid = request.get("uid")
+        if uid:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        random.seed()  # as a fresh interpreter would: from the OS, not the server's state
+        sys.argv = [run_agent.__file__, request["agent"]]
+        code = run_agent.main(sys.argv)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001  (anything: report it, exit non-zero)
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        os._exit(code)
+
+
+def _reap(events):
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        event = {"pid": pid,
+                 "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                 "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None}
+        try:
+            events.send(json.dumps(event).encode())
+        except OSError:
+            pass
+
+
+def main():
+    control = socket.socket(fileno=os.dup(0))
+    events = socket.socket(fileno=os.dup(1))
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    sys.stdout = sys.stderr
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    while True:
+        try:
+            ready, _, _ = select.select([control, wake_r], [], [])
+        except InterruptedError:
+            continue
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+        if control in ready:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
+            if not message:
+                break  # the runner is gone
+            try:
+                request = json.loads(message)
+                if len(fds) != 3:
+                    raise ValueError("expected 3 file descriptors, got %d" % len(fds))
+                pid = os.fork()
+                if pid == 0:
+                    control.close()
+                    events.close()
+                    _child(request, fds)
+                reply = {"pid": pid}
+            except Exception as exc:  # noqa: BLE001
+                reply = {"error": "%s: %s" % (type(exc).__name__, exc)}
+            for fd in fds:
+                os.close(fd)
+            control.send(json.dumps(reply).encode())
+        _reap(events)
+
+
+if __name__ == "__main__":
+    main()
