@@ -290,6 +290,8 @@ rigor_batch py-default --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --worker
 add_row "Rigor ($DEFAULT_ISOLATION, default)" "Python (7 pairings)"; PY_NS_EPS="$R_EPS"; PY_NS_W2="$R_JSON_EPS"
 rigor_batch py-process --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --isolation process
 add_row "Rigor (process)" "Python (7 pairings)"; PY_PR_EPS="$R_EPS"
+rigor_batch py-fork --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --isolation process --fork-server
+add_row "Rigor (process, --fork-server)" "Python (7 pairings)"; PY_FS_EPS="$R_EPS"
 rigor_batch swift-default --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS"
 add_row "Rigor ($DEFAULT_ISOLATION, default)" "Swift (toy, filesystem)"; SW_NS_EPS="$R_EPS"; SW_NS_W2="$R_JSON_EPS"
 rigor_batch swift-process --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS" --isolation process
@@ -341,6 +343,7 @@ echo "| target | needs | measured | verdict |"
 echo "|---|---:|---:|---|"
 target_line "Rigor, Python agents, $DEFAULT_ISOLATION (default)" "$PY_NS_EPS" 10
 target_line "Rigor, Python agents, process" "$PY_PR_EPS" 10
+target_line "Rigor, Python agents, process + fork server" "$PY_FS_EPS" 10
 target_line "Rigor, Swift agent, $DEFAULT_ISOLATION (default)" "$SW_NS_EPS" 30
 target_line "Rigor, Swift agent, process" "$SW_PR_EPS" 30
 
