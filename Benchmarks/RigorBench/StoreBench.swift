@@ -71,12 +71,20 @@ func runStoreSizeBench(rigorBinary: String, root: String, tmp: String, seeds: St
     for f in (try? FileManager.default.contentsOfDirectory(atPath: "\(state)/runs")) ?? [] {
         jsonBytes += ((try? FileManager.default.attributesOfItem(atPath: "\(state)/runs/\(f)"))?[.size] as? Int) ?? 0
     }
-    let store = try RunStore.open(directory: state, create: false)
-    _ = try store.gc()  // compacts: what a long-lived store settles to
-    let db = try store.statistics().databaseBytes
-    let wal = ((try? FileManager.default.attributesOfItem(atPath: "\(state)/rigor.db-wal"))?[.size] as? Int) ?? 0
+    do {
+        // gc compacts (what a long-lived store settles to); closing checkpoints the WAL.
+        let store = try RunStore.open(directory: state, create: false)
+        _ = try store.gc()
+    }
+    func size(_ name: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: "\(state)/\(name)"))?[.size] as? Int) ?? 0 }
+    let db = size("rigor.db"), wal = size("rigor.db-wal")
     print("")
-    print("| batch `--pairings all --seeds \(seeds)` | episodes | JSON artifacts | store (db + wal) | ratio |")
+    print("| batch `--pairings all --seeds \(seeds)` | episodes | JSON artifacts (pretty, as written) | store (db + wal) | ratio |")
     print("|---|---|---|---|---|")
-    print("| \(summary["episodes_per_second"].map { "\($0)" } ?? "?") episodes/s | \(summary["total"]?.intValue ?? 0) | \(jsonBytes / 1024) KiB | \((db + wal) / 1024) KiB | \(String(format: "1/%.1f", Double(jsonBytes) / Double(max(1, db + wal)))) |")
+    let eps: String = switch summary["episodes_per_second"] {
+    case .double(let d)?: String(format: "%.1f", d)
+    case .int(let i)?: String(i)
+    default: "?"
+    }
+    print("| \(eps) episodes/s | \(summary["total"]?.intValue ?? 0) | \(jsonBytes / 1024) KiB | \((db + wal) / 1024) KiB | \(String(format: "1/%.1f", Double(jsonBytes) / Double(max(1, db + wal)))) |")
 }

@@ -87,4 +87,4 @@ try rate("parse (JSON → value)") { _ = try JSON.parse(bytes) }
 let rigorBinary = "\(root)/.build/release/rigor"
 try runStoreBench(root: root, rigorBinary: rigorBinary, tmp: tmp)
 try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0..99")
-try runDiffBench()
+runDiffBench()

@@ -30,6 +30,48 @@ static void close_pipe(int fds[2]) {
     if (fds[1] >= 0) close(fds[1]);
 }
 
+/* In a freshly forked child: default signal dispositions and an empty mask, as exec expects. */
+static void reset_signals(void) {
+    sigset_t empty;
+    sigemptyset(&empty);
+    sigprocmask(SIG_SETMASK, &empty, NULL);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        signal(sig, SIG_DFL);
+    }
+}
+
+/* Marks every descriptor above 2 close-on-exec (the status pipe is already). */
+static void cloexec_from_3(void) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) == 0) return;
+#endif
+    for (int fd = 3; fd < 4096; fd++) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* After a failed exec or setup: report errno on the status pipe and leave. */
+static void fail_child(int status_fd) {
+    int e = errno;
+    ssize_t ignored = write(status_fd, &e, sizeof e);
+    (void)ignored;
+    _exit(127);
+}
+
+/* In the parent: 0 once the child has exec'd (the close-on-exec status pipe closed empty), or
+   the errno it reported (the child is then reaped). */
+static int await_exec(int status_read_fd, pid_t pid) {
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = read(status_read_fd, &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    close(status_read_fd);
+    if (n != (ssize_t)sizeof child_errno) return 0;
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    return child_errno ? child_errno : ECHILD;
+}
+
 int rigor_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                 const rigor_limits *limits, rigor_child *out) {
     int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1};
@@ -48,16 +90,10 @@ int rigor_spawn(const char *path, char *const argv[], char *const envp[], const 
     }
     if (pid == 0) {
         /* Child: only async-signal-safe calls from here to exec. */
-        sigset_t empty;
-        sigemptyset(&empty);
-        sigprocmask(SIG_SETMASK, &empty, NULL);
-        for (int sig = 1; sig < NSIG; sig++) {
-            if (sig == SIGKILL || sig == SIGSTOP) continue;
-            signal(sig, SIG_DFL);
-        }
+        reset_signals();
         setpgid(0, 0);
-        if (dup2(in_pipe[0], 0) < 0 || dup2(out_pipe[1], 1) < 0 || dup2(err_pipe[1], 2) < 0) goto fail;
-        if (cwd && chdir(cwd) != 0) goto fail;
+        if (dup2(in_pipe[0], 0) < 0 || dup2(out_pipe[1], 1) < 0 || dup2(err_pipe[1], 2) < 0) fail_child(status_pipe[1]);
+        if (cwd && chdir(cwd) != 0) fail_child(status_pipe[1]);
         if (limits) {
             set_limit(RLIMIT_CPU, limits->cpu_seconds);
             set_limit(RLIMIT_AS, limits->address_space_bytes);
@@ -66,24 +102,12 @@ int rigor_spawn(const char *path, char *const argv[], char *const envp[], const 
             set_limit(RLIMIT_NPROC, limits->processes);
             if (limits->run_as_uid > 0 && getuid() == 0) {
                 gid_t gid = (gid_t)limits->run_as_uid;
-                if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid((uid_t)limits->run_as_uid) != 0) goto fail;
+                if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid((uid_t)limits->run_as_uid) != 0) fail_child(status_pipe[1]);
             }
         }
-        /* Everything above 2 goes at exec (the status pipe too: it is close-on-exec). */
-#ifdef SYS_close_range
-        if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0)
-#endif
-        {
-            for (int fd = 3; fd < 4096; fd++) {
-                if (fd != status_pipe[1]) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-            }
-        }
+        cloexec_from_3();
         execve(path, argv, envp);
-    fail:;
-        int e = errno;
-        ssize_t ignored = write(status_pipe[1], &e, sizeof e);
-        (void)ignored;
-        _exit(127);
+        fail_child(status_pipe[1]);
     }
 
     /* Parent. Put the child in its own group here too, so there is no window where a kill of
@@ -93,17 +117,10 @@ int rigor_spawn(const char *path, char *const argv[], char *const envp[], const 
     close(out_pipe[1]);
     close(err_pipe[1]);
     close(status_pipe[1]);
-    int child_errno = 0;
-    ssize_t n;
-    do {
-        n = read(status_pipe[0], &child_errno, sizeof child_errno);
-    } while (n < 0 && errno == EINTR);
-    close(status_pipe[0]);
-    if (n == (ssize_t)sizeof child_errno) {
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    int failed = await_exec(status_pipe[0], pid);
+    if (failed) {
         close(in_pipe[1]); close(out_pipe[0]); close(err_pipe[0]);
-        return child_errno ? child_errno : ECHILD;
+        return failed;
     }
     out->pid = pid;
     out->stdin_fd = in_pipe[1];
@@ -214,42 +231,16 @@ int rigor_spawn_server(const char *path, char *const argv[], char *const envp[],
         return e;
     }
     if (pid == 0) {
-        sigset_t empty;
-        sigemptyset(&empty);
-        sigprocmask(SIG_SETMASK, &empty, NULL);
-        for (int sig = 1; sig < NSIG; sig++) {
-            if (sig == SIGKILL || sig == SIGSTOP) continue;
-            signal(sig, SIG_DFL);
-        }
+        reset_signals();
         setpgid(0, 0);
-        if (dup2(control_fd, 0) < 0 || dup2(events_fd, 1) < 0) goto fail;
-#ifdef SYS_close_range
-        if (syscall(SYS_close_range, 3U, ~0U, 4U) != 0)
-#endif
-        {
-            for (int fd = 3; fd < 4096; fd++) {
-                if (fd != status_pipe[1]) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-            }
-        }
+        if (dup2(control_fd, 0) < 0 || dup2(events_fd, 1) < 0) fail_child(status_pipe[1]);
+        cloexec_from_3();
         execve(path, argv, envp);
-    fail:;
-        int e = errno;
-        ssize_t ignored = write(status_pipe[1], &e, sizeof e);
-        (void)ignored;
-        _exit(127);
+        fail_child(status_pipe[1]);
     }
     close(status_pipe[1]);
-    int child_errno = 0;
-    ssize_t n;
-    do {
-        n = read(status_pipe[0], &child_errno, sizeof child_errno);
-    } while (n < 0 && errno == EINTR);
-    close(status_pipe[0]);
-    if (n == (ssize_t)sizeof child_errno) {
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-        return child_errno ? child_errno : ECHILD;
-    }
+    int failed = await_exec(status_pipe[0], pid);
+    if (failed) return failed;
     *pid_out = pid;
     return 0;
 }
