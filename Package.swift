@@ -50,9 +50,10 @@ let package = Package(
             name: "rigor-swift-agent",
             dependencies: ["RigorJSON"],
             path: "Agents/swift/ToyAgent",
-            // Statically linked, so it runs under the namespace level, where only system paths
-            // and the agent's own file are visible (not the Swift toolchain's shared libraries).
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            // Fully static (it uses no Foundation), so it runs under the namespace level, where
+            // only system paths and the agent's own file are visible, and starts without the
+            // dynamic loader's relocations.
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
         .executableTarget(
             name: "rigor-bench",

@@ -1,6 +1,10 @@
 #define _GNU_SOURCE
 #include "rigor_spawn.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -32,13 +36,14 @@ static void close_pipe(int fds[2]) {
 
 /* In a freshly forked child: default signal dispositions and an empty mask, as exec expects. */
 static void reset_signals(void) {
-    sigset_t empty;
-    sigemptyset(&empty);
-    sigprocmask(SIG_SETMASK, &empty, NULL);
+    /* Handlers first, then the mask: no runner handler may run here once signals flow. */
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         signal(sig, SIG_DFL);
     }
+    sigset_t empty;
+    sigemptyset(&empty);
+    sigprocmask(SIG_SETMASK, &empty, NULL);
 }
 
 /* Marks every descriptor above 2 close-on-exec (the status pipe is already). */
@@ -72,6 +77,44 @@ static int await_exec(int status_read_fd, pid_t pid) {
     return child_errno ? child_errno : ECHILD;
 }
 
+struct spawn_args {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+    const rigor_limits *limits;
+    int in_r, out_w, err_w, status_w;
+};
+
+/* The child, started with CLONE_VM | CLONE_VFORK: it shares the runner's memory until exec, so
+   it makes raw system calls only (no allocation; credentials through the kernel directly, never
+   through libc's wrappers, which would try to change every thread of the runner). */
+static int spawn_child(void *p) {
+    struct spawn_args *a = p;
+    reset_signals();
+    setpgid(0, 0);
+    if (dup2(a->in_r, 0) < 0 || dup2(a->out_w, 1) < 0 || dup2(a->err_w, 2) < 0) fail_child(a->status_w);
+    if (a->cwd && chdir(a->cwd) != 0) fail_child(a->status_w);
+    const rigor_limits *l = a->limits;
+    if (l) {
+        set_limit(RLIMIT_CPU, l->cpu_seconds);
+        set_limit(RLIMIT_AS, l->address_space_bytes);
+        set_limit(RLIMIT_FSIZE, l->file_size_bytes);
+        set_limit(RLIMIT_NOFILE, l->open_files);
+        set_limit(RLIMIT_NPROC, l->processes);
+        if (l->run_as_uid > 0 && syscall(SYS_getuid) == 0) {
+            long id = (long)l->run_as_uid;
+            if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setgid, id) != 0 || syscall(SYS_setuid, id) != 0) {
+                fail_child(a->status_w);
+            }
+        }
+    }
+    cloexec_from_3();
+    execve(a->path, a->argv, a->envp);
+    fail_child(a->status_w);
+    return 0;
+}
+
 int rigor_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                 const rigor_limits *limits, rigor_child *out) {
     int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1};
@@ -81,33 +124,28 @@ int rigor_spawn(const char *path, char *const argv[], char *const envp[], const 
         close_pipe(in_pipe); close_pipe(out_pipe); close_pipe(err_pipe); close_pipe(status_pipe);
         return e;
     }
+    struct spawn_args args = {path, argv, envp, cwd, limits, in_pipe[0], out_pipe[1], err_pipe[1], status_pipe[1]};
 
-    pid_t pid = fork();
-    if (pid < 0) {
+    /* Like posix_spawn: no copy of the runner's address space (a fork of a large process costs
+       more than the rest of a short episode). Signals stay blocked until the child has reset
+       its handlers, so no runner handler ever runs on the child's side. */
+    const size_t stack_size = 256 * 1024;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
         int e = errno;
         close_pipe(in_pipe); close_pipe(out_pipe); close_pipe(err_pipe); close_pipe(status_pipe);
         return e;
     }
-    if (pid == 0) {
-        /* Child: only async-signal-safe calls from here to exec. */
-        reset_signals();
-        setpgid(0, 0);
-        if (dup2(in_pipe[0], 0) < 0 || dup2(out_pipe[1], 1) < 0 || dup2(err_pipe[1], 2) < 0) fail_child(status_pipe[1]);
-        if (cwd && chdir(cwd) != 0) fail_child(status_pipe[1]);
-        if (limits) {
-            set_limit(RLIMIT_CPU, limits->cpu_seconds);
-            set_limit(RLIMIT_AS, limits->address_space_bytes);
-            set_limit(RLIMIT_FSIZE, limits->file_size_bytes);
-            set_limit(RLIMIT_NOFILE, limits->open_files);
-            set_limit(RLIMIT_NPROC, limits->processes);
-            if (limits->run_as_uid > 0 && getuid() == 0) {
-                gid_t gid = (gid_t)limits->run_as_uid;
-                if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid((uid_t)limits->run_as_uid) != 0) fail_child(status_pipe[1]);
-            }
-        }
-        cloexec_from_3();
-        execve(path, argv, envp);
-        fail_child(status_pipe[1]);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(spawn_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, stack_size);
+    if (pid < 0) {
+        close_pipe(in_pipe); close_pipe(out_pipe); close_pipe(err_pipe); close_pipe(status_pipe);
+        return clone_errno;
     }
 
     /* Parent. Put the child in its own group here too, so there is no window where a kill of
