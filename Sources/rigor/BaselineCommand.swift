@@ -37,8 +37,9 @@ struct BaselineCommand: ParsableCommand {
                         throw RunnerError.usage("refusing to overwrite \(Baseline.path(in: directory, pairing: p.name, seed: s)) under CI=true; record baselines locally and commit them (or pass --force)")
                     } }
                 }
-                let batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
+                batch.forkServer = options.forkServer
                 let outcomes = try batch.run(in: workspace) { _, _ in }
                 try BaselineWriter.write(outcomes, directory: directory, workspace: workspace, json: options.json)
             } catch let e as RunnerError { throw Console.fail(e) }

@@ -63,10 +63,12 @@ struct TasksValidateCommand: ParsableCommand {
                 if let wanted, !wanted.contains(ref) { continue }
                 let references = catalog.pairings.filter { $0.task == ref }
                 let null = Pairing(name: "do_nothing", agent: nullAgent, task: ref)
-                let batch = Batch(pairings: references, seeds: referenceSeeds, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                var batch = Batch(pairings: references, seeds: referenceSeeds, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
-                let nullBatch = Batch(pairings: [null], seeds: nullSeedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                var nullBatch = Batch(pairings: [null], seeds: nullSeedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
                                       isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout)
+                batch.forkServer = options.forkServer
+                nullBatch.forkServer = options.forkServer
                 let solved = references.isEmpty ? [] : try batch.run(in: workspace) { _, _ in }
                 let nulls = try nullBatch.run(in: workspace) { _, _ in }
                 let row = Row(task: ref, reference: references.map(\.agent), solved: solved.filter(\.passed).count,
