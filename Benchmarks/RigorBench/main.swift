@@ -75,10 +75,10 @@ func rate(_ label: String, _ body: () throws -> Void) rethrows {
         try body()
         best = min(best, Double(MonotonicClock.nanoseconds() - t))
     }
-    print("| \(label.padding(toLength: 40, withPad: " ", startingAt: 0)) | \(String(format: "%8.1f ms", best / 1e6)) | \(String(format: "%7.1f MB/s", mb / (best / 1e9))) |")
+    print("| \(label.padding(toLength: 46, withPad: " ", startingAt: 0)) | \(String(format: "%8.1f ms", best / 1e6)) | \(String(format: "%7.1f MB/s", mb / (best / 1e9))) |")
 }
-print("| operation (\(String(format: "%.1f", mb)) MB canonical)".padding(toLength: 43, withPad: " ", startingAt: 0) + "| best of 5  | rate         |")
-print("|------------------------------------------|------------|--------------|")
+print("| operation (\(String(format: "%.1f", mb)) MB canonical)".padding(toLength: 49, withPad: " ", startingAt: 0) + "| best of 5  | rate         |")
+print("|------------------------------------------------|------------|--------------|")
 try rate("artifact_hash (strip timings, JCS, SHA-256)") { _ = try HashRecipe.rigor.hash(largest) }
 try rate("JCS serialisation only") { _ = try largest.canonicalBytes(style: .jcs) }
 rate("SHA-256 only") { _ = Digest.sha256(bytes) }
