@@ -6,15 +6,19 @@ struct RigorCommand: ParsableCommand {
         commandName: "rigor",
         abstract: "Run AI agents against seeded tasks under hard budgets, and verify the artifacts.",
         discussion: """
-            Rigor runs an agent (any executable speaking the agent protocol, or a Python class
-            through the SDK) on a task with a seed, under frozen budgets, and writes a hashed,
-            schema-checked artifact anyone can verify offline.
+            Rigor runs an agent (any executable speaking the agent protocol, or a
+            Python class through the SDK) on a task with a seed, under frozen
+            budgets, and writes a hashed, schema-checked artifact anyone can verify.
 
             Start with:
-              rigor run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42
+              rigor run --agent Agents/toy_agent.py \\
+                        --task filesystem_hidden_config@1 --seed 42
               rigor verify .rigor/runs/<run_id>.json
+              rigor batch --pairings all --seeds 0..9
+              rigor ci
 
-            Exit codes: 0 success, 1 episode failed or check failed, 2 bad usage or input, 3 internal error.
+            Exit codes: 0 success, 1 episode or check failed, 2 bad usage or
+            input, 3 internal error.
             """,
         version: RigorVersion.text,
         subcommands: [RunCommand.self, BatchCommand.self, RunsCommand.self, LedgerCommand.self, ReplayCommand.self, DiffCommand.self, CompareCommand.self, BundleCommand.self, KeysCommand.self, BaselineCommand.self, CICommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
