@@ -41,6 +41,8 @@ public struct GCReport: Sendable, Equatable {
     public var blobBytesRemoved: Int
     public var databaseBytesBefore: Int
     public var databaseBytesAfter: Int
+    /// Blobs and volatile parts rewritten with the store's dictionaries.
+    public var recompressed: Int = 0
 }
 
 extension RunStore {
@@ -52,30 +54,36 @@ extension RunStore {
     /// again for each run that uses it.
     public func verifyBlobs() throws(StoreError) -> [BlobProblem] {
         var problems: [BlobProblem] = []
-        var decoded: [String: [UInt8]] = [:]
+        var decoded: [Int: [UInt8]] = [:]
         try withConnection { (c) throws(StoreError) in
             try c.readTransaction { () throws(StoreError) in
-                let blobs = try c.query("SELECT sha256, codec, size, data FROM blobs") { row in
-                    (sha256: row.text(0) ?? "", blob: StoredBlob(codec: row.text(1) ?? "", size: row.int(2) ?? -1, data: row.bytes(3)))
+                let dictionaries = try self.dictionaries(c)
+                let blobs = try c.query("SELECT id, sha256, codec, size, data FROM blobs") { row in
+                    (id: row.int(0) ?? 0, sha256: row.isBlob(1) ? ColumnEncoding.hex(row.bytes(1)) : row.text(1) ?? "",
+                     blob: StoredBlob(codec: row.text(2) ?? "", size: row.int(3) ?? -1, data: row.bytes(4)))
                 }
-                for (sha256, blob) in blobs {
+                var present: Set<Int> = []
+                for (id, sha256, blob) in blobs {
+                    present.insert(id)
                     do throws(CodecError) {
-                        decoded[sha256] = try blob.decoded(expectingSHA256: sha256)
+                        decoded[id] = try blob.decoded(expectingSHA256: sha256, dictionaries)
                     } catch {
-                        problems.append(BlobProblem(blob: sha256, runID: nil, kind: Self.problem(decoding: blob, sha256, error)))
+                        problems.append(BlobProblem(blob: sha256, runID: nil, kind: Self.problem(decoding: blob, dictionaries, error)))
                     }
                 }
-                let runs = try c.query("SELECT run_id, content_sha256, volatile FROM runs ORDER BY ledger_seq") {
-                    (runID: $0.text(0) ?? "", sha256: $0.text(1) ?? "", volatile: $0.bytes(2))
+                let runs = try c.query(
+                    "SELECT \(RunSummary.selectColumns), r.volatile, r.blob FROM runs r ORDER BY r.ledger_seq"
+                ) { row in
+                    (summary: RunSummary(row: row), volatile: row.bytes(RunSummary.columnCount),
+                     blob: row.int(RunSummary.columnCount + 1) ?? 0)
                 }
-                let present = Set(blobs.map(\.sha256))
                 for run in runs {
-                    guard present.contains(run.sha256) else {
-                        problems.append(BlobProblem(blob: run.sha256, runID: run.runID, kind: .missing))
+                    guard present.contains(run.blob) else {
+                        problems.append(BlobProblem(blob: run.summary.contentSHA256, runID: run.summary.runID, kind: .missing))
                         continue
                     }
-                    guard let stable = decoded[run.sha256] else { continue }  // reported above
-                    if let problem = Self.check(run.runID, stable: stable, sha256: run.sha256, volatile: run.volatile) {
+                    guard let stable = decoded[run.blob] else { continue }  // reported above
+                    if let problem = Self.check(run.summary, stable: stable, volatile: run.volatile, dictionaries) {
                         problems.append(problem)
                     }
                 }
@@ -84,38 +92,43 @@ extension RunStore {
         return problems
     }
 
-    private static func problem(decoding blob: StoredBlob, _ sha256: String, _ error: CodecError) -> BlobProblem.Kind {
+    private static func problem(decoding blob: StoredBlob, _ dictionaries: DictionarySet, _ error: CodecError) -> BlobProblem.Kind {
         // Tell "decodes to other bytes" apart from "does not decode" by decoding without the check.
-        if blob.codec == Zstd.codecName, let bytes = try? Zstd.decompress(blob.data, expectedSize: blob.size) {
+        if let bytes = try? dictionaries.decode(blob) {
             return .digestMismatch(actual: Digest.sha256Hex(bytes))
         }
         return .undecodable(reason: error.reason)
     }
 
-    private static func check(_ runID: String, stable: [UInt8], sha256: String, volatile: [UInt8]) -> BlobProblem? {
+    private static func check(_ run: RunSummary, stable: [UInt8], volatile: [UInt8], _ dictionaries: DictionarySet) -> BlobProblem? {
         let artifact: JSON
+        let sha256 = run.contentSHA256
         do throws(CodecError) {
-            artifact = try ArtifactSplit.reassemble(stableBytes: stable, volatileBytes: try Zstd.decompress(volatile))
+            artifact = try ArtifactSplit.reassemble(
+                stableBytes: stable, storedVolatile: try dictionaries.decodeVolatile(volatile), row: run.rowFields)
         } catch {
-            return BlobProblem(blob: sha256, runID: runID, kind: .volatileUndecodable(reason: error.reason))
+            return BlobProblem(blob: sha256, runID: run.runID, kind: .volatileUndecodable(reason: error.reason))
         }
         guard let recorded = artifact["artifact_hash"]?.stringValue else { return nil }
         let recomputed = (try? HashRecipe.forArtifact(artifact).hash(artifact)) ?? "(not hashable)"
         guard recomputed != recorded else { return nil }
-        return BlobProblem(blob: sha256, runID: runID, kind: .artifactHashMismatch(recorded: recorded, recomputed: recomputed))
+        return BlobProblem(blob: sha256, runID: run.runID, kind: .artifactHashMismatch(recorded: recorded, recomputed: recomputed))
     }
 
-    /// Deletes blobs that no run refers to, then VACUUMs the file to give the space back.
+    /// Deletes blobs that no run refers to, trains the store's dictionaries if it holds enough for
+    /// them and has none, recompresses with them what was stored without one, then VACUUMs the
+    /// file to give the space back.
     ///
-    /// Recording never leaves such blobs behind (a blob and its run are written together); they
-    /// appear when runs are deleted. VACUUM rewrites the whole file, so it needs free disk space
-    /// about the size of the store and waits for other writers like any write.
+    /// Recording never leaves unreferenced blobs behind (a blob and its run are written together);
+    /// they appear when runs are deleted. Data without a dictionary was written before the store
+    /// had one (or by schema version 1). VACUUM rewrites the whole file, so it needs free disk
+    /// space about the size of the store and waits for other writers like any write.
     public func gc() throws(StoreError) -> GCReport {
         try withConnection { (c) throws(StoreError) in
             func number(_ sql: String) throws(StoreError) -> Int { try c.first(sql) { $0.int(0) ?? 0 } ?? 0 }
             let databaseBytes = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
             let before = try number(databaseBytes)
-            let unreferenced = "FROM blobs WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.content_sha256 = blobs.sha256)"
+            let unreferenced = "FROM blobs WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.blob = blobs.id)"
             let removed = try c.immediateTransaction { () throws(StoreError) in
                 let counts = try c.first("SELECT count(*), coalesce(sum(length(data)), 0) \(unreferenced)") {
                     (blobs: $0.int(0) ?? 0, bytes: $0.int(1) ?? 0)
@@ -123,10 +136,13 @@ extension RunStore {
                 try c.run("DELETE \(unreferenced)")
                 return counts
             }
+            // A store migrated from version 1 may hold enough to train its dictionaries already.
+            let trained = trainIfDue(c, try dictionaries(c), vacuum: false)
+            let recompressed = try trained + recompressWithoutDictionary(c)
             try c.execute("VACUUM")
             return GCReport(
                 blobsRemoved: removed.blobs, blobBytesRemoved: removed.bytes,
-                databaseBytesBefore: before, databaseBytesAfter: try number(databaseBytes))
+                databaseBytesBefore: before, databaseBytesAfter: try number(databaseBytes), recompressed: recompressed)
         }
     }
 }

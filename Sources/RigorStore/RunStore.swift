@@ -6,7 +6,8 @@ import RigorSpec
 /// It keeps four things (spec/store.md has the full layout):
 /// - a **runs index**, one row per run with the fields listings filter on;
 /// - **content-addressed blobs**: the stable part of each artifact, zstd-compressed JCS, stored
-///   once however many replays produce it, plus each run's small compressed volatile part;
+///   once however many replays produce it, plus each run's small compressed volatile part (both
+///   with zstd dictionaries the store trains on its own content once it holds 64 of them);
 /// - an append-only, hash-chained **ledger** that anyone can re-verify from an export;
 /// - the **session** (the latest run).
 ///
@@ -30,6 +31,8 @@ public final class RunStore: @unchecked Sendable {
     // Guarded by `lock`: every use goes through `withConnection`.
     private let connection: Connection
     private let lock = NSLock()
+    /// Digested zstd dictionaries by id (committed ones only; they never change). Guarded by `lock`.
+    var dictionaryCache: [Int: ZstdDictionary] = [:]
 
     private init(path: String, connection: Connection) {
         self.path = path
@@ -98,7 +101,9 @@ public final class RunStore: @unchecked Sendable {
                 blobBytes: try count("SELECT coalesce(sum(length(data)), 0) FROM blobs"),
                 contentBytes: try count("SELECT coalesce(sum(size), 0) FROM blobs"),
                 volatileBytes: try count("SELECT coalesce(sum(length(volatile)), 0) FROM runs"),
-                databaseBytes: try count("PRAGMA page_count") * pageSize)
+                databaseBytes: try count("PRAGMA page_count") * pageSize,
+                dictionaries: try count("SELECT count(*) FROM dictionaries WHERE length(data) > 0"),
+                dictionaryBytes: try count("SELECT coalesce(sum(length(data)), 0) FROM dictionaries"))
         }
     }
 }
@@ -116,4 +121,7 @@ public struct StoreStatistics: Sendable, Equatable {
     public var volatileBytes: Int
     /// Size of the main database file in pages (page count × page size), excluding the WAL.
     public var databaseBytes: Int
+    /// zstd dictionaries the store trained on its own content, and their bytes.
+    public var dictionaries: Int = 0
+    public var dictionaryBytes: Int = 0
 }

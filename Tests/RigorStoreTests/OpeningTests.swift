@@ -27,7 +27,7 @@ struct OpeningTests {
         #expect(try store.rawInt("PRAGMA busy_timeout") == 10_000)
         #expect(try store.rawInt("PRAGMA user_version") == Schema.version)
         #expect(throws: StoreError.self) {  // foreign keys are enforced
-            try store.raw("INSERT INTO runs (run_id, ledger_seq, recorded_at, content_sha256, volatile) VALUES ('x', 99, 'now', 'nope', x'')")
+            try store.raw("INSERT INTO runs (run_id, ledger_seq, recorded_at, blob, volatile) VALUES ('x', 99, 'now', 12345, x'')")
         }
         try store.appendLedger(kind: "note", payload: ["text": "first"])
         #expect(throws: StoreError.self) { try store.raw("DELETE FROM ledger") }  // append-only

@@ -36,15 +36,16 @@ struct TamperTests {
         for _ in 0..<Self.flips {
             let run = prng.pick(runs)
             let sha = run.summary.contentSHA256
-            let original = try #require(try store.rawBytes("SELECT data FROM blobs WHERE sha256 = ?", [.text(sha)]))
+            let address = SQLValue.blob(try #require(ColumnEncoding.digest(hex: sha)))
+            let original = try #require(try store.rawBytes("SELECT data FROM blobs WHERE sha256 = ?", [address]))
             let (damaged, position) = Self.flip(original, &prng)
-            try store.raw("UPDATE blobs SET data = ? WHERE sha256 = ?", [.blob(damaged), .text(sha)])
+            try store.raw("UPDATE blobs SET data = ? WHERE sha256 = ?", [.blob(damaged), address])
 
             let problems = try store.verifyBlobs()
             #expect(problems.map(\.blob) == [sha], "byte \(position) of blob \(sha)")
             #expect(throws: StoreError.self, "byte \(position)") { try store.artifact(run.runID) }
 
-            try store.raw("UPDATE blobs SET data = ? WHERE sha256 = ?", [.blob(original), .text(sha)])
+            try store.raw("UPDATE blobs SET data = ? WHERE sha256 = ?", [.blob(original), address])
         }
         #expect(try store.verifyBlobs().isEmpty)
     }
@@ -99,7 +100,7 @@ struct TamperTests {
         try store.raw("DROP TRIGGER ledger_no_update")
         let count = try #require(try store.rawInt("SELECT count(*) FROM ledger"))
         #expect(try store.verifyLedger() == LedgerVerification(
-            entries: count, headHash: try store.rawText("SELECT entry_hash FROM ledger WHERE seq = ?", [.integer(Int64(count))]),
+            entries: count, headHash: try store.rawText("SELECT lower(hex(entry_hash)) FROM ledger WHERE seq = ?", [.integer(Int64(count))]),
             firstBreak: nil))
         var prng = PRNG(material: Array("store-tamper/ledger".utf8))
         for _ in 0..<Self.flips {
@@ -113,7 +114,9 @@ struct TamperTests {
             let expected = LedgerBreak(seq: seq, kind: column == "prev_hash" ? .brokenLink : .alteredEntry)
             #expect(try store.verifyLedger().firstBreak == expected, "byte \(position) of \(column) at seq \(seq)")
 
-            try store.raw("UPDATE ledger SET \(column) = ? WHERE seq = ?", [.text(String(decoding: original, as: UTF8.self)), .integer(Int64(seq))])
+            // The payload is text; the hashes are stored as their 32 bytes.
+            let restored: SQLValue = column == "payload" ? .textBytes(original) : .blob(original)
+            try store.raw("UPDATE ledger SET \(column) = ? WHERE seq = ?", [restored, .integer(Int64(seq))])
         }
         #expect(try store.verifyLedger().isIntact)
     }

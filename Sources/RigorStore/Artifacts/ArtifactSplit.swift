@@ -21,11 +21,20 @@ import RigorSpec
 /// integral value (`0.0`, `-0.0`, `3.0`) as an integer, and the JSON value distinguishes the two
 /// (TraceCore's hash recipe writes them differently): it maps the JSON Pointer of each such
 /// number to its Python spelling, and is omitted when empty, like `steps`.
+///
+/// What is **stored** of the volatile part leaves out the fields the run's index row holds
+/// already (`rowKeys`: `run_id`, `trace_id`, `started_at`, `completed_at`, `artifact_hash`, when
+/// the artifact has them as the very strings in the row) and names them instead:
+/// `"row": ["artifact_hash", "run_id", ...]`. Reading puts them back from the row. A stored part
+/// without `row` (written by schema version 1) holds all its fields itself.
 struct ArtifactParts {
     let stableBytes: [UInt8]
     /// Lowercase hex SHA-256 of `stableBytes`: the blob's address.
     let contentSHA256: String
+    /// JCS of the whole volatile part.
     let volatileBytes: [UInt8]
+    /// The volatile part as a value, for `storedVolatile(row:)`.
+    let volatile: JSON
 }
 
 enum ArtifactSplit {
@@ -65,21 +74,77 @@ enum ArtifactSplit {
             let stableBytes = try JSON.object(members).canonicalBytes(style: .jcs)
             return ArtifactParts(
                 stableBytes: stableBytes, contentSHA256: Digest.sha256Hex(stableBytes),
-                volatileBytes: try JSON.object(volatile).canonicalBytes(style: .jcs))
+                volatileBytes: try JSON.object(volatile).canonicalBytes(style: .jcs), volatile: .object(volatile))
         } catch {
             throw .invalidArtifact(error.description)
         }
     }
 
-    /// The artifact again, from the bytes `split` produced. Throws a reason when they do not fit.
-    static func reassemble(stableBytes: [UInt8], volatileBytes: [UInt8]) throws(CodecError) -> JSON {
-        let stable: JSON, volatile: JSON
+    /// Volatile fields that the run's index row may hold instead of its volatile part, in JCS order.
+    static let rowKeys = ["artifact_hash", "completed_at", "run_id", "started_at", "trace_id"]
+
+    /// JCS of the volatile part as stored for a run whose row holds `row` (`RunSummary.rowFields`):
+    /// without the fields the row holds as the very same strings, which `row` names instead.
+    static func storedVolatile(_ parts: ArtifactParts, row: [String: String]) throws(StoreError) -> [UInt8] {
+        guard case .object(var volatile) = parts.volatile, case .object(var fields)? = volatile["fields"] else {
+            return parts.volatileBytes
+        }
+        var fromRow: [JSON] = []
+        for key in rowKeys {
+            if let value = row[key], fields[key] == .string(value) {
+                fields.removeValue(forKey: key)
+                fromRow.append(.string(key))
+            }
+        }
+        if fromRow.isEmpty { return parts.volatileBytes }
+        volatile["fields"] = .object(fields)
+        volatile["row"] = .array(fromRow)
+        do throws(CanonicalJSONError) {
+            return try JSON.object(volatile).canonicalBytes(style: .jcs)
+        } catch {
+            throw .invalidArtifact(error.description)
+        }
+    }
+
+    /// The whole volatile part (as `split` made it) from its stored bytes and the run's row.
+    static func volatile(stored: [UInt8], row: [String: String]) throws(CodecError) -> JSON {
+        let parsed: JSON
+        do { parsed = try JSON.parse(stored) } catch { throw CodecError(reason: "stored JSON does not parse: \(error)") }
+        guard case .object(var volatile) = parsed else { return parsed }
+        guard let fromRow = volatile.removeValue(forKey: "row") else { return parsed }
+        guard case .object(var fields)? = volatile["fields"], case .array(let keys) = fromRow else {
+            throw CodecError(reason: "stored volatile part is not an object with fields")
+        }
+        for key in keys {
+            guard let key = key.stringValue, rowKeys.contains(key), let value = row[key], fields[key] == nil else {
+                throw CodecError(reason: "volatile field \(key) is not in the run's row")
+            }
+            fields[key] = .string(value)
+        }
+        volatile["fields"] = .object(fields)
+        return .object(volatile)
+    }
+
+    /// JCS of the whole volatile part, to compare with `ArtifactParts.volatileBytes`.
+    static func volatileBytes(stored: [UInt8], row: [String: String]) throws(CodecError) -> [UInt8] {
+        let value = try volatile(stored: stored, row: row)
+        do throws(CanonicalJSONError) {
+            return try value.canonicalBytes(style: .jcs)
+        } catch {
+            throw CodecError(reason: error.description)
+        }
+    }
+
+    /// The artifact again, from the stable part and the volatile part as stored for a run whose
+    /// row holds `row`. Throws a reason when they do not fit.
+    static func reassemble(stableBytes: [UInt8], storedVolatile: [UInt8], row: [String: String]) throws(CodecError) -> JSON {
+        let stable: JSON
         do {
             stable = try JSON.parse(stableBytes)
-            volatile = try JSON.parse(volatileBytes)
         } catch {
             throw CodecError(reason: "stored JSON does not parse: \(error)")
         }
+        let volatile = try Self.volatile(stored: storedVolatile, row: row)
         guard case .object(var members) = stable, let fields = volatile["fields"]?.objectValue else {
             throw CodecError(reason: "stored parts are not objects")
         }

@@ -41,7 +41,7 @@ enum Ledger {
             throw .invalidLedgerEntry("the payload must be a JSON object, this is a \(payload.typeName)")
         }
         let head = try c.first("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1") { row in
-            (seq: row.int(0) ?? 0, hash: row.text(1) ?? "")
+            (seq: row.int(0) ?? 0, hash: String(decoding: hashText(row, 1), as: UTF8.self))
         }
         var entry = LedgerEntry(
             seq: (head?.seq ?? 0) + 1, kind: kind, payload: payload, prevHash: head?.hash ?? genesisHash, entryHash: "")
@@ -55,11 +55,23 @@ enum Ledger {
         try c.run(
             "INSERT INTO ledger (seq, kind, payload, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?)",
             [.integer(Int64(entry.seq)), .text(kind), .text(String(decoding: payloadBytes, as: UTF8.self)),
-             .text(entry.prevHash), .text(entry.entryHash)])
+             hashValue(Array(entry.prevHash.utf8)), hashValue(Array(entry.entryHash.utf8))])
         return entry
     }
 
-    /// A ledger row exactly as stored: the bytes of each text column, unvalidated.
+    /// How a hash column stores a hash: 64 lowercase hex digits as their 32 bytes (a BLOB),
+    /// anything else (a damaged row carried over by a migration) as the text it is.
+    static func hashValue(_ text: [UInt8]) -> SQLValue {
+        ColumnEncoding.digest(hex: String(decoding: text, as: UTF8.self)).map(SQLValue.blob) ?? .textBytes(text)
+    }
+
+    /// A hash column as the text it stands for: a BLOB as lowercase hex, TEXT as its bytes.
+    static func hashText(_ row: Row, _ column: Int32) -> [UInt8] {
+        row.isBlob(column) ? Array(ColumnEncoding.hex(row.bytes(column)).utf8) : row.bytes(column)
+    }
+
+    /// A ledger row exactly as stored, unvalidated: the bytes of each text column, and the hashes
+    /// as the hex text they stand for.
     struct RawRow {
         let seq: Int
         let kind: [UInt8]
@@ -94,7 +106,8 @@ enum Ledger {
 
     static func rawRows(_ c: Connection) throws(StoreError) -> [RawRow] {
         try c.query("SELECT seq, kind, payload, prev_hash, entry_hash FROM ledger ORDER BY seq") { row in
-            RawRow(seq: row.int(0) ?? 0, kind: row.bytes(1), payload: row.bytes(2), prevHash: row.bytes(3), entryHash: row.bytes(4))
+            RawRow(seq: row.int(0) ?? 0, kind: row.bytes(1), payload: row.bytes(2), prevHash: hashText(row, 3),
+                   entryHash: hashText(row, 4))
         }
     }
 }

@@ -75,7 +75,7 @@ extension RunStore {
             try c.readTransaction { () throws(StoreError) in
                 (try Ledger.rawRows(c),
                  try c.query("SELECT run_id, ledger_seq, artifact_hash FROM runs ORDER BY ledger_seq") {
-                     (runID: $0.text(0) ?? "", seq: $0.int(1) ?? 0, artifactHash: $0.text(2))
+                     (runID: $0.text(0) ?? "", seq: $0.int(1) ?? 0, artifactHash: ColumnEncoding.prefixedHash($0, 2))
                  })
             }
         }

@@ -35,7 +35,7 @@ extension RunStore {
         let (clause, arguments) = filter.sql()
         return try withConnection { (c) throws(StoreError) in
             try c.query(
-                "SELECT \(RunSummary.selectColumns) FROM runs\(clause) ORDER BY ledger_seq DESC LIMIT ?",
+                "SELECT \(RunSummary.selectColumns) FROM runs r\(clause) ORDER BY r.ledger_seq DESC LIMIT ?",
                 arguments + [.integer(Int64(limit < 1 ? -1 : limit))],
                 RunSummary.init(row:))
         }
@@ -44,7 +44,7 @@ extension RunStore {
     /// The index row of the run with this exact id (see `resolve` for references).
     public func summary(_ runID: String) throws(StoreError) -> RunSummary {
         let found = try withConnection { (c) throws(StoreError) in
-            try c.first("SELECT \(RunSummary.selectColumns) FROM runs WHERE run_id = ?", [.text(runID)], RunSummary.init(row:))
+            try c.first("SELECT \(RunSummary.selectColumns) FROM runs r WHERE r.run_id = ?", [.text(runID)], RunSummary.init(row:))
         }
         guard let found else { throw .runNotFound(ref: runID) }
         return found
@@ -54,20 +54,30 @@ extension RunStore {
     /// value that was recorded, integers and doubles included. The blob's SHA-256 is checked on
     /// the way out, so damaged content is an error, never a wrong artifact.
     public func artifact(_ runID: String) throws(StoreError) -> JSON {
-        let parts = try withConnection { (c) throws(StoreError) in
-            try c.first(
-                "SELECT r.volatile, r.content_sha256, b.codec, b.size, b.data FROM runs r LEFT JOIN blobs b ON b.sha256 = r.content_sha256 WHERE r.run_id = ?",
-                [.text(runID)]
-            ) { row in
-                (volatile: row.bytes(0), sha256: row.text(1) ?? "",
-                 blob: row.isNull(2) ? nil : StoredBlob(codec: row.text(2) ?? "", size: row.int(3) ?? -1, data: row.bytes(4)))
+        let found = try withConnection { (c) throws(StoreError) in
+            try c.readTransaction { () throws(StoreError) in
+                let dictionaries = try self.dictionaries(c)
+                let parts = try c.first(
+                    """
+                    SELECT \(RunSummary.selectColumns), r.volatile, b.codec, b.size, b.data
+                    FROM runs r LEFT JOIN blobs b ON b.id = r.blob WHERE r.run_id = ?
+                    """,
+                    [.text(runID)]
+                ) { row in
+                    let next = RunSummary.columnCount
+                    return (summary: RunSummary(row: row), volatile: row.bytes(next),
+                            blob: row.isNull(next + 1) ? nil
+                                : StoredBlob(codec: row.text(next + 1) ?? "", size: row.int(next + 2) ?? -1, data: row.bytes(next + 3)))
+                }
+                return parts.map { (parts: $0, dictionaries: dictionaries) }
             }
         }
-        guard let parts else { throw .runNotFound(ref: runID) }
+        guard let (parts, dictionaries) = found else { throw .runNotFound(ref: runID) }
         do throws(CodecError) {
-            guard let blob = parts.blob else { throw CodecError(reason: "its blob \(parts.sha256) is missing") }
-            let stable = try blob.decoded(expectingSHA256: parts.sha256)
-            return try ArtifactSplit.reassemble(stableBytes: stable, volatileBytes: try Zstd.decompress(parts.volatile))
+            guard let blob = parts.blob else { throw CodecError(reason: "its blob \(parts.summary.contentSHA256) is missing") }
+            let stable = try blob.decoded(expectingSHA256: parts.summary.contentSHA256, dictionaries)
+            return try ArtifactSplit.reassemble(
+                stableBytes: stable, storedVolatile: try dictionaries.decodeVolatile(parts.volatile), row: parts.summary.rowFields)
         } catch {
             throw .damagedRun(runID: runID, detail: error.reason)
         }
@@ -93,10 +103,10 @@ struct StoredBlob {
     let size: Int
     let data: [UInt8]
 
-    /// The uncompressed bytes, checked against the blob's address.
-    func decoded(expectingSHA256 sha256: String) throws(CodecError) -> [UInt8] {
-        guard codec == Zstd.codecName else { throw CodecError(reason: "unknown codec '\(codec)'") }
-        let bytes = try Zstd.decompress(data, expectedSize: size)
+    /// The uncompressed bytes, checked against the blob's address (with a dictionary too: the
+    /// frame's checksum covers the bytes, the address covers what they mean).
+    func decoded(expectingSHA256 sha256: String, _ dictionaries: DictionarySet) throws(CodecError) -> [UInt8] {
+        let bytes = try dictionaries.decode(self)
         let actual = Digest.sha256Hex(bytes)
         guard actual == sha256 else { throw CodecError(reason: "content hashes to \(actual), not to its address \(sha256)") }
         return bytes

@@ -5,21 +5,41 @@ import RigorSpec
 struct PreparedRun {
     var summary: RunSummary
     let parts: ArtifactParts
-    let compressedStable: [UInt8]
-    let compressedVolatile: [UInt8]
+    /// The volatile part as stored: without the fields the row holds (`ArtifactSplit.storedVolatile`).
+    let storedVolatile: [UInt8]
+    private(set) var compressedStable: [UInt8]
+    private(set) var compressedVolatile: [UInt8]
+    /// The dictionaries they were compressed with (nil: none).
+    private(set) var stableDictionary: Int?
+    private(set) var volatileDictionary: Int?
 
-    init(_ artifact: JSON, runID: String) throws(StoreError) {
+    init(_ artifact: JSON, runID: String, dictionaries: DictionarySet) throws(StoreError) {
         guard !runID.isEmpty else { throw .invalidArtifact("its run_id is empty") }
         guard runID != "latest" else { throw .invalidArtifact("'latest' is reserved and cannot be a run_id") }
         parts = try ArtifactSplit.split(artifact)
+        summary = RunSummary(
+            indexing: artifact, runID: runID, contentSHA256: parts.contentSHA256, recordedAt: Timestamp.now().rfc3339)
+        storedVolatile = try ArtifactSplit.storedVolatile(parts, row: summary.rowFields)
+        compressedStable = []
+        compressedVolatile = []
+        try compress(with: dictionaries)
+    }
+
+    /// Compresses (again) with the set's current dictionaries, unless that is what was done.
+    mutating func compress(with dictionaries: DictionarySet) throws(StoreError) {
+        let stable = dictionaries.current[.stable], volatile = dictionaries.current[.volatile]
         do throws(CodecError) {
-            compressedStable = try Zstd.compress(parts.stableBytes)
-            compressedVolatile = try Zstd.compress(parts.volatileBytes)
+            if compressedStable.isEmpty || stableDictionary != stable?.id {
+                compressedStable = try Zstd.compress(parts.stableBytes, dictionary: stable)
+                stableDictionary = stable?.id
+            }
+            if compressedVolatile.isEmpty || volatileDictionary != volatile?.id {
+                compressedVolatile = try Zstd.compress(storedVolatile, dictionary: volatile)
+                volatileDictionary = volatile?.id
+            }
         } catch {
             throw .invalidArtifact(error.reason)
         }
-        summary = RunSummary(
-            indexing: artifact, runID: runID, contentSHA256: parts.contentSHA256, recordedAt: Timestamp.now().rfc3339)
     }
 
     /// The payload of the run's ledger entry.
@@ -50,13 +70,14 @@ extension RunStore {
     /// Records several artifacts in one transaction: all of them are stored, or none.
     @discardableResult
     public func record(contentsOf artifacts: [JSON]) throws(StoreError) -> [StoredRun] {
+        let dictionaries = try withConnection(dictionaries)
         var prepared: [PreparedRun] = []
         prepared.reserveCapacity(artifacts.count)
         for artifact in artifacts {
             guard let runID = artifact["run_id"]?.stringValue else {
                 throw .invalidArtifact("it has no run_id string (importArtifact derives one from the content)")
             }
-            prepared.append(try PreparedRun(artifact, runID: runID))
+            prepared.append(try PreparedRun(artifact, runID: runID, dictionaries: dictionaries))
         }
         return try store(prepared)
     }
@@ -77,15 +98,24 @@ extension RunStore {
                 throw .invalidArtifact(error.description)
             }
         }
-        return try store([try PreparedRun(artifact, runID: runID ?? "")])[0]
+        let dictionaries = try withConnection(dictionaries)
+        return try store([try PreparedRun(artifact, runID: runID ?? "", dictionaries: dictionaries)])[0]
     }
 
     private func store(_ runs: [PreparedRun]) throws(StoreError) -> [StoredRun] {
         try withConnection { (c) throws(StoreError) in
-            try c.immediateTransaction { () throws(StoreError) in
+            var dictionaries = DictionarySet()
+            let stored = try c.immediateTransaction { () throws(StoreError) in
+                // Another writer may have trained a dictionary since the runs were compressed:
+                // what is written uses the dictionaries as they are now.
+                dictionaries = try self.dictionaries(c)
+                var names = Names()
                 var stored: [StoredRun] = []
                 stored.reserveCapacity(runs.count)
-                for run in runs { stored.append(try insert(run, c)) }
+                for var run in runs {
+                    try run.compress(with: dictionaries)
+                    stored.append(try insert(run, c, dictionaries, names: &names))
+                }
                 if let latest = stored.last(where: \.inserted) {
                     try c.run(
                         "INSERT INTO session (key, value) VALUES ('latest_run', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -93,19 +123,22 @@ extension RunStore {
                 }
                 return stored
             }
+            trainIfDue(c, dictionaries)
+            return stored
         }
     }
 
     /// One run, inside the caller's transaction.
-    private func insert(_ run: PreparedRun, _ c: Connection) throws(StoreError) -> StoredRun {
+    private func insert(_ run: PreparedRun, _ c: Connection, _ dictionaries: DictionarySet, names: inout Names) throws(StoreError) -> StoredRun {
         let runID = run.summary.runID
         let existing = try c.first(
-            "SELECT \(RunSummary.selectColumns), volatile FROM runs WHERE run_id = ?", [.text(runID)]
-        ) { (row) -> (RunSummary, [UInt8]) in (RunSummary(row: row), row.bytes(23)) }
+            "SELECT \(RunSummary.selectColumns), r.volatile FROM runs r WHERE r.run_id = ?", [.text(runID)]
+        ) { (row) -> (RunSummary, [UInt8]) in (RunSummary(row: row), row.bytes(RunSummary.columnCount)) }
         if let (summary, volatile) = existing {
             let storedVolatile: [UInt8]
             do throws(CodecError) {
-                storedVolatile = try Zstd.decompress(volatile)
+                storedVolatile = try ArtifactSplit.volatileBytes(
+                    stored: try dictionaries.decodeVolatile(volatile), row: summary.rowFields)
             } catch {
                 throw .damagedRun(runID: runID, detail: "volatile part: \(error.reason)")
             }
@@ -115,16 +148,23 @@ extension RunStore {
             return StoredRun(summary: summary, inserted: false, addedBlob: false)
         }
 
+        guard let address = ColumnEncoding.digest(hex: run.parts.contentSHA256) else {
+            throw .invalidArtifact("content address \(run.parts.contentSHA256) is not a SHA-256")
+        }
         try c.run(
             "INSERT INTO blobs (sha256, size, codec, data) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-            [.text(run.parts.contentSHA256), .integer(Int64(run.parts.stableBytes.count)), .text(Zstd.codecName),
-             .blob(run.compressedStable)])
+            [.blob(address), .integer(Int64(run.parts.stableBytes.count)),
+             .text(Zstd.codec(dictionary: run.stableDictionary)), .blob(run.compressedStable)])
         let addedBlob = c.changes > 0
+        let blob: Int64
+        if addedBlob {
+            blob = c.lastInsertRowID
+        } else {
+            blob = Int64(try c.first("SELECT id FROM blobs WHERE sha256 = ?", [.blob(address)]) { $0.int(0) ?? 0 } ?? 0)
+        }
         var summary = run.summary
         summary.ledgerSeq = try Ledger.append(kind: "run", payload: run.ledgerPayload, c).seq
-        try c.run(
-            "INSERT INTO runs (\(RunSummary.selectColumns), volatile) VALUES (\(Array(repeating: "?", count: 24).joined(separator: ", ")))",
-            summary.insertValues(volatile: run.compressedVolatile))
+        try summary.insert(blob: blob, volatile: run.compressedVolatile, c, names: &names)
         return StoredRun(summary: summary, inserted: true, addedBlob: addedBlob)
     }
 }

@@ -1,6 +1,7 @@
 /// Which runs a listing returns. Every criterion that is set must hold; an empty filter matches
-/// every run. Each criterion is answered from an index on `(column, ledger_seq)`, so a listing
-/// reads only the rows it returns (the agent substring match scans newest-first until `limit`).
+/// every run. Each criterion is answered from an index on its column (whose entries end with the
+/// rowid, `ledger_seq`), so a listing reads only the rows it returns (the agent substring match
+/// scans newest-first until `limit`). Texts are matched in `names`, where each is stored once.
 public struct RunFilter: Sendable, Equatable {
     /// How to match `agent_ref`.
     public enum AgentMatch: Sendable, Equatable {
@@ -35,24 +36,26 @@ public struct RunFilter: Sendable, Equatable {
         var arguments: [SQLValue] = []
         switch agent {
         case .exact(let ref)?:
-            conditions.append("agent_ref = ?")
+            conditions.append("r.agent_ref = (SELECT id FROM names WHERE value = ?)")
             arguments.append(.text(ref))
         case .contains(let text)?:
-            // instr, not LIKE: case-sensitive and no wildcard characters to escape.
-            conditions.append("instr(agent_ref, ?) > 0")
+            // instr, not LIKE: case-sensitive and no wildcard characters to escape. The unary +
+            // keeps the planner off runs_by_agent: walking the runs newest first and stopping at
+            // `limit` reads fewer rows than collecting every match of every matching agent.
+            conditions.append("+r.agent_ref IN (SELECT id FROM names WHERE instr(value, ?) > 0)")
             arguments.append(.text(text))
         case nil: break
         }
         if let taskRef {
-            conditions.append("task_ref = ?")
+            conditions.append("r.task_ref = (SELECT id FROM names WHERE value = ?)")
             arguments.append(.text(taskRef))
         }
         if let outcome {
-            conditions.append("success = ?")
+            conditions.append("r.success = ?")
             arguments.append(.integer(outcome == .success ? 1 : 0))
         }
         if let failureType {
-            conditions.append("failure_type = ?")
+            conditions.append("r.failure_type = (SELECT id FROM names WHERE value = ?)")
             arguments.append(.text(failureType))
         }
         return (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "), arguments)

@@ -67,13 +67,20 @@ extension RunSummary {
         self.contentSHA256 = contentSHA256
     }
 
-    /// The columns selected by `selectColumns`, in that order.
+    /// The summary's columns, in `init(row:)`'s order, for `SELECT \(selectColumns) FROM runs r`:
+    /// interned texts are looked up in `names` and the content address in `blobs`.
     static let selectColumns = """
-        run_id, ledger_seq, trace_id, agent_ref, agent_hash, task_ref, task_hash, seed, success, \
-        failure_type, termination_reason, steps_used, tool_calls_used, budget_steps, budget_tool_calls, \
-        budget_wall_clock, artifact_hash, runtime_name, spec_version, started_at, completed_at, \
-        recorded_at, content_sha256
+        r.run_id, r.ledger_seq, r.trace_id, \(name("agent_ref")), \(name("agent_hash")), \(name("task_ref")), \
+        \(name("task_hash")), r.seed, r.success, \(name("failure_type")), \(name("termination_reason")), \
+        r.steps_used, r.tool_calls_used, r.budget_steps, r.budget_tool_calls, r.budget_wall_clock, r.artifact_hash, \
+        \(name("runtime_name")), \(name("spec_version")), r.started_at, r.completed_at, r.recorded_at, \
+        (SELECT sha256 FROM blobs WHERE id = r.blob)
         """
+
+    /// Columns after `selectColumns` start at this index.
+    static let columnCount: Int32 = 23
+
+    private static func name(_ column: String) -> String { "(SELECT value FROM names WHERE id = r.\(column))" }
 
     init(row: Row) {
         runID = row.text(0) ?? ""
@@ -92,25 +99,43 @@ extension RunSummary {
         budgetSteps = row.int(13)
         budgetToolCalls = row.int(14)
         budgetWallClockSeconds = row.int(15)
-        artifactHash = row.text(16)
+        artifactHash = ColumnEncoding.prefixedHash(row, 16)
         runtimeName = row.text(17)
         specVersion = row.text(18)
-        startedAt = row.text(19)
-        completedAt = row.text(20)
-        recordedAt = row.text(21) ?? ""
-        contentSHA256 = row.text(22) ?? ""
+        startedAt = ColumnEncoding.timestamp(row, 19)
+        completedAt = ColumnEncoding.timestamp(row, 20)
+        recordedAt = ColumnEncoding.timestamp(row, 21) ?? ""
+        contentSHA256 = row.isBlob(22) ? ColumnEncoding.hex(row.bytes(22)) : row.text(22) ?? ""
     }
 
-    /// Values for `INSERT INTO runs (<selectColumns>, volatile)`.
-    func insertValues(volatile: [UInt8]) -> [SQLValue] {
-        [
-            .text(runID), .integer(Int64(ledgerSeq)), SQLValue(traceID), SQLValue(agentRef), SQLValue(agentHash),
-            SQLValue(taskRef), SQLValue(taskHash), SQLValue(seed), SQLValue(success), SQLValue(failureType),
-            SQLValue(terminationReason), SQLValue(stepsUsed), SQLValue(toolCallsUsed), SQLValue(budgetSteps),
-            SQLValue(budgetToolCalls), SQLValue(budgetWallClockSeconds), SQLValue(artifactHash),
-            SQLValue(runtimeName), SQLValue(specVersion), SQLValue(startedAt), SQLValue(completedAt),
-            .text(recordedAt), .text(contentSHA256), .blob(volatile),
+    /// Inserts the run's row, pointing at blob `blob`, inside the caller's write transaction.
+    func insert(blob: Int64, volatile: [UInt8], _ c: Connection, names: inout Names) throws(StoreError) {
+        let values: [SQLValue] = [
+            .integer(Int64(ledgerSeq)), .text(runID), .integer(blob), SQLValue(traceID),
+            try names.id(agentRef, c), try names.id(agentHash, c), try names.id(taskRef, c), try names.id(taskHash, c),
+            SQLValue(seed), SQLValue(success), try names.id(failureType, c), try names.id(terminationReason, c),
+            SQLValue(stepsUsed), SQLValue(toolCallsUsed), SQLValue(budgetSteps), SQLValue(budgetToolCalls),
+            SQLValue(budgetWallClockSeconds), ColumnEncoding.prefixedHash(artifactHash),
+            try names.id(runtimeName, c), try names.id(specVersion, c), ColumnEncoding.timestamp(startedAt),
+            ColumnEncoding.timestamp(completedAt), ColumnEncoding.timestamp(recordedAt), .blob(volatile),
         ]
+        try c.run("""
+            INSERT INTO runs (ledger_seq, run_id, blob, trace_id, agent_ref, agent_hash, task_ref, task_hash, seed, \
+            success, failure_type, termination_reason, steps_used, tool_calls_used, budget_steps, budget_tool_calls, \
+            budget_wall_clock, artifact_hash, runtime_name, spec_version, started_at, completed_at, recorded_at, volatile) \
+            VALUES (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))
+            """, values)
+    }
+
+    /// The volatile fields this row holds itself, which a volatile part may leave out
+    /// (`ArtifactSplit.rowKeys`).
+    var rowFields: [String: String] {
+        var fields = ["run_id": runID]
+        fields["trace_id"] = traceID
+        fields["started_at"] = startedAt
+        fields["completed_at"] = completedAt
+        fields["artifact_hash"] = artifactHash
+        return fields
     }
 }
 

@@ -1,11 +1,13 @@
 import CSQLite
 
 /// A value bound to, or read from, an SQL statement.
-enum SQLValue {
+enum SQLValue: Equatable {
     case null
     case integer(Int64)
     case text(String)
     case blob([UInt8])
+    /// Text given as its bytes, bound exactly (even if they are not valid UTF-8).
+    case textBytes([UInt8])
 
     init(_ s: String?) { self = s.map(SQLValue.text) ?? .null }
     init(_ i: Int?) { self = i.map { .integer(Int64($0)) } ?? .null }
@@ -50,6 +52,9 @@ final class Connection {
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(db)) }
+
+    /// The rowid of the last row inserted on this connection.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 
     /// Runs one or more statements that take no parameters and return nothing of interest.
     func execute(_ sql: String) throws(StoreError) {
@@ -129,17 +134,9 @@ final class Connection {
         case .null: code = sqlite3_bind_null(statement, index)
         case .integer(let i): code = sqlite3_bind_int64(statement, index, i)
         case .text(let s):
-            // Bound with an explicit length, so text is stored exactly as its UTF-8 bytes.
-            let bytes = Array(s.utf8)
-            if bytes.isEmpty {
-                code = sqlite3_bind_text(statement, index, "", 0, transient)
-            } else {
-                code = bytes.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { chars in
-                        sqlite3_bind_text(statement, index, chars.baseAddress, Int32(chars.count), transient)
-                    }
-                }
-            }
+            code = bindText(Array(s.utf8), at: index, in: statement)
+        case .textBytes(let bytes):
+            code = bindText(bytes, at: index, in: statement)
         case .blob(let bytes):
             if bytes.isEmpty {
                 // A nil pointer would bind NULL; an empty blob must stay an empty blob.
@@ -151,6 +148,16 @@ final class Connection {
             }
         }
         guard code == SQLITE_OK else { throw error(code, sql) }
+    }
+
+    /// Binds text with an explicit length, so it is stored exactly as these bytes.
+    private func bindText(_ bytes: [UInt8], at index: Int32, in statement: OpaquePointer) -> Int32 {
+        if bytes.isEmpty { return sqlite3_bind_text(statement, index, "", 0, transient) }
+        return bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                sqlite3_bind_text(statement, index, chars.baseAddress, Int32(chars.count), transient)
+            }
+        }
     }
 
     /// Maps an SQLite result code to the `StoreError` a user can act on.
@@ -173,6 +180,8 @@ struct Row {
     fileprivate let statement: OpaquePointer
 
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+    func isInteger(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_INTEGER }
+    func isBlob(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_BLOB }
 
     func int(_ column: Int32) -> Int? {
         isNull(column) ? nil : Int(sqlite3_column_int64(statement, column))

@@ -5,16 +5,33 @@
 /// transaction that rereads the version first, so two processes opening an old store at once
 /// migrate it exactly once. A store at a version above `Schema.version` was written by a newer
 /// Rigor and is refused before anything is written to it. Migrations are append-only: a released
-/// migration is never edited, a change is always a new one.
+/// migration is never edited, a change is always a new one. A new store gets the current tables
+/// directly (`currentSQL`); the tests check that a migrated store has exactly the same schema.
 enum Schema {
     /// The version this build writes.
-    static let version = 1
+    static let version = 2
 
-    /// `migrations[n - 1]` upgrades a store from version `n - 1` to `n`.
-    static let migrations: [String] = [version1]
+    /// The tables of a new store: those of the latest migration, plus the `session` table, which
+    /// version 1 created and no migration has changed since.
+    static let currentSQL = Migration2.sql + """
 
-    /// Version 1: runs index, blobs, ledger, session.
-    private static let version1 = """
+        CREATE TABLE session (
+            key   TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        );
+        """
+
+    /// Migration `n`: upgrades a store from version `n - 1` to `n`.
+    static func migration(_ n: Int, _ c: Connection) throws(StoreError) {
+        switch n {
+        case 1: try c.execute(version1)
+        case 2: try Migration2.run(c)
+        default: throw .corrupt(path: c.path, detail: "no migration to schema version \(n)")
+        }
+    }
+
+    /// Version 1: runs index, blobs, ledger, session. Released: never edit it.
+    static let version1 = """
         CREATE TABLE blobs (
             sha256 TEXT PRIMARY KEY NOT NULL,  -- lowercase hex SHA-256 of the uncompressed bytes
             size   INTEGER NOT NULL,           -- uncompressed size
@@ -80,8 +97,16 @@ enum Schema {
             // Another process may have migrated while this one waited for the lock.
             let found = try userVersion(connection)
             try refuseNewer(found, connection)
+            if found == version { return }
+            if found == 0 {
+                // A new store: the current tables directly, which is what the migrations produce,
+                // without the pages the older tables would leave free.
+                try connection.execute(currentSQL)
+                try connection.execute("PRAGMA user_version = \(version)")
+                return
+            }
             for next in (found + 1)...version {
-                try connection.execute(migrations[next - 1])
+                try migration(next, connection)
                 try connection.execute("PRAGMA user_version = \(next)")
             }
         }
