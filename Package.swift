@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Module graph (each depends only on those below it):
-//   rigor (CLI) → RigorRunner → RigorAgentHost, RigorTasks → RigorSpec → RigorJSON
+//   rigor (CLI) → RigorRunner → RigorAgentHost, RigorTasks, RigorStore → RigorSpec → RigorJSON
+//   (RigorAgentHost → CRigorSpawn; RigorStore → CSQLite, CZstd: system libraries)
 let package = Package(
     name: "Rigor",
     platforms: [.macOS(.v13)],
