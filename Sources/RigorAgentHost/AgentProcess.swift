@@ -292,9 +292,8 @@ public final class AgentProcess {
     /// process group and reaps it. Idempotent; returns how the leader ended.
     @discardableResult
     public func terminate(graceSeconds: Double) -> ExitStatus {
+        // Once reaped, the pid and the uid may already belong to someone else: never signal again.
         if case .reaped(let status) = state {
-            _ = rigor_kill_group(pid, SIGKILL)
-            sweep()
             closePipes()
             return status
         }
@@ -321,8 +320,15 @@ public final class AgentProcess {
 
     /// Kills whatever the agent left behind outside its process group (daemonised children,
     /// by uid) and reaps orphans, then forgets the agent.
+    private var swept = false
+
     private func sweep() {
-        if let uid { _ = rigor_kill_uid(uid, 50) }
+        guard !swept else { return }
+        swept = true
+        if let uid {
+            _ = rigor_kill_uid(uid, 50)
+            LiveAgents.releaseUID(uid)
+        }
         LiveAgents.unregister(pid: pid)
         LiveAgents.reapOrphans()
     }

@@ -70,6 +70,7 @@ public final class AgentSession {
                 process = try AgentProcess(command: launch, environment: environment, workdir: workdir, settings: settings, uid: uid)
             }
         } catch {
+            if let uid { LiveAgents.releaseUID(uid) }
             try? FileManager.default.removeItem(atPath: workdir)
             throw error
         }

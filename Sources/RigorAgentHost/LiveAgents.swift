@@ -26,15 +26,41 @@ public enum LiveAgents {
         entries.removeValue(forKey: pid)
     }
 
+    nonisolated(unsafe) private static var uidLocks: [uid_t: Int32] = [:]
+    static let uidLockDirectory = "/tmp/rigor-uid-locks"
+
     /// A uid of its own for one agent process tree (only when running as root; nil otherwise).
     /// With it, the process limit counts only that agent's processes, and every process the
     /// agent starts — even one that leaves the process group — can be found and killed.
+    ///
+    /// The uid is held with an exclusive `flock` on a file named after it until the episode's
+    /// sweep is done, so two Rigor processes (or two tests) never share one: a shared uid would
+    /// let one episode's sweep kill the other's agent. The kernel drops the lock if the runner
+    /// dies, so a crashed runner never leaks uids.
     static func allocateUID() -> uid_t? {
         guard geteuid() == 0 else { return nil }
+        _ = mkdir(uidLockDirectory, 0o700)
         lock.lock(); defer { lock.unlock() }
-        nextUIDCounter &+= 1
-        let slot = (UInt32(truncatingIfNeeded: getpid()) &* 7919 &+ nextUIDCounter) % 60000
-        return uid_t(200_000 + slot)
+        for _ in 0..<4000 {
+            nextUIDCounter &+= 1
+            let slot = (UInt32(truncatingIfNeeded: getpid()) &* 7919 &+ nextUIDCounter) % 60000
+            let uid = uid_t(200_000 + slot)
+            if uidLocks[uid] != nil { continue }
+            let fd = open("\(uidLockDirectory)/\(uid)", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            if fd < 0 { continue }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                uidLocks[uid] = fd
+                return uid
+            }
+            close(fd)
+        }
+        return nil
+    }
+
+    /// Gives a uid back once nothing of its episode can run any more.
+    static func releaseUID(_ uid: uid_t) {
+        lock.lock(); defer { lock.unlock() }
+        if let fd = uidLocks.removeValue(forKey: uid) { close(fd) }
     }
 
     /// Makes this process the subreaper of its agents' orphans (daemonised grandchildren), so
