@@ -43,7 +43,7 @@ def _child(request, fds):
     """In the forked child: become the agent process of one episode. Never returns."""
     code = 1
     try:
-        os.setpgid(0, 0)
+        os.setsid()  # own session and process group, as the runner gives exec'd agents
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for target, fd in enumerate(fds):

@@ -92,7 +92,10 @@ struct spawn_args {
 static int spawn_child(void *p) {
     struct spawn_args *a = p;
     reset_signals();
-    setpgid(0, 0);
+    /* A session of its own: a new process group (killed as one at the end), and, where the
+       kernel groups scheduling by session (autogroup), a fair CPU share for the whole agent
+       however many processes it forks, so one episode's fork bomb cannot starve another's. */
+    setsid();
     if (dup2(a->in_r, 0) < 0 || dup2(a->out_w, 1) < 0 || dup2(a->err_w, 2) < 0) fail_child(a->status_w);
     if (a->cwd && chdir(a->cwd) != 0) fail_child(a->status_w);
     const rigor_limits *l = a->limits;
@@ -148,9 +151,8 @@ int rigor_spawn(const char *path, char *const argv[], char *const envp[], const 
         return clone_errno;
     }
 
-    /* Parent. Put the child in its own group here too, so there is no window where a kill of
-       the group misses it. */
-    setpgid(pid, pid);
+    /* Parent. CLONE_VFORK returned only after the child's exec (or exit): it is already the
+       leader of its own session and process group. */
     close(in_pipe[0]);
     close(out_pipe[1]);
     close(err_pipe[1]);

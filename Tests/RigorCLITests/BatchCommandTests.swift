@@ -54,10 +54,10 @@ struct BatchCommandTests {
         let dir = RepoPaths.temporaryDirectory("rigor-batch")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clean = try pairingsFile([("toy", "Agents/toy_agent.py")], in: dir)
-        let (_, reference) = try batch(["--pairings", "all", "--seeds", "0..16", "--workers", "2", "--act-timeout", "1", "--pairings-file", clean], dir: dir)
+        let (_, reference) = try batch(["--pairings", "all", "--seeds", "0..16", "--workers", "2", "--act-timeout", "4", "--pairings-file", clean], dir: dir)
         let mixed = try pairingsFile([("toy", "Agents/toy_agent.py"), ("bomb", "Agents/adversarial/fork_bomb.py"),
                                       ("hog", "Agents/adversarial/memory_hog.py")], in: dir)
-        let (r, hostile) = try batch(["--pairings", "all", "--seeds", "0..16", "--workers", "2", "--act-timeout", "1",
+        let (r, hostile) = try batch(["--pairings", "all", "--seeds", "0..16", "--workers", "2", "--act-timeout", "4",
                                       "--pairings-file", mixed], dir: dir)
         #expect(r.status == 1)
         #expect(hostile["total"] == 51)

@@ -24,7 +24,7 @@ typedef struct {
     int stderr_fd;
 } rigor_child;
 
-/// Starts `path` with exactly `argv` and `envp`, in `cwd`, in a new process group, with the
+/// Starts `path` with exactly `argv` and `envp`, in `cwd`, in a new session and process group, with the
 /// limits applied and every other descriptor closed. Returns 0, or the errno that made it fail
 /// (including errors of chdir/exec in the child, reported back through a close-on-exec pipe).
 int rigor_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
