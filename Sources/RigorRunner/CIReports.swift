@@ -3,23 +3,16 @@ import RigorSpec
 
 /// JUnit XML and Markdown for CI job pages, from the same checks the terminal table shows.
 public enum CIReports {
+    /// XML text and attribute escaping: the HTML escaping, after replacing what XML 1.0 cannot hold
+    /// at all (control characters other than tab and newlines, lone surrogates, U+FFFE/U+FFFF).
     static func xml(_ s: String) -> String {
-        var out = ""
+        var text = ""
         for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\u{9}", "\u{A}", "\u{D}": out.unicodeScalars.append(ch)
-            default:
-                // XML 1.0 has no other control characters.
-                if ch.value < 0x20 || (0xD800...0xDFFF).contains(ch.value) || ch.value == 0xFFFE || ch.value == 0xFFFF { out += "?" }
-                else { out.unicodeScalars.append(ch) }
-            }
+            let v = ch.value
+            let allowed = v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && !(0xD800...0xDFFF).contains(v) && v != 0xFFFE && v != 0xFFFF)
+            if allowed { text.unicodeScalars.append(ch) } else { text += "?" }
         }
-        return out
+        return Markup.escape(text)
     }
 
     /// The divergent step, old and new, for failure bodies.

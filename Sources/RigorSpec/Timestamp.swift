@@ -10,6 +10,11 @@ public struct Timestamp: Sendable, Equatable {
     public let seconds: Int
     public let nanoseconds: Int
 
+    public init(seconds: Int, nanoseconds: Int) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
     public static func now() -> Timestamp {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
@@ -33,7 +38,17 @@ public struct Timestamp: Sendable, Equatable {
             + "\(pad(secOfDay % 60, 2)).\(pad(nanoseconds / 1000, 6))+00:00"
     }
 
-    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    public static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// Days since 1970-01-01 to a proleptic Gregorian date (the inverse of `days`).
     static func civil(fromDays z0: Int) -> (Int, Int, Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097

@@ -24,6 +24,11 @@ public struct OutputChecker: Sendable {
         return ActionOutcome(result: ["ok": true], ioAudit: [["type": "custom", "op": "set_output", "key": .string(k), "verdict": "allowed"]])
     }
 
+    /// `set_output(key, value)` as the action surface checked it.
+    public mutating func setOutput(_ action: CheckedAction) -> ActionOutcome {
+        setOutput(key: action.args["key"]?.stringValue ?? "", value: action.args["value"]?.stringValue ?? "")
+    }
+
     public func evaluate() -> WorldVerdict {
         if outputs[key] == expected { return .success("\(key) matches the hidden value") }
         if let max = maxSubmissions, wrongSubmissions >= max {

@@ -95,13 +95,24 @@ extension JSON {
 
 @Suite("Batch determinism over the whole suite")
 struct SuiteDeterminismTests {
+    /// The failed episodes with their reasons, for messages.
+    static func failures(_ episodes: [JSON]) -> [String] {
+        episodes.filter { $0["passed"] != true }.map { e in
+            let path = e["artifact_path"]?.stringValue ?? ""
+            let artifact = FileManager.default.contents(atPath: path).flatMap { try? JSON.parse([UInt8]($0)) }
+            return "\(e["pairing"]?.stringValue ?? "?")#\(e["seed"]?.intValue ?? -1): \(e["termination_reason"]?.stringValue ?? "?") "
+                + "\(artifact?["failure_reason"]?.stringValue ?? "") \(artifact?["diagnostics"]?["agent"]?["stderr_tail"]?.stringValue.map { String($0.suffix(300)) } ?? "")"
+        }
+    }
+
+    // A generous act timeout: the rest of the suite (fork bombs included) runs alongside.
     @Test("every pairing: the same artifacts with 1 worker and with 2 (and so in any order)")
     func allPairingsAnyWorkers() throws {
         let dir = RepoPaths.temporaryDirectory("rigor-batch-all")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func hashes(_ workers: String) throws -> [String: String] {
             let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--workers", workers, "--json",
-                                              "--state-dir", "\(dir)/state-\(workers)"])
+                                              "--act-timeout", "30", "--state-dir", "\(dir)/state-\(workers)"])
             #expect(r.status == 0, "\(r.stderr)")
             var out: [String: String] = [:]
             for e in try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? [] {
@@ -116,10 +127,11 @@ struct SuiteDeterminismTests {
         // The fork server is only a faster way to start the same agent: same artifacts as exec.
         func processHashes(_ extra: [String]) throws -> [String: String] {
             let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--json", "--isolation", "process",
-                                              "--state-dir", "\(dir)/state-p\(extra.count)"] + extra)
-            #expect(r.status == 0, "\(r.stderr)")
+                                              "--act-timeout", "30", "--state-dir", "\(dir)/state-p\(extra.count)"] + extra)
+            let episodes = try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? []
+            #expect(r.status == 0, "\(extra): \(SuiteDeterminismTests.failures(episodes)) \(r.stderr)")
             var out: [String: String] = [:]
-            for e in try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? [] {
+            for e in episodes {
                 out["\(e["pairing"]?.stringValue ?? "")#\(e["seed"]?.intValue ?? -1)"] = e["artifact_hash"]?.stringValue
             }
             return out

@@ -39,48 +39,16 @@ enum ColumnEncoding {
         }
         guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10), let h = number(11..<13),
               let mi = number(14..<16), let s = number(17..<19), let f = number(20..<26) else { return nil }
-        let micros = Int64((days(year: y, month: m, day: d) * 86_400 + h * 3600 + mi * 60 + s)) * 1_000_000 + Int64(f)
+        let micros = Int64((Timestamp.days(year: y, month: m, day: d) * 86_400 + h * 3600 + mi * 60 + s)) * 1_000_000 + Int64(f)
         // Out-of-range fields (month 13, second 60) do not come back the same: keep them as text.
         return rfc3339(microseconds: micros) == text ? micros : nil
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` in UTC.
+    /// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` in UTC, as `Timestamp` writes it.
     static func rfc3339(microseconds: Int64) -> String {
         let micros = Int(microseconds)
         let totalSeconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
-        let fraction = micros - totalSeconds * 1_000_000
-        let days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
-        let secondOfDay = totalSeconds - days * 86_400
-        let (y, m, d) = civil(fromDays: days)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):"
-            + "\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))+00:00"
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
+        return Timestamp(seconds: totalSeconds, nanoseconds: (micros - totalSeconds * 1_000_000) * 1000).rfc3339
     }
 
     // MARK: hashes

@@ -46,7 +46,7 @@ public final class HiddenConfigWorld: TaskWorld {
     public func execute(_ action: CheckedAction) -> ActionOutcome {
         if let outcome = files.execute(action) { return outcome }
         if action.name == "set_output" {
-            return checker.setOutput(key: action.args["key"]?.stringValue ?? "", value: action.args["value"]?.stringValue ?? "")
+            return checker.setOutput(action)
         }
         return .failure("unsupported_action")
     }

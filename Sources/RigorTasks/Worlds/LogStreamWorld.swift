@@ -67,7 +67,7 @@ public final class LogStreamWorld: TaskWorld {
                 "next_cursor": .int(cursor + 1), "exhausted": .bool(cursor + 1 >= pages.count),
             ], ioAudit: audit)
         case "set_output":
-            return checker.setOutput(key: action.args["key"]?.stringValue ?? "", value: action.args["value"]?.stringValue ?? "")
+            return checker.setOutput(action)
         default:
             return .failure("unsupported_action")
         }

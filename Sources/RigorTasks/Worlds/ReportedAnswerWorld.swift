@@ -41,7 +41,7 @@ public final class ReportedAnswerWorld: TaskWorld {
         }
         if let outcome = files.execute(action) { return outcome }
         if action.name == "set_output" {
-            return checker.setOutput(key: action.args["key"]?.stringValue ?? "", value: action.args["value"]?.stringValue ?? "")
+            return checker.setOutput(action)
         }
         return .failure("unsupported_action")
     }
