@@ -82,7 +82,9 @@ def find_agent_class(module):
     return None
 
 
-def load_module(path):
+def load_module(path, compiled=None):
+    """Loads the agent file as a module. `compiled`, when given, is the file's code object
+    (compiled by the fork server): it is executed instead of compiling the file again."""
     folder = os.path.dirname(path)
     sys.path.insert(0, folder)
     name = os.path.splitext(os.path.basename(path))[0]
@@ -93,11 +95,14 @@ def load_module(path):
         raise ImportError("cannot load %s as a Python module" % path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    if compiled is not None:
+        exec(compiled, module.__dict__)  # what the loader's exec_module does, minus the compile
+    else:
+        spec.loader.exec_module(module)
     return module
 
 
-def main(argv):
+def main(argv, compiled=None):
     if len(argv) != 2:
         return _usage("expected exactly one argument, the agent file")
     path = os.path.abspath(argv[1])
@@ -106,7 +111,7 @@ def main(argv):
 
     reader, writer = rigor_sdk.claim_stdio()
     try:
-        module = load_module(path)
+        module = load_module(path, compiled)
     except Exception:
         import traceback
 

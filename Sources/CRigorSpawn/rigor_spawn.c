@@ -190,31 +190,65 @@ int rigor_kill_group(pid_t pgid, int sig) {
     return kill(-pgid, sig) == 0 ? 0 : errno;
 }
 
+/* 1 when /proc/<name> is a live (not zombie) process of `uid`. */
+static int live_process_of(int proc_fd, const char *name, uid_t uid) {
+    struct stat st;
+    if (fstatat(proc_fd, name, &st, 0) != 0 || st.st_uid != uid) return 0;
+    /* A zombie is already dead: it only waits to be reaped, and cannot be killed. */
+    char path[64];
+    snprintf(path, sizeof path, "%.32s/stat", name);
+    int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    char *close_paren = strrchr(buf, ')');
+    if (close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X')) return 0;
+    return 1;
+}
+
 int rigor_count_uid(uid_t uid) {
     DIR *d = opendir("/proc");
     if (!d) return -1;
+    int proc_fd = dirfd(d);
     int count = 0;
     struct dirent *e;
-    char path[64];
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        snprintf(path, sizeof path, "/proc/%s", e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0 || st.st_uid != uid) continue;
-        /* A zombie is already dead: it only waits to be reaped, and cannot be killed. */
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        char buf[512];
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0) continue;
-        buf[n] = 0;
-        char *close_paren = strrchr(buf, ')');
-        if (close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X')) continue;
-        count++;
+        count += live_process_of(proc_fd, e->d_name, uid);
     }
     closedir(d);
+    return count;
+}
+
+pid_t rigor_last_pid(void) {
+    int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char buf[32];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    return (pid_t)strtol(buf, NULL, 10);
+}
+
+int rigor_count_uid_since(uid_t uid, pid_t first) {
+    pid_t last = rigor_last_pid();
+    /* Every process an agent starts gets a pid allocated after its own (in this pid namespace,
+       whatever namespace it runs in), so only the pids handed out since can belong to it —
+       unless the counter wrapped, or so many were handed out that a full scan is cheaper. */
+    if (first <= 0 || last < first || last - first > 256) return rigor_count_uid(uid);
+    int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (proc_fd < 0) return rigor_count_uid(uid);
+    int count = 0;
+    char name[16];
+    for (pid_t pid = first; pid <= last; pid++) {
+        snprintf(name, sizeof name, "%d", (int)pid);
+        count += live_process_of(proc_fd, name, uid);
+    }
+    close(proc_fd);
     return count;
 }
 
@@ -314,4 +348,47 @@ int rigor_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno; }
 
 int rigor_socketpair(int fds[2]) {
     return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : errno;
+}
+
+#include <sys/vfs.h>
+
+int rigor_is_tmpfs(const char *path) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0) return 0;
+    return fs.f_type == 0x01021994; /* TMPFS_MAGIC */
+}
+
+int rigor_syncfs(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int rc = syncfs(fd) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+#include <poll.h>
+
+pid_t rigor_wait_timeout(pid_t pid, int *status, int timeout_ms) {
+    pid_t r = rigor_wait(pid, status, 1);
+    if (r != 0 || timeout_ms <= 0) return r;
+#ifdef SYS_pidfd_open
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        /* Readable once the process has exited: no polling interval, no missed wake-up. */
+        struct pollfd p = {fd, POLLIN, 0};
+        int n;
+        do {
+            n = poll(&p, 1, timeout_ms);
+        } while (n < 0 && errno == EINTR);
+        close(fd);
+        return rigor_wait(pid, status, 1);
+    }
+#endif
+    /* Kernels without pidfds: look every 200 µs until the time is up. */
+    for (int waited = 0; waited < timeout_ms * 5; waited++) {
+        usleep(200);
+        r = rigor_wait(pid, status, 1);
+        if (r != 0) return r;
+    }
+    return 0;
 }

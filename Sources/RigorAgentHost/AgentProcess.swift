@@ -21,6 +21,17 @@ public struct ExitStatus: Sendable, Equatable {
     }
 }
 
+extension ExitStatus {
+    /// From a wait(2) status.
+    init(waitStatus status: Int32) {
+        if rigor_signaled(status) != 0 {
+            self.init(code: nil, signal: Int(rigor_term_signal(status)))
+        } else {
+            self.init(code: Int(rigor_exit_code(status)), signal: nil)
+        }
+    }
+}
+
 /// What waiting for the agent's next line gave.
 public enum ReceivedLine: Sendable {
     case line([UInt8])
@@ -144,9 +155,20 @@ public final class AgentProcess {
         }
         var status: Int32 = 0
         guard rigor_wait(pid, &status, wait ? 0 : 1) == pid else { return nil }
-        return rigor_signaled(status) != 0
-            ? ExitStatus(code: nil, signal: Int(rigor_term_signal(status)))
-            : ExitStatus(code: Int(rigor_exit_code(status)), signal: nil)
+        return ExitStatus(waitStatus: status)
+    }
+
+    /// Waits until `deadline` at most for the leader to exit (it is reaped if it does).
+    private func leaderExit(before deadline: UInt64) -> ExitStatus? {
+        let now = MonotonicClock.nanoseconds()
+        guard now < deadline else { return leaderExit(wait: false) }
+        if let server {
+            return server.exitStatus(of: pid, timeoutNanos: deadline - now)
+        }
+        var status: Int32 = 0
+        let ms = Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+        guard rigor_wait_timeout(pid, &status, ms) == pid else { return nil }
+        return ExitStatus(waitStatus: status)
     }
 
     static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN); return () }()
@@ -303,6 +325,11 @@ public final class AgentProcess {
         while true {
             if let e = leaderExit(wait: false) { exit = e; break }
             if MonotonicClock.nanoseconds() >= deadline { break }
+            if !stdoutOpen && !stderrOpen {
+                // Nothing left to drain: sleep until the leader exits or the grace is over.
+                exit = leaderExit(before: deadline)
+                break
+            }
             // Keep the pipes drained so a chatty agent can still exit.
             if !waitForIO(wantWrite: false, deadlineNanos: min(deadline, MonotonicClock.nanoseconds() + 2_000_000)) {
                 usleep(200)
@@ -326,7 +353,9 @@ public final class AgentProcess {
         guard !swept else { return }
         swept = true
         if let uid {
-            _ = rigor_kill_uid(uid, 50)
+            // The agent's own processes all have pids from its own on: when none of those is
+            // alive under its uid, nothing is left and the full /proc scan is not needed.
+            if rigor_count_uid_since(uid, pid) != 0 { _ = rigor_kill_uid(uid, 50) }
             LiveAgents.releaseUID(uid)
         }
         LiveAgents.unregister(pid: pid)

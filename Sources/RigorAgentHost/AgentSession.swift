@@ -39,11 +39,7 @@ public final class AgentSession {
         if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
             throw .isolationUnavailable(.namespace, reason: reason)
         }
-        var template = Array("/tmp/rigor-agent-XXXXXX".utf8CString)
-        guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw .workdirFailed(reason: String(cString: strerror(errno)))
-        }
-        let workdir = String(cString: dir)
+        let workdir = try ScratchDirectory.make()
         let uid = settings.isolation >= .process ? LiveAgents.allocateUID() : nil
         if let uid { _ = chown(workdir, uid, uid) }
         var launch = command
@@ -71,7 +67,7 @@ public final class AgentSession {
             }
         } catch {
             if let uid { LiveAgents.releaseUID(uid) }
-            try? FileManager.default.removeItem(atPath: workdir)
+            ScratchDirectory.remove(workdir)
             throw error
         }
     }
@@ -230,6 +226,6 @@ public final class AgentSession {
         guard !finished else { return }
         finished = true
         if exitStatus == nil { exitStatus = process.terminate(graceSeconds: 0) }
-        try? FileManager.default.removeItem(atPath: process.workdir)
+        ScratchDirectory.remove(process.workdir)
     }
 }

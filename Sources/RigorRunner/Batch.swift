@@ -75,24 +75,46 @@ public struct Batch: Sendable {
         }
         let queue = WorkQueue(count: items.count)
         let results = ResultSlots<Result<BatchOutcome, RunnerError>>(count: items.count)
+        let recorder = Recorder()
         let frozen = requests
+        // Workers run episodes; one recorder thread writes the artifact files and indexes them
+        // in the store, several runs per transaction. One writer means no two threads contend
+        // for the runs directory or the store's write lock, and a transaction's fixed cost is
+        // shared by the runs it holds.
         let threads = (0..<min(workers, max(1, items.count))).map { _ in
             Thread { [items, strictSpec] in
                 while let i = queue.next() {
                     let item = items[i]
                     guard var request = frozen[item.pairing.name] else { continue }
                     request.seed = item.seed
-                    let outcome = Result { () throws(RunnerError) -> BatchOutcome in
-                        try Batch.runOne(item, request: request, workspace: workspace, store: store, strict: strictSpec)
+                    let t0 = MonotonicClock.nanoseconds()
+                    do throws(RunnerError) {
+                        let result = try Episode.run(request)
+                        let wall = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+                        let problems = strictSpec ? SpecCheck.check(result.artifact).map(\.description) : []
+                        recorder.submit(.init(index: i, item: item, result: result, wallSeconds: wall, specProblems: problems))
+                    } catch {
+                        results.set(i, .failure(error)) { _ in }
                     }
-                    results.set(i, outcome) { done in
+                }
+            }
+        }
+        let writer = Thread {
+            recorder.drain { jobs in
+                for (job, outcome) in Batch.keep(jobs, workspace: workspace, store: store) {
+                    results.set(job.index, outcome) { done in
                         if case .success(let o) = outcome { progress(done, o) }
                     }
                 }
             }
         }
+        writer.stackSize = 8 << 20
+        writer.start()
         for t in threads { t.stackSize = 8 << 20; t.start() }
         results.waitUntilFull()
+        recorder.close()
+        // Artifacts were written without a flush each; one flush makes them all durable.
+        ArtifactFile.flush(workspace.runsDirectory)
         var out: [BatchOutcome] = []
         for r in results.values {
             switch r {
@@ -104,19 +126,100 @@ public struct Batch: Sendable {
         return out
     }
 
-    static func runOne(_ item: BatchItem, request: EpisodeRequest, workspace: Workspace, store: RunStore,
-                       strict: Bool) throws(RunnerError) -> BatchOutcome {
-        let t0 = MonotonicClock.nanoseconds()
-        let result = try Episode.run(request)
-        let wall = Double(MonotonicClock.nanoseconds() - t0) / 1e9
-        let path = try workspace.keep(result, store: store)
-        let problems = strict ? SpecCheck.check(result.artifact).map(\.description) : []
-        let a = result.record
-        return BatchOutcome(
-            item: item, success: a.success, terminationReason: a.termination.rawValue,
-            failureType: a.termination.failureType?.rawValue, stepsUsed: a.stepsUsed, toolCallsUsed: a.toolCallsUsed,
-            wallSeconds: wall, artifactHash: result.artifactHash, artifactPath: path, runID: a.runID,
-            specProblems: problems, passed: a.success && problems.isEmpty, artifact: result.artifact)
+    /// Writes the artifact files of finished episodes and records them in the store, in one
+    /// transaction when it can (if that fails, one by one, so each error lands on its episode).
+    static func keep(_ jobs: [Recorder.Job], workspace: Workspace, store: RunStore) -> [(Recorder.Job, Result<BatchOutcome, RunnerError>)] {
+        var written: [(Recorder.Job, String)] = []
+        var out: [(Recorder.Job, Result<BatchOutcome, RunnerError>)] = []
+        for job in jobs {
+            let path = "\(workspace.runsDirectory)/\(job.result.record.runID).json"
+            do throws(RunnerError) {
+                try ArtifactFile.write(job.result.artifact, to: path, durable: false)
+                written.append((job, path))
+            } catch {
+                out.append((job, .failure(error)))
+            }
+        }
+        var recordedTogether = false
+        if written.count > 1 {
+            do {
+                try store.record(contentsOf: written.map(\.0.result.artifact))
+                recordedTogether = true
+            } catch {
+                recordedTogether = false
+            }
+        }
+        for (job, path) in written {
+            if !recordedTogether {
+                do {
+                    try store.record(job.result.artifact)
+                } catch {
+                    out.append((job, .failure(.store(error))))
+                    continue
+                }
+            }
+            out.append((job, .success(job.outcome(path: path))))
+        }
+        return out
+    }
+}
+
+/// Finished episodes on their way from the workers to the one thread that writes them down.
+/// Bounded: a worker waits when the writer is this far behind, so memory stays flat.
+final class Recorder: @unchecked Sendable {
+    struct Job {
+        let index: Int
+        let item: BatchItem
+        let result: EpisodeResult
+        let wallSeconds: Double
+        let specProblems: [String]
+
+        func outcome(path: String) -> BatchOutcome {
+            let a = result.record
+            return BatchOutcome(
+                item: item, success: a.success, terminationReason: a.termination.rawValue,
+                failureType: a.termination.failureType?.rawValue, stepsUsed: a.stepsUsed, toolCallsUsed: a.toolCallsUsed,
+                wallSeconds: wallSeconds, artifactHash: result.artifactHash, artifactPath: path, runID: a.runID,
+                specProblems: specProblems, passed: a.success && specProblems.isEmpty, artifact: result.artifact)
+        }
+    }
+
+    private let condition = NSCondition()
+    private var pending: [Job] = []
+    private var closed = false
+    private let limit = 64
+
+    func submit(_ job: Job) {
+        condition.lock()
+        while pending.count >= limit && !closed { condition.wait() }
+        pending.append(job)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// No more jobs will come; `drain` returns once the last is handled.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Hands every job to `handle`, as many at a time as have queued up, until closed.
+    func drain(_ handle: ([Job]) -> Void) {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !closed { condition.wait() }
+            if pending.isEmpty && closed {
+                condition.unlock()
+                return
+            }
+            let jobs = pending
+            pending.removeAll(keepingCapacity: true)
+            condition.broadcast()
+            condition.unlock()
+            handle(jobs)
+        }
     }
 }
 

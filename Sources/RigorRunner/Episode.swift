@@ -136,6 +136,17 @@ public enum Episode {
 /// Random 32-hex run ids (run ids are outside the hash; they only need to be unique).
 public enum RunID {
     public static func make() -> String {
-        UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for _ in 0..<2 {
+            var word = generator.next()
+            for _ in 0..<16 {
+                out.append(digits[Int(word & 0xF)])
+                word >>= 4
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import CRigorSpawn
 import Foundation
 import RigorAgentHost
 import RigorSpec
@@ -36,9 +37,13 @@ public struct Workspace: Sendable {
     }
 
     /// Writes the artifact file and indexes the run in the store; returns the file's path.
-    public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil) throws(RunnerError) -> String {
+    ///
+    /// With `durable` (the default) the file is flushed to disk before it is renamed into place;
+    /// a batch passes false and flushes the whole runs directory once at its end
+    /// (`ArtifactFile.flush`), which saves a disk round trip per episode.
+    public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil, durable: Bool = true) throws(RunnerError) -> String {
         let path = out ?? "\(runsDirectory)/\(result.record.runID).json"
-        try ArtifactFile.write(result.artifact, to: path)
+        try ArtifactFile.write(result.artifact, to: path, durable: durable)
         do { try store.record(result.artifact) } catch { throw .store(error) }
         return path
     }
@@ -116,23 +121,39 @@ extension Workspace {
 /// Writes artifact files atomically: a temporary file in the same directory, then rename, so
 /// a reader never sees half an artifact, whatever happens to the writer.
 public enum ArtifactFile {
-    public static func write(_ artifact: JSON, to path: String) throws(RunnerError) {
+    public static func write(_ artifact: JSON, to path: String, durable: Bool = true) throws(RunnerError) {
         let bytes: [UInt8]
         do { bytes = try artifact.prettyBytes() } catch { throw .internal("cannot serialise the artifact: \(error)") }
-        try writeAtomically(bytes, to: path)
+        try writeAtomically(bytes, to: path, durable: durable)
     }
 
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(RunnerError) {
+    private static let counterLock = NSLock()
+    nonisolated(unsafe) private static var counter = 0
+
+    /// A temporary name no other writer (thread or process) uses at the same time.
+    private static func temporaryName(for path: String, in dir: String) -> String {
+        counterLock.lock()
+        counter += 1
+        let n = counter
+        counterLock.unlock()
+        return "\(dir.isEmpty ? "." : dir)/.\((path as NSString).lastPathComponent).\(getpid()).\(n).tmp"
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it into place. With
+    /// `durable`, the bytes are on disk before the rename.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool = true) throws(RunnerError) {
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty {
+        let tmp = temporaryName(for: path, in: dir)
+        var fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == ENOENT && !dir.isEmpty {
+            // The directory is missing: make it (and its parents), then try once more.
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {
                 throw .io("cannot create directory '\(dir)': \(error.localizedDescription)")
             }
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
-        let tmp = "\(dir.isEmpty ? "." : dir)/.\((path as NSString).lastPathComponent).\(getpid()).\(RunID.make().prefix(8)).tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
         var offset = 0
         while offset < bytes.count {
@@ -146,13 +167,19 @@ public enum ArtifactFile {
             }
             offset += n
         }
-        fsync(fd)
+        if durable { fsync(fd) }
         close(fd)
         guard rename(tmp, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(tmp)
             throw .io("cannot move the artifact into place at '\(path)': \(reason)")
         }
+    }
+
+    /// Flushes everything written under `directory` (its whole file system) to disk: what a
+    /// batch calls once, after writing its artifacts without `durable`.
+    public static func flush(_ directory: String) {
+        if rigor_syncfs(directory) != 0 { sync() }
     }
 
     /// Reads and parses a JSON file, with errors that name the file.

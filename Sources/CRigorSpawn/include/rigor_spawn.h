@@ -69,4 +69,22 @@ int rigor_pipe(int fds[2]);
 /// A close-on-exec SOCK_SEQPACKET socket pair; returns 0 or errno.
 int rigor_socketpair(int fds[2]);
 
+/* 1 when `path` is on a tmpfs (memory) file system, else 0. */
+int rigor_is_tmpfs(const char *path);
+
+/* Flushes the file system holding `path` (a directory) to disk: 0, or an errno. */
+int rigor_syncfs(const char *path);
+
+/* Waits up to `timeout_ms` for the child `pid` to exit and reaps it: its pid once reaped (status
+   filled), 0 when it is still running, -1 on error. Sleeps on a pidfd where the kernel has them. */
+pid_t rigor_wait_timeout(pid_t pid, int *status, int timeout_ms);
+
+/* The last pid the kernel handed out in this pid namespace (-1 if unknown). */
+pid_t rigor_last_pid(void);
+
+/* Live (non-zombie) processes of `uid` among the pids handed out from `first` on: a handful of
+   /proc entries instead of all of them (falls back to rigor_count_uid when the pid counter
+   wrapped or moved far). */
+int rigor_count_uid_since(uid_t uid, pid_t first);
+
 #endif

@@ -1,4 +1,5 @@
 import CZstd
+import Foundation
 
 /// Why stored bytes could not be turned back into what was stored.
 struct CodecError: Error, Sendable {
@@ -95,8 +96,8 @@ enum Zstd {
     /// Compresses one frame, with `dictionary` if given (at the level it was digested for,
     /// `dictionaryLevel`), otherwise at `level`.
     static func compress(_ input: [UInt8], dictionary: ZstdDictionary?, level: Int32 = level) throws(CodecError) -> [UInt8] {
-        guard let context = ZSTD_createCCtx() else { throw CodecError(reason: "zstd: out of memory") }
-        defer { ZSTD_freeCCtx(context) }
+        guard let context = ZstdContexts.shared.takeCompression() else { throw CodecError(reason: "zstd: out of memory") }
+        defer { ZstdContexts.shared.give(compression: context) }
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1))
         if let dictionary {
@@ -138,8 +139,8 @@ enum Zstd {
         guard frameDictionary == (dictionary?.id ?? 0) else {
             throw CodecError(reason: "frame names dictionary \(frameDictionary), expected \(dictionary?.id ?? 0)")
         }
-        guard let context = ZSTD_createDCtx() else { throw CodecError(reason: "zstd: out of memory") }
-        defer { ZSTD_freeDCtx(context) }
+        guard let context = ZstdContexts.shared.takeDecompression() else { throw CodecError(reason: "zstd: out of memory") }
+        defer { ZstdContexts.shared.give(decompression: context) }
         // One spare byte, so a frame holding more than it declares cannot fit silently.
         var output = [UInt8](repeating: 0, count: expectedSize + 1)
         let written = output.withUnsafeMutableBytes { out in
@@ -210,6 +211,59 @@ enum Zstd {
     private static func check(_ code: Int) throws(CodecError) {
         if ZSTD_isError(code) != 0 {
             throw CodecError(reason: "zstd: " + String(cString: ZSTD_getErrorName(code)))
+        }
+    }
+}
+
+/// A few zstd contexts kept for reuse. A compression context holds several hundred KiB of
+/// tables: making and freeing one per frame (twice per recorded run) cost more page faults
+/// than the compression itself. A context taken from the pool is reset to its defaults, so
+/// nothing of one frame's settings carries into the next.
+final class ZstdContexts: @unchecked Sendable {
+    static let shared = ZstdContexts()
+    /// More than the threads that compress at once in practice; extra contexts are freed.
+    private let capacity = 8
+    private let lock = NSLock()
+    private var compression: [OpaquePointer] = []
+    private var decompression: [OpaquePointer] = []
+
+    func takeCompression() -> OpaquePointer? {
+        lock.lock()
+        let pooled = compression.popLast()
+        lock.unlock()
+        guard let context = pooled else { return ZSTD_createCCtx() }
+        _ = ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters)
+        return context
+    }
+
+    func give(compression context: OpaquePointer) {
+        lock.lock()
+        if compression.count < capacity {
+            compression.append(context)
+            lock.unlock()
+        } else {
+            lock.unlock()
+            ZSTD_freeCCtx(context)
+        }
+    }
+
+    func takeDecompression() -> OpaquePointer? {
+        lock.lock()
+        let pooled = decompression.popLast()
+        lock.unlock()
+        guard let context = pooled else { return ZSTD_createDCtx() }
+        _ = ZSTD_DCtx_reset(context, ZSTD_reset_session_and_parameters)
+        return context
+    }
+
+    func give(decompression context: OpaquePointer) {
+        lock.lock()
+        if decompression.count < capacity {
+            decompression.append(context)
+            lock.unlock()
+        } else {
+            lock.unlock()
+            ZSTD_freeDCtx(context)
         }
     }
 }

@@ -1,0 +1,58 @@
+import CRigorSpawn
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where agents' private directories are made.
+///
+/// Each episode gets a fresh directory that is created before the agent starts and removed
+/// after it ends. On a disk file system that costs an inode allocation, a directory entry and
+/// their journal writes per episode — a measurable share of a short episode — so Rigor prefers
+/// a memory file system: `$RIGOR_SCRATCH_DIR` when set, else `/dev/shm` when it is a writable
+/// tmpfs, else `$TMPDIR`, else `/tmp`. The choice is made once per process.
+public enum ScratchDirectory {
+    /// The base directory (no trailing slash).
+    public static let base: String = choose(environment: ProcessInfo.processInfo.environment)
+
+    static func choose(environment: [String: String]) -> String {
+        if let explicit = environment["RIGOR_SCRATCH_DIR"], !explicit.isEmpty, isWritableDirectory(explicit) {
+            return trimmed(explicit)
+        }
+        if isWritableDirectory("/dev/shm") && isMemoryFileSystem("/dev/shm") { return "/dev/shm" }
+        if let tmp = environment["TMPDIR"], !tmp.isEmpty, isWritableDirectory(tmp) { return trimmed(tmp) }
+        return "/tmp"
+    }
+
+    /// Makes a fresh private directory (mode 0700) under `base`.
+    static func make() throws(AgentHostError) -> String {
+        var template = Array("\(base)/rigor-agent-XXXXXX".utf8CString)
+        guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw .workdirFailed(reason: "\(base): \(String(cString: strerror(errno)))")
+        }
+        return String(cString: dir)
+    }
+
+    /// Removes a private directory and whatever the agent left in it.
+    static func remove(_ path: String) {
+        // Most agents leave nothing: one rmdir, without listing the directory first.
+        if rmdir(path) == 0 || errno == ENOENT { return }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    private static func trimmed(_ path: String) -> String {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+
+    private static func isWritableDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR && access(path, W_OK | X_OK) == 0
+    }
+
+    private static func isMemoryFileSystem(_ path: String) -> Bool {
+        rigor_is_tmpfs(path) == 1
+    }
+}
