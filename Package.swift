@@ -47,9 +47,11 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         // An agent written in Swift: speaks the agent protocol on stdin/stdout.
+        // The agent side of the fork-server protocol, for agents written in Swift.
+        .target(name: "RigorAgentKit", dependencies: ["RigorJSON", "CRigorSpawn"]),
         .executableTarget(
             name: "rigor-swift-agent",
-            dependencies: ["RigorJSON"],
+            dependencies: ["RigorJSON", "RigorAgentKit"],
             path: "Agents/swift/ToyAgent",
             // Fully static (it uses no Foundation), so it runs under the namespace level, where
             // only system paths and the agent's own file are visible, and starts without the

@@ -11,7 +11,7 @@
 #   2. Rigor with the corresponding 7 Python agents × seeds 0..19, at the default isolation
 #      (namespace, via bwrap) and at --isolation process.
 #   3. Rigor with the Swift agent (rigor-swift-agent) on filesystem_hidden_config × seeds
-#      0..139, at both isolation levels.
+#      0..139, at both isolation levels, and at the process level from its own fork server.
 #   4. A summary table and the targets (≥ 10× TraceCore with Python agents, ≥ 30× with the
 #      Swift agent).
 #   5. "Where the time goes": the fixed per-episode costs (interpreter start, bwrap, the Swift
@@ -296,6 +296,8 @@ rigor_batch swift-default --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swif
 add_row "Rigor ($DEFAULT_ISOLATION, default)" "Swift (toy, filesystem)"; SW_NS_EPS="$R_EPS"; SW_NS_W2="$R_JSON_EPS"
 rigor_batch swift-process --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS" --isolation process
 add_row "Rigor (process)" "Swift (toy, filesystem)"; SW_PR_EPS="$R_EPS"
+rigor_batch swift-fork --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS" --isolation process --fork-server
+add_row "Rigor (process, --fork-server)" "Swift (toy, filesystem)"; SW_FS_EPS="$R_EPS"
 
 # ---------------------------------------------------------------------------------------
 # 4. The comparison table and the targets.
@@ -346,6 +348,7 @@ target_line "Rigor, Python agents, process" "$PY_PR_EPS" 10
 target_line "Rigor, Python agents, process + fork server" "$PY_FS_EPS" 10
 target_line "Rigor, Swift agent, $DEFAULT_ISOLATION (default)" "$SW_NS_EPS" 30
 target_line "Rigor, Swift agent, process" "$SW_PR_EPS" 30
+target_line "Rigor, Swift agent, process + fork server" "$SW_FS_EPS" 30
 
 # ---------------------------------------------------------------------------------------
 # 5. Where the time goes: fixed per-episode costs.

@@ -9,7 +9,8 @@ agent file. The server compiles each agent file once (compiling is not running i
 children exec that code object. Nothing of one episode reaches another: each child starts from the same pristine
 state (the server never imports agent code), and dies with its episode.
 
-Protocol (SOCK_SEQPACKET, one JSON object per message):
+Protocol rigor-fork/1 (SOCK_SEQPACKET, one JSON object per message):
+  server → runner (events socket, fd 1), once at start:  {"hello": "rigor-fork/1", "pid": n}
   runner → server, with 3 fds (stdin, stdout, stderr of the child):
       {"agent": path, "cwd": dir, "env": {...}, "uid": n|null,
        "limits": {"cpu": s, "as": bytes, "fsize": bytes, "nofile": n, "nproc": n}}
@@ -135,6 +136,7 @@ def main():
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    events.send(json.dumps({"hello": "rigor-fork/1", "pid": os.getpid()}).encode())
     while True:
         try:
             ready, _, _ = select.select([control, wake_r], [], [])

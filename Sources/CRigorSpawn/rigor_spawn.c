@@ -392,3 +392,86 @@ pid_t rigor_wait_timeout(pid_t pid, int *status, int timeout_ms) {
     }
     return 0;
 }
+
+/* ---- The agent side of a fork server (rigor-fork/1), for agents that serve their own ---- */
+
+#include <sys/signalfd.h>
+
+ssize_t rigor_recv_fds(int sock, void *buf, size_t len, int *fds, int max_fds, int *nfds) {
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    struct iovec iov = {buf, len};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    char control[CMSG_SPACE(sizeof(int) * 8)];
+    memset(control, 0, sizeof control);
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    *nfds = 0;
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *received = (int *)CMSG_DATA(cm);
+        for (int i = 0; i < count; i++) {
+            if (*nfds < max_fds) fds[(*nfds)++] = received[i];
+            else close(received[i]);
+        }
+    }
+    return n;
+}
+
+pid_t rigor_fork(void) { return fork(); }
+
+int rigor_sigchld_fd(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return -errno;
+    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    return fd < 0 ? -errno : fd;
+}
+
+void rigor_drain_fd(int fd) {
+    char buf[1024];
+    while (read(fd, buf, sizeof buf) > 0) {}
+}
+
+int rigor_zygote_child_setup(const int fds[3], const rigor_limits *l, const char *cwd) {
+    setsid();
+    for (int i = 0; i < 3; i++) {
+        if (dup2(fds[i], i) < 0) return errno;
+    }
+    /* Nothing of the server's (its sockets, the signalfd, other episodes' descriptors) stays. */
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+#endif
+        for (int fd = 3; fd < 65536; fd++) close(fd);
+    if (l) {
+        set_limit(RLIMIT_CPU, l->cpu_seconds);
+        set_limit(RLIMIT_AS, l->address_space_bytes);
+        set_limit(RLIMIT_FSIZE, l->file_size_bytes);
+        set_limit(RLIMIT_NOFILE, l->open_files);
+        set_limit(RLIMIT_NPROC, l->processes);
+        if (l->run_as_uid > 0 && getuid() == 0) {
+            gid_t gid = (gid_t)l->run_as_uid;
+            if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid((uid_t)l->run_as_uid) != 0) return errno;
+        }
+    }
+    if (cwd && chdir(cwd) != 0) return errno;
+    /* As an exec'd agent starts: default SIGCHLD, nothing blocked. */
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t empty;
+    sigemptyset(&empty);
+    sigprocmask(SIG_SETMASK, &empty, NULL);
+    return 0;
+}
+
+int rigor_contains(const void *haystack, size_t length, const char *needle) {
+    return memmem(haystack, length, needle, strlen(needle)) != NULL;
+}

@@ -1,3 +1,4 @@
+import CRigorSpawn
 import Foundation
 import RigorSpec
 
@@ -27,7 +28,7 @@ public enum AgentHostError: Error, Sendable, CustomStringConvertible {
         case .workdirFailed(let reason):
             return "cannot create the agent's private directory: \(reason)"
         case .forkServerFailed(let reason):
-            return "the Python fork server could not start the agent: \(reason); run without --fork-server"
+            return "the fork server could not start the agent: \(reason)"
         case .isolationUnavailable(let level, let reason):
             return "isolation level '\(level.rawValue)' is not available here: \(reason)"
         }
@@ -48,6 +49,22 @@ public struct AgentCommand: Sendable {
     /// Files the agent needs to see besides system paths (agent file, SDK).
     public let visiblePaths: [String]
     public let agentHash: String
+    /// Whether the agent can be started from a fork server (rigor-fork/1): always for Python
+    /// agents (the SDK has one); for a native agent, when its file mentions the flag that starts
+    /// one (`--rigor-fork-server`) — a program that does not contain it cannot understand it.
+    public let offersForkServer: Bool
+
+    public init(kind: Kind, ref: String, agentFile: String, executable: String, arguments: [String],
+                visiblePaths: [String], agentHash: String, offersForkServer: Bool = false) {
+        self.kind = kind
+        self.ref = ref
+        self.agentFile = agentFile
+        self.executable = executable
+        self.arguments = arguments
+        self.visiblePaths = visiblePaths
+        self.agentHash = agentHash
+        self.offersForkServer = offersForkServer
+    }
 
     /// Resolves an agent path: `.py` runs through the SDK in `sdkDirectory`, anything else is
     /// executed as it is.
@@ -73,19 +90,21 @@ public struct AgentCommand: Sendable {
             let hash = (try? Digest.sha256(canonical: ["kind": .string(Kind.pythonSDK.rawValue), "files": .object(files)])) ?? ""
             return AgentCommand(
                 kind: .pythonSDK, ref: agent, agentFile: absolute, executable: python,
-                arguments: ["-s", "-B", launcher, absolute], visiblePaths: [absolute, sdk], agentHash: hash)
+                arguments: ["-s", "-B", launcher, absolute], visiblePaths: [absolute, sdk], agentHash: hash,
+                offersForkServer: true)
         }
         guard fm.isExecutableFile(atPath: absolute) else { throw .notExecutable(path: agent) }
         let hash = (try? Digest.sha256(canonical: ["kind": .string(Kind.executable.rawValue), "files": .object(files)])) ?? ""
+        let offers = agentBytes.withUnsafeBytes { rigor_contains($0.baseAddress, $0.count, ForkServer.nativeFlag) == 1 }
         return AgentCommand(
             kind: .executable, ref: agent, agentFile: absolute, executable: absolute, arguments: [],
-            visiblePaths: [absolute], agentHash: hash)
+            visiblePaths: [absolute], agentHash: hash, offersForkServer: offers)
     }
 
     /// The same agent recorded under another `agent_ref` (the file it runs stays the same).
     public func named(_ newRef: String) -> AgentCommand {
         AgentCommand(kind: kind, ref: newRef, agentFile: agentFile, executable: executable, arguments: arguments,
-                     visiblePaths: visiblePaths, agentHash: agentHash)
+                     visiblePaths: visiblePaths, agentHash: agentHash, offersForkServer: offersForkServer)
     }
 
     /// The files the agent hash covers, by name (`<agent file>`, `sdk/<name>`), with their paths.
@@ -106,7 +125,7 @@ public struct AgentCommand: Sendable {
             hash = h
         }
         return AgentCommand(kind: kind, ref: ref, agentFile: agentFile, executable: executable, arguments: arguments + extra,
-                            visiblePaths: visiblePaths, agentHash: hash)
+                            visiblePaths: visiblePaths, agentHash: hash, offersForkServer: offersForkServer)
     }
 
     static func absolutePath(_ path: String) -> String {

@@ -56,9 +56,7 @@ public final class AgentSession {
         self.settings = settings
         do {
             let environment = AgentSession.environment(home: home, seed: seed)
-            if settings.forkServer && settings.isolation == .process && command.kind == .pythonSDK,
-               let sdk = command.visiblePaths.last {
-                let server = try ForkServer.shared(sdkDirectory: sdk, python: command.executable)
+            if let server = try AgentSession.forkServer(for: command, settings: settings) {
                 process = try AgentProcess(forkServer: server, agentFile: command.agentFile, environment: environment,
                                            workdir: workdir, settings: settings, uid: uid)
                 launchedBy = "fork_server"
@@ -69,6 +67,28 @@ public final class AgentSession {
             if let uid { LiveAgents.releaseUID(uid) }
             ScratchDirectory.remove(workdir)
             throw error
+        }
+    }
+
+    /// Starts, in the background, the fork server that episodes of `command` under `settings`
+    /// will use (if they use one), so that its start-up overlaps the caller's other preparations
+    /// instead of delaying the first episodes. Errors surface when an episode asks for it.
+    public static func prestartForkServer(command: AgentCommand, settings: GuardSettings) {
+        guard settings.forkServer && settings.isolation == .process else { return }
+        let starter = Thread { _ = try? AgentSession.forkServer(for: command, settings: settings) }
+        starter.start()
+    }
+
+    /// The fork server episodes of `command` start from under `settings`, or nil when they are
+    /// exec'd (no `--fork-server`, not at the process level, or an agent that has none).
+    static func forkServer(for command: AgentCommand, settings: GuardSettings) throws(AgentHostError) -> ForkServer? {
+        guard settings.forkServer && settings.isolation == .process && command.offersForkServer else { return nil }
+        switch command.kind {
+        case .pythonSDK:
+            guard let sdk = command.visiblePaths.last else { return nil }
+            return try ForkServer.shared(sdkDirectory: sdk, python: command.executable)
+        case .executable:
+            return try ForkServer.shared(native: command)
         }
     }
 

@@ -6,8 +6,10 @@ import RigorSpec
 import Glibc
 #endif
 
-/// One Python fork server (Agents/sdk/fork_server.py) per SDK directory, shared by every
-/// episode of this runner process that asks for it (`--fork-server`, process isolation).
+/// A fork server (protocol rigor-fork/1, spec/agent-protocol.md), shared by every episode of
+/// this runner process that asks for it (`--fork-server`, process isolation): the Python SDK's
+/// (Agents/sdk/fork_server.py) for Python agents, or the agent itself for native agents that
+/// serve their own (`<agent> --rigor-fork-server`, e.g. with RigorAgentKit in Swift).
 ///
 /// The server is the agents' parent: it forks them and reports how they end on a second
 /// socket, which a reader thread turns into exit statuses the episodes wait for. The runner
@@ -20,43 +22,83 @@ public final class ForkServer: @unchecked Sendable {
     private let exitCondition = NSCondition()
     private var exits: [pid_t: ExitStatus] = [:]
     private var alive = true
+    private var greeted = false
 
     nonisolated(unsafe) private static var servers: [String: ForkServer] = [:]
     private static let serversLock = NSLock()
+    /// How long a server may take to say hello before it is given up on.
+    static let helloTimeoutSeconds = 10.0
+    /// The argument that starts a native agent as its own fork server.
+    public static let nativeFlag = "--rigor-fork-server"
 
-    /// The server for `sdkDirectory`, started on first use.
+    /// The Python SDK's server for `sdkDirectory`, started on first use.
     public static func shared(sdkDirectory: String, python: String) throws(AgentHostError) -> ForkServer {
-        serversLock.lock(); defer { serversLock.unlock() }
-        if let s = servers[sdkDirectory], s.isAlive { return s }
-        let s = try ForkServer(sdkDirectory: sdkDirectory, python: python)
-        servers[sdkDirectory] = s
-        return s
-    }
-
-    init(sdkDirectory: String, python: String) throws(AgentHostError) {
         let script = "\(sdkDirectory)/fork_server.py"
         guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
+        return try shared(key: "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script], what: script)
+    }
+
+    /// The native agent `command` serving as its own fork server, started on first use.
+    public static func shared(native command: AgentCommand) throws(AgentHostError) -> ForkServer {
+        let argv = [command.executable] + command.arguments + [nativeFlag]
+        return try shared(key: "native:" + argv.joined(separator: "\u{0}"), argv: argv, what: command.ref)
+    }
+
+    /// Servers that would not start, so that the episodes after the first fail at once.
+    nonisolated(unsafe) private static var failures: [String: AgentHostError] = [:]
+
+    private static func shared(key: String, argv: [String], what: String) throws(AgentHostError) -> ForkServer {
+        serversLock.lock(); defer { serversLock.unlock() }
+        if let s = servers[key], s.isAlive { return s }
+        if let failure = failures[key] { throw failure }
+        do {
+            let s = try ForkServer(argv: argv, what: what)
+            servers[key] = s
+            return s
+        } catch {
+            failures[key] = error
+            throw error
+        }
+    }
+
+    init(argv: [String], what: String) throws(AgentHostError) {
         var controlPair: [Int32] = [-1, -1], eventPair: [Int32] = [-1, -1]
         var rc = rigor_socketpair(&controlPair)
         if rc == 0 { rc = rigor_socketpair(&eventPair) }
-        guard rc == 0 else { throw .spawnFailed(path: script, errno: rc) }
+        guard rc == 0 else { throw .spawnFailed(path: what, errno: rc) }
         let env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C.UTF-8", "LANG=C.UTF-8", "TZ=UTC",
                    "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1"]
         var child: pid_t = 0
-        rc = withCStrings([python, "-s", "-B", script]) { argv in
-            withCStrings(env) { envp in rigor_spawn_server(python, argv, envp, controlPair[1], eventPair[1], &child) }
+        rc = withCStrings(argv) { cargv in
+            withCStrings(env) { envp in rigor_spawn_server(argv[0], cargv, envp, controlPair[1], eventPair[1], &child) }
         }
         close(controlPair[1])
         close(eventPair[1])
         guard rc == 0 else {
             close(controlPair[0]); close(eventPair[0])
-            throw .spawnFailed(path: script, errno: rc)
+            throw .spawnFailed(path: what, errno: rc)
         }
         pid = child
         control = controlPair[0]
         events = eventPair[0]
         let reader = Thread { [unowned self] in self.readEvents() }
         reader.start()
+        // A server announces itself; a program that does not speak the protocol never does.
+        let deadline = Date(timeIntervalSinceNow: ForkServer.helloTimeoutSeconds)
+        exitCondition.lock()
+        while !greeted && alive {
+            if !exitCondition.wait(until: deadline) { break }
+        }
+        let ok = greeted && alive
+        exitCondition.unlock()
+        if !ok {
+            _ = rigor_kill_group(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = rigor_wait(pid, &status, 0)
+            close(control)  // the reader sees the events socket close once the server is gone
+            throw .forkServerFailed(reason: "\(what) did not start as a fork server (no rigor-fork/1 hello within "
+                + "\(Int(ForkServer.helloTimeoutSeconds)) s); run it without --fork-server, or see spec/agent-protocol.md")
+        }
     }
 
     var isAlive: Bool {
@@ -76,9 +118,14 @@ public final class ForkServer: @unchecked Sendable {
                 exitCondition.unlock()
                 return
             }
-            if let event = try? JSON.parse(Array(buffer[0..<n])), let p = event["pid"]?.intValue {
-                exits[pid_t(p)] = ExitStatus(code: event["code"]?.intValue, signal: event["signal"]?.intValue)
-                exitCondition.broadcast()
+            if let event = try? JSON.parse(Array(buffer[0..<n])) {
+                if event["hello"]?.stringValue == "rigor-fork/1" {
+                    greeted = true
+                    exitCondition.broadcast()
+                } else if let p = event["pid"]?.intValue {
+                    exits[pid_t(p)] = ExitStatus(code: event["code"]?.intValue, signal: event["signal"]?.intValue)
+                    exitCondition.broadcast()
+                }
             }
             exitCondition.unlock()
         }

@@ -66,13 +66,15 @@ public struct Batch: Sendable {
     /// Resolves every pairing first (a typo fails the batch before any episode runs), then runs.
     /// `progress` is called once per finished episode, serially, with the count done so far.
     public func run(in workspace: Workspace, progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [BatchOutcome] {
-        let store = try workspace.store(create: true)
         var requests: [String: EpisodeRequest] = [:]
         for item in items where requests[item.pairing.name] == nil {
-            requests[item.pairing.name] = try workspace.prepare(RunOptions(
+            let request = try workspace.prepare(RunOptions(
                 agent: item.pairing.agent, task: item.pairing.task, seed: 0, isolation: isolation,
                 actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer))
+            if requests.isEmpty { AgentSession.prestartForkServer(command: request.agent, settings: request.guardSettings) }
+            requests[item.pairing.name] = request
         }
+        let store = try workspace.store(create: true)
         let queue = WorkQueue(count: items.count)
         let results = ResultSlots<Result<BatchOutcome, RunnerError>>(count: items.count)
         let recorder = Recorder()

@@ -31,7 +31,7 @@ struct EpisodeOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of the human report.")
     var json = false
 
-    @Flag(name: .customLong("fork-server"), help: "Start Python agents from a fork server (needs --isolation process); much faster batches.")
+    @Flag(name: .customLong("fork-server"), help: "Fork each episode's agent from a warm fork server instead of exec'ing it: Python agents (the SDK's) and native agents that offer one (spec/agent-protocol.md §10). Needs --isolation process; same artifacts, much faster batches.")
     var forkServer = false
 
     func validate() throws {

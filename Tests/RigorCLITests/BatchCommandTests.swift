@@ -69,6 +69,63 @@ struct BatchCommandTests {
         #expect(ProcessTable.pids(commandLineContaining: "memory_hog.py").isEmpty)
     }
 
+    @Test("a native agent that is its own fork server gives the same artifacts as exec'd, and its children are reaped")
+    func nativeForkServer() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-batch-native-fork")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = try pairingsFile([("swift", RepoPaths.swiftAgent)], in: dir)
+        let common = ["--pairings", "all", "--seeds", "0..11", "--workers", "2", "--isolation", "process", "--pairings-file", file]
+        let (r1, exec) = try batch(common, dir: dir)
+        let (r2, forked) = try batch(common + ["--fork-server"], dir: dir)
+        #expect(r1.status == 0, "\(r1.stderr)")
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(hashes(forked).count == 12)
+        #expect(hashes(forked) == hashes(exec))
+        for e in forked["episodes"]?.arrayValue ?? [] {
+            let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+            #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "fork_server")
+            #expect(artifact["diagnostics"]?["agent"]?["exit_status"]?["code"] == 0)
+        }
+        // The server leaves with the runner (it ends when its control socket closes).
+        var left = ProcessTable.pids(commandLineContaining: "--rigor-fork-server")
+        for _ in 0..<40 where !left.isEmpty {
+            usleep(50_000)
+            left = ProcessTable.pids(commandLineContaining: "--rigor-fork-server")
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test("--fork-server with a program that does not speak the protocol fails fast and says so")
+    func nativeForkServerRefused() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-batch-no-fork")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // It mentions the flag (so Rigor tries it as a fork server) but exits at once, no hello.
+        let script = "\(dir)/pretender.sh"
+        try "#!/bin/sh\n# claims --rigor-fork-server but does not speak rigor-fork/1\nexit 0\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        // And a program that never mentions it runs exec'd as usual, --fork-server or not.
+        let file = try pairingsFile([("pretender", script), ("plain", "Agents/adversarial/flood_stdout")], in: dir)
+        let started = Date()
+        let (r, summary) = try batch(["--pairings", "all", "--seeds", "0..3", "--isolation", "process", "--fork-server",
+                                      "--pairings-file", file], dir: dir)
+        #expect(Date().timeIntervalSince(started) < 8, "a refused server must not cost its hello timeout per episode")
+        #expect(r.status == 1)
+        #expect(summary["passed"] == 0)
+        #expect(summary["total"] == 8)
+        for e in summary["episodes"]?.arrayValue ?? [] {
+            let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+            if e["pairing"] == "pretender" {
+                #expect(artifact["termination_reason"] == "agent_exited")
+                #expect(artifact["failure_reason"]?.stringValue?.contains("did not start as a fork server") == true,
+                        "\(artifact["failure_reason"] ?? .null)")
+            } else {
+                #expect(artifact["termination_reason"] == "protocol_error")
+                #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "exec")
+            }
+        }
+    }
+
     @Test("bad batch input exits 2 and says what to do", arguments: [
         (["batch", "--pairings", "nope", "--seeds", "0..3"], "no pairing named 'nope'"),
         (["batch", "--pairings", "all", "--seeds", "3..1"], "0..99"),

@@ -3,12 +3,13 @@
 //
 // Strategy: list /app, read every file whose name starts with ".config_" (else every file),
 // extract API_KEY, report it. With --loop it lists /app forever, which the benchmarks use to
-// drive long episodes.
+// drive long episodes. It can serve as its own fork server (RigorAgentKit, `--fork-server`).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RigorAgentKit
 import RigorJSON
 
 // No Foundation: the binary is linked statically and runs wherever it is copied.
@@ -58,32 +59,43 @@ struct ToyAgent {
     }
 }
 
-var agent = ToyAgent()
-var out = [UInt8]()
-while let line = readLine(strippingNewline: true) {
-    guard let message = try? JSON.parse(line), let type = message["type"]?.stringValue else {
-        log("swift agent: unreadable message")
-        exit(2)
-    }
-    switch type {
-    case "reset":
-        agent = ToyAgent()
-    case "observe":
-        let reply = agent.act(message["observation"] ?? .null)
-        out.removeAll(keepingCapacity: true)
-        do { try reply.write(into: &out, style: .jcs) } catch { exit(2) }
-        out.append(10)
-        out.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(1, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { exit(1) }
-                offset += n
-            }
+/// One episode on stdin/stdout; returns the exit code.
+func runEpisode() -> Int32 {
+    var agent = ToyAgent()
+    var out = [UInt8]()
+    while let line = readLine(strippingNewline: true) {
+        guard let message = try? JSON.parse(line), let type = message["type"]?.stringValue else {
+            log("swift agent: unreadable message")
+            return 2
         }
-    case "end":
-        exit(0)
-    default:
-        break
+        switch type {
+        case "reset":
+            agent = ToyAgent()
+        case "observe":
+            let reply = agent.act(message["observation"] ?? .null)
+            out.removeAll(keepingCapacity: true)
+            do { try reply.write(into: &out, style: .jcs) } catch { return 2 }
+            out.append(10)
+            let sent = out.withUnsafeBytes { raw -> Bool in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(1, raw.baseAddress! + offset, raw.count - offset)
+                    if n <= 0 { return false }
+                    offset += n
+                }
+                return true
+            }
+            if !sent { return 1 }
+        case "end":
+            return 0
+        default:
+            break
+        }
     }
+    return 0
 }
+
+// With `--rigor-fork-server` (what `rigor --fork-server` starts), serve episodes from forked
+// children of this process; otherwise run one episode.
+RigorForkServer.serveIfRequested(runEpisode)
+exit(runEpisode())

@@ -87,4 +87,28 @@ pid_t rigor_last_pid(void);
    wrapped or moved far). */
 int rigor_count_uid_since(uid_t uid, pid_t first);
 
+/* ---- For agents that are their own fork server (rigor-fork/1, spec/agent-protocol.md) ---- */
+
+/* Receives one message and up to `max_fds` descriptors (close-on-exec; extra ones are closed).
+   Returns the message's length (0: the peer is gone) or -errno; `*nfds` says how many fds came. */
+ssize_t rigor_recv_fds(int sock, void *buf, size_t len, int *fds, int max_fds, int *nfds);
+
+/* fork(2), for a single-threaded fork server. */
+pid_t rigor_fork(void);
+
+/* Blocks SIGCHLD and returns a non-blocking signalfd that becomes readable when a child ends
+   (or -errno). */
+int rigor_sigchld_fd(void);
+
+/* Reads whatever is pending on a non-blocking descriptor and drops it. */
+void rigor_drain_fd(int fd);
+
+/* In a fork server's freshly forked child: the set-up rigor_spawn gives an exec'd agent — own
+   session, fds[0..2] as stdin/stdout/stderr and nothing else open, the limits, the uid, the
+   working directory, default signals. Returns 0 or an errno. */
+int rigor_zygote_child_setup(const int fds[3], const rigor_limits *limits, const char *cwd);
+
+/* 1 when the `length` bytes at `haystack` contain the C string `needle`. */
+int rigor_contains(const void *haystack, size_t length, const char *needle);
+
 #endif
