@@ -56,7 +56,10 @@ let package = Package(
             // Fully static (it uses no Foundation), so it runs under the namespace level, where
             // only system paths and the agent's own file are visible, and starts without the
             // dynamic loader's relocations.
-            linkerSettings: [.unsafeFlags(["-static-executable"])]
+            // Release builds drop symbols and debug sections (a third of the file): the runner hashes
+            // the whole agent file once per batch (agent_hash).
+            linkerSettings: [.unsafeFlags(["-static-executable"]),
+                             .unsafeFlags(["-Xlinker", "--strip-all"], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "rigor-bench",

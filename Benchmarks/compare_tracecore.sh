@@ -19,7 +19,7 @@
 #      throughput at 1 worker against 2.
 #
 # Output: Markdown tables on stdout; progress and diagnostics on stderr.
-# Needs the release binaries (`swift build -c release`, which `make bench` runs first).
+# Needs the release binaries (`make release`, which `make bench` runs first).
 # When TraceCore cannot be installed (no venv, PyPI unreachable...) the Rigor part still
 # runs and TraceCore is reported as "not available: <reason>".
 #
@@ -75,8 +75,8 @@ ratio() { # ratio A B -> "12.3×" or "n/a"
   awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.1f×", a / b }'
 }
 
-[ -x "$RIGOR" ] || die "$RIGOR is missing: build it with \`swift build -c release\` (make bench does)"
-[ -x "$SWIFT_AGENT" ] || die "$SWIFT_AGENT is missing: build it with \`swift build -c release\` (make bench does)"
+[ -x "$RIGOR" ] || die "$RIGOR is missing: build it with \`make release\` (make bench does)"
+[ -x "$SWIFT_AGENT" ] || die "$SWIFT_AGENT is missing: build it with \`make release\` (make bench does)"
 [ -x "$SYS_PY" ] || SYS_PY="$(command -v python3 || true)"
 [ -n "$SYS_PY" ] || die "python3 is needed (Rigor's Python agents and this script's JSON parsing use it)"
 
@@ -386,6 +386,7 @@ COSTS+=(
   "rigor run, toy_agent.py, process|$RIGOR run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42 --isolation process --state-dir $E2E_STATE"
   "rigor run, Swift agent, $DEFAULT_ISOLATION|$RIGOR run --agent $SWIFT_AGENT --task filesystem_hidden_config@1 --seed 42 --state-dir $E2E_STATE"
   "rigor run, Swift agent, process|$RIGOR run --agent $SWIFT_AGENT --task filesystem_hidden_config@1 --seed 42 --isolation process --state-dir $E2E_STATE"
+  "rigor batch of 2 episodes, Swift agent, process + fork server (a batch's fixed cost)|$RIGOR batch --pairings-file $SWIFT_PAIRINGS_FILE --pairings swift_filesystem --seeds 0..1 --isolation process --fork-server --json --state-dir $E2E_STATE"
 )
 
 measure() { # measure COMMAND -> prints "mean_ms ± sd_ms"

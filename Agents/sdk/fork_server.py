@@ -89,7 +89,8 @@ def _child(request, fds, compiled):
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        random.seed()  # as a fresh interpreter would: from the OS, not the server's state
+        # `random` reseeds itself from the OS in every forked child (its os.register_at_fork
+        # hook), as a fresh interpreter would: nothing to do here.
         sys.argv = [run_agent.__file__, request["agent"]]
         code = run_agent.main(sys.argv, compiled=compiled)
     except SystemExit as exc:

@@ -54,6 +54,24 @@ static void cloexec_from_3(void) {
     for (int fd = 3; fd < 4096; fd++) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* The rlimits, then (when running as root) the episode's uid and gid with no supplementary
+   groups. Raw system calls only: it also runs in a child that shares the runner's memory, where
+   libc's credential wrappers would try to change every thread of the runner. 0 or errno. */
+static int apply_limits(const rigor_limits *l) {
+    set_limit(RLIMIT_CPU, l->cpu_seconds);
+    set_limit(RLIMIT_AS, l->address_space_bytes);
+    set_limit(RLIMIT_FSIZE, l->file_size_bytes);
+    set_limit(RLIMIT_NOFILE, l->open_files);
+    set_limit(RLIMIT_NPROC, l->processes);
+    if (l->run_as_uid > 0 && syscall(SYS_getuid) == 0) {
+        long id = (long)l->run_as_uid;
+        if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setgid, id) != 0 || syscall(SYS_setuid, id) != 0) {
+            return errno ? errno : EPERM;
+        }
+    }
+    return 0;
+}
+
 /* After a failed exec or setup: report errno on the status pipe and leave. */
 static void fail_child(int status_fd) {
     int e = errno;
@@ -98,20 +116,7 @@ static int spawn_child(void *p) {
     setsid();
     if (dup2(a->in_r, 0) < 0 || dup2(a->out_w, 1) < 0 || dup2(a->err_w, 2) < 0) fail_child(a->status_w);
     if (a->cwd && chdir(a->cwd) != 0) fail_child(a->status_w);
-    const rigor_limits *l = a->limits;
-    if (l) {
-        set_limit(RLIMIT_CPU, l->cpu_seconds);
-        set_limit(RLIMIT_AS, l->address_space_bytes);
-        set_limit(RLIMIT_FSIZE, l->file_size_bytes);
-        set_limit(RLIMIT_NOFILE, l->open_files);
-        set_limit(RLIMIT_NPROC, l->processes);
-        if (l->run_as_uid > 0 && syscall(SYS_getuid) == 0) {
-            long id = (long)l->run_as_uid;
-            if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setgid, id) != 0 || syscall(SYS_setuid, id) != 0) {
-                fail_child(a->status_w);
-            }
-        }
-    }
+    if (a->limits && apply_limits(a->limits) != 0) fail_child(a->status_w);
     cloexec_from_3();
     execve(a->path, a->argv, a->envp);
     fail_child(a->status_w);
@@ -452,15 +457,8 @@ int rigor_zygote_child_setup(const int fds[3], const rigor_limits *l, const char
 #endif
         for (int fd = 3; fd < 65536; fd++) close(fd);
     if (l) {
-        set_limit(RLIMIT_CPU, l->cpu_seconds);
-        set_limit(RLIMIT_AS, l->address_space_bytes);
-        set_limit(RLIMIT_FSIZE, l->file_size_bytes);
-        set_limit(RLIMIT_NOFILE, l->open_files);
-        set_limit(RLIMIT_NPROC, l->processes);
-        if (l->run_as_uid > 0 && getuid() == 0) {
-            gid_t gid = (gid_t)l->run_as_uid;
-            if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid((uid_t)l->run_as_uid) != 0) return errno;
-        }
+        int failed = apply_limits(l);
+        if (failed) return failed;
     }
     if (cwd && chdir(cwd) != 0) return errno;
     /* As an exec'd agent starts: default SIGCHLD, nothing blocked. */

@@ -76,7 +76,9 @@ public final class AgentProcess {
     private var scanned = 0
     private var stderrTail: [UInt8] = []
     public private(set) var stderrBytesDropped = 0
-    private var chunk = [UInt8](repeating: 0, count: 65536)
+    /// Read buffer; left uninitialised (read(2) fills what it returns), so an episode that reads
+    /// a few hundred bytes touches a page or two of it, not 64 KiB.
+    private var chunk = [UInt8](unsafeUninitializedCapacity: 65536) { _, count in count = 65536 }
 
     /// Starts the agent. The environment is exactly `environment`: nothing of the caller's leaks.
     public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings, uid: uid_t?) throws(AgentHostError) {

@@ -42,6 +42,7 @@ public enum RigorForkServer {
         }
         let children = rigor_sigchld_fd()
         guard children >= 0 else { return 71 }
+        warmUp()
         send(events, ["hello": .string(protocolName), "pid": .int(Int(getpid()))])
 
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -81,6 +82,18 @@ public enum RigorForkServer {
             reap(events)
         }
         return 0
+    }
+
+    /// Parses and writes a message shaped like the protocol's, so that the children inherit the
+    /// JSON machinery ready (type metadata, allocator arenas) instead of each building it anew.
+    /// Nothing of any episode is involved: every child still starts from this same state.
+    private static func warmUp() {
+        let sample = #"{"type":"observe","observation":{"step":1,"task":{"id":"t","version":1},"budget_remaining":{"steps":9,"tool_calls":4.5},"last_action":{"type":"list_dir","args":{"path":"/"}},"last_action_result":{"ok":true,"files":["a","b"],"value":null,"error":false},"visible_state":{"files_seen":[]}}}"#
+        guard let parsed = try? JSON.parse(sample) else { return }
+        var out: [UInt8] = []
+        try? parsed.write(into: &out, style: .jcs)
+        _ = parsed["observation"]?["last_action_result"]?["files"]?.arrayValue?.compactMap(\.stringValue)
+        _ = parsed["observation"]?["budget_remaining"]?["steps"]?.intValue
     }
 
     /// In the forked child: becomes the agent process of one episode. Never returns.

@@ -145,7 +145,7 @@ public struct Batch: Sendable {
         var recordedTogether = false
         if written.count > 1 {
             do {
-                try store.record(contentsOf: written.map(\.0.result.artifact))
+                try store.record(contentsOf: written.map(\.0.result.artifact), hashedBytes: written.map(\.0.result.hashedBytes))
                 recordedTogether = true
             } catch {
                 recordedTogether = false
@@ -154,7 +154,7 @@ public struct Batch: Sendable {
         for (job, path) in written {
             if !recordedTogether {
                 do {
-                    try store.record(job.result.artifact)
+                    try store.record(contentsOf: [job.result.artifact], hashedBytes: [job.result.hashedBytes])
                 } catch {
                     out.append((job, .failure(.store(error))))
                     continue
@@ -190,12 +190,20 @@ final class Recorder: @unchecked Sendable {
     private var pending: [Job] = []
     private var closed = false
     private let limit = 64
+    /// Whether the writer sleeps for want of jobs, and how many workers sleep for want of room:
+    /// a signal goes only to someone who waits (each wake-up is a context switch).
+    private var writerWaiting = false
+    private var workersWaiting = 0
 
     func submit(_ job: Job) {
         condition.lock()
-        while pending.count >= limit && !closed { condition.wait() }
+        while pending.count >= limit && !closed {
+            workersWaiting += 1
+            condition.wait()
+            workersWaiting -= 1
+        }
         pending.append(job)
-        condition.broadcast()
+        if writerWaiting { condition.broadcast() }
         condition.unlock()
     }
 
@@ -211,14 +219,18 @@ final class Recorder: @unchecked Sendable {
     func drain(_ handle: ([Job]) -> Void) {
         while true {
             condition.lock()
-            while pending.isEmpty && !closed { condition.wait() }
+            while pending.isEmpty && !closed {
+                writerWaiting = true
+                condition.wait()
+                writerWaiting = false
+            }
             if pending.isEmpty && closed {
                 condition.unlock()
                 return
             }
             let jobs = pending
             pending.removeAll(keepingCapacity: true)
-            condition.broadcast()
+            if workersWaiting > 0 { condition.broadcast() }
             condition.unlock()
             handle(jobs)
         }
@@ -256,7 +268,9 @@ final class ResultSlots<T>: @unchecked Sendable {
         slots[i] = value
         filled += 1
         then(filled)
-        condition.broadcast()
+        // Only the last slot can end a wait: waking the waiter for every episode costs a
+        // context switch each.
+        if filled == slots.count { condition.broadcast() }
         condition.unlock()
     }
 

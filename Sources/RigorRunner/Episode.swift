@@ -37,6 +37,9 @@ public struct EpisodeResult: Sendable {
     public let timing: EpisodeTiming?
     /// What the agent wrote to stderr (tail), for people.
     public let agentLog: String
+    /// The JCS bytes `artifact_hash` was computed over: what the store keeps as the run's stable
+    /// part (`RunStore.record(contentsOf:hashedBytes:)`), so it is not serialised twice.
+    public let hashedBytes: [UInt8]
 }
 
 /// The episode loop of DESIGN.md "One episode": every path through it ends in an artifact.
@@ -120,8 +123,9 @@ public enum Episode {
             toolCallsUsed: loop.toolCallsUsed, validator: loop.verdict, startedAt: startedAt, completedAt: completedAt,
             sandbox: .object(sandbox), diagnostics: diagnostics, gitSHA: nil)
         let sealed: JSON
+        let hashedBytes: [UInt8]
         do {
-            sealed = try record.sealed()
+            (sealed, hashedBytes) = try record.sealedWithHashedBytes()
         } catch {
             throw .internal("cannot serialise the artifact canonically: \(error)")
         }
@@ -129,7 +133,7 @@ public enum Episode {
         timing?.assemblyNanos = MonotonicClock.nanoseconds() - tAssemble
         return EpisodeResult(
             artifact: sealed, record: record, artifactHash: sealed["artifact_hash"]?.stringValue ?? "",
-            timing: timing, agentLog: session?.stderrText ?? "")
+            timing: timing, agentLog: session?.stderrText ?? "", hashedBytes: hashedBytes)
     }
 }
 

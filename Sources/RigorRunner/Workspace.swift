@@ -44,7 +44,7 @@ public struct Workspace: Sendable {
     public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil, durable: Bool = true) throws(RunnerError) -> String {
         let path = out ?? "\(runsDirectory)/\(result.record.runID).json"
         try ArtifactFile.write(result.artifact, to: path, durable: durable)
-        do { try store.record(result.artifact) } catch { throw .store(error) }
+        do { try store.record(contentsOf: [result.artifact], hashedBytes: [result.hashedBytes]) } catch { throw .store(error) }
         return path
     }
 

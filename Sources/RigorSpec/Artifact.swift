@@ -190,8 +190,15 @@ public struct Artifact: Sendable {
 
     /// The artifact JSON with its `artifact_hash`.
     public func sealed() throws(CanonicalJSONError) -> JSON {
-        guard case .object(var members) = json() else { return json() }
-        members["artifact_hash"] = .string(try HashRecipe.rigor.hash(.object(members)))
-        return .object(members)
+        try sealedWithHashedBytes().artifact
+    }
+
+    /// `sealed()`, together with the bytes its `artifact_hash` was computed over (the JCS of
+    /// its hashed part), for callers that need them again — the store keeps exactly these bytes.
+    public func sealedWithHashedBytes() throws(CanonicalJSONError) -> (artifact: JSON, hashedBytes: [UInt8]) {
+        guard case .object(var members) = json() else { return (json(), []) }
+        let bytes = try HashRecipe.rigor.hashedBytes(of: .object(members))
+        members["artifact_hash"] = .string(Digest.sha256(bytes))
+        return (.object(members), bytes)
     }
 }

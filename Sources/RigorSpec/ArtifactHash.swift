@@ -51,6 +51,11 @@ public enum HashRecipe: String, Sendable {
 
     /// `sha256:<hex>` over the hashed part.
     public func hash(_ artifact: JSON) throws(CanonicalJSONError) -> String {
-        Digest.sha256(try hashedPart(of: artifact).canonicalBytes(style: style))
+        Digest.sha256(try hashedBytes(of: artifact))
+    }
+
+    /// The bytes `hash` hashes: the hashed part, serialised in the recipe's style.
+    public func hashedBytes(of artifact: JSON) throws(CanonicalJSONError) -> [UInt8] {
+        try hashedPart(of: artifact).canonicalBytes(style: style)
     }
 }

@@ -48,6 +48,27 @@ struct RoundTripTests {
         #expect(try store.verifyBlobs().isEmpty)
     }
 
+    @Test("the hashed bytes handed over with a run are its stable part; bytes that do not match are not trusted")
+    func knownStableBytes() throws {
+        let (store, _) = try Fixtures.store("roundtrip-known")
+        // Built as the runner builds it: the artifact and the bytes its hash covers, in one go.
+        let artifact = try Fixtures.rigorArtifact(runID: Fixtures.runID("known-1"), diagnostics: ["timings": [1.0, 2.5]])
+        let hashed = try HashRecipe.rigor.hashedBytes(of: artifact)
+        #expect(hashed == (try HashRecipe.rigor.hashedPart(of: artifact).canonicalBytes(style: .jcs)))
+        let split = try ArtifactSplit.split(artifact)
+        let given = try ArtifactSplit.split(artifact, knownStableBytes: hashed)
+        #expect(given.stableBytes == split.stableBytes)
+        #expect(given.contentSHA256 == split.contentSHA256)
+        #expect(given.volatileBytes == split.volatileBytes)
+        // Bytes of another artifact are ignored: the split computes its own.
+        let wrong = try ArtifactSplit.split(artifact, knownStableBytes: Array("{}".utf8))
+        #expect(wrong.stableBytes == split.stableBytes)
+        // Recorded with the bytes, the run round-trips and verifies like any other.
+        let stored = try store.record(contentsOf: [artifact], hashedBytes: [hashed])[0]
+        #expect(try store.artifact(stored.runID) == artifact)
+        #expect(try store.verifyBlobs().isEmpty)
+    }
+
     @Test("the index row carries the artifact's fields")
     func indexRow() throws {
         let (store, _) = try Fixtures.store("index")

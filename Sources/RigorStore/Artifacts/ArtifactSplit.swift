@@ -27,6 +27,16 @@ import RigorSpec
 /// the artifact has them as the very strings in the row) and names them instead:
 /// `"row": ["artifact_hash", "run_id", ...]`. Reading puts them back from the row. A stored part
 /// without `row` (written by schema version 1) holds all its fields itself.
+extension JSON {
+    /// Doubles, arrays and objects: what can be or hold a double.
+    fileprivate var mayHoldDoubles: Bool {
+        switch self {
+        case .double, .array, .object: return true
+        default: return false
+        }
+    }
+}
+
 struct ArtifactParts {
     let stableBytes: [UInt8]
     /// Lowercase hex SHA-256 of `stableBytes`: the blob's address.
@@ -41,7 +51,10 @@ enum ArtifactSplit {
     static let volatileTopLevelKeys = HashRecipe.rigor.excludedTopLevelKeys
     static let volatileStepKeys = HashRecipe.rigor.excludedStepKeys
 
-    static func split(_ artifact: JSON) throws(StoreError) -> ArtifactParts {
+    /// `knownStableBytes`: the JCS of the stable part if the caller has it already (for a Rigor
+    /// artifact, the bytes its `artifact_hash` covers). Used only when they hash to the
+    /// artifact's own `artifact_hash`; otherwise the stable part is serialised here.
+    static func split(_ artifact: JSON, knownStableBytes: [UInt8]? = nil) throws(StoreError) -> ArtifactParts {
         guard case .object(var members) = artifact else {
             throw .invalidArtifact("an artifact is a JSON object, this is \(artifact.typeName == "array" ? "an" : "a") \(artifact.typeName)")
         }
@@ -65,15 +78,25 @@ enum ArtifactSplit {
             members["action_trace"] = .array(trace)
         }
         var doubles: [String: JSON] = [:]
-        collectIntegralDoubles(artifact, pointer: "", into: &doubles)
+        var path: [String] = []
+        collectIntegralDoubles(artifact, path: &path, into: &doubles)
 
         var volatile: [String: JSON] = ["fields": .object(fields)]
         if !steps.isEmpty { volatile["steps"] = .object(steps) }
         if !doubles.isEmpty { volatile["doubles"] = .object(doubles) }
         do throws(CanonicalJSONError) {
-            let stableBytes = try JSON.object(members).canonicalBytes(style: .jcs)
+            var stableBytes: [UInt8]
+            var address: String
+            if let known = knownStableBytes, !known.isEmpty,
+               case .string(let declared)? = fields["artifact_hash"], declared == "sha256:" + Digest.sha256Hex(known) {
+                stableBytes = known
+                address = String(declared.dropFirst(7))
+            } else {
+                stableBytes = try JSON.object(members).canonicalBytes(style: .jcs)
+                address = Digest.sha256Hex(stableBytes)
+            }
             return ArtifactParts(
-                stableBytes: stableBytes, contentSHA256: Digest.sha256Hex(stableBytes),
+                stableBytes: stableBytes, contentSHA256: address,
                 volatileBytes: try JSON.object(volatile).canonicalBytes(style: .jcs), volatile: .object(volatile))
         } catch {
             throw .invalidArtifact(error.description)
@@ -181,18 +204,25 @@ enum ArtifactSplit {
     /// Doubles that JCS would write without a fraction or exponent, so they would read back as
     /// integers: every finite integral double below 1e21 in magnitude (ECMAScript's cut-over to
     /// exponent notation), including -0.
-    private static func collectIntegralDoubles(_ value: JSON, pointer: String, into found: inout [String: JSON]) {
+    /// Finds every double with an integral value; `path` is the stack of reference tokens down
+    /// to `value`, joined into a JSON Pointer only for the (few) numbers found.
+    private static func collectIntegralDoubles(_ value: JSON, path: inout [String], into found: inout [String: JSON]) {
         switch value {
         case .double(let d) where d.isFinite && d == d.rounded(.towardZero) && d.magnitude < 1e21:
             // The Python spelling (`3.0`, `-0.0`, `1e+16`) keeps the sign of zero and reads back exactly.
+            let pointer = path.map { "/" + $0.replacingTildeAndSlash() }.joined()
             found[pointer] = (try? JSON.double(d).canonicalString(style: .python)).map(JSON.string) ?? .null
         case .array(let elements):
-            for (index, element) in elements.enumerated() {
-                collectIntegralDoubles(element, pointer: pointer + "/" + String(index), into: &found)
+            for (index, element) in elements.enumerated() where element.mayHoldDoubles {
+                path.append(String(index))
+                collectIntegralDoubles(element, path: &path, into: &found)
+                path.removeLast()
             }
         case .object(let members):
-            for (key, member) in members {
-                collectIntegralDoubles(member, pointer: pointer + "/" + key.replacingTildeAndSlash(), into: &found)
+            for (key, member) in members where member.mayHoldDoubles {
+                path.append(key)
+                collectIntegralDoubles(member, path: &path, into: &found)
+                path.removeLast()
             }
         default: break
         }

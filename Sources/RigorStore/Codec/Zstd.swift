@@ -221,49 +221,47 @@ enum Zstd {
 /// nothing of one frame's settings carries into the next.
 final class ZstdContexts: @unchecked Sendable {
     static let shared = ZstdContexts()
-    /// More than the threads that compress at once in practice; extra contexts are freed.
-    private let capacity = 8
-    private let lock = NSLock()
-    private var compression: [OpaquePointer] = []
-    private var decompression: [OpaquePointer] = []
+    let compression = Pool(make: { ZSTD_createCCtx() }, reset: { _ = ZSTD_CCtx_reset($0, ZSTD_reset_session_and_parameters) },
+                           free: { _ = ZSTD_freeCCtx($0) })
+    let decompression = Pool(make: { ZSTD_createDCtx() }, reset: { _ = ZSTD_DCtx_reset($0, ZSTD_reset_session_and_parameters) },
+                             free: { _ = ZSTD_freeDCtx($0) })
 
-    func takeCompression() -> OpaquePointer? {
-        lock.lock()
-        let pooled = compression.popLast()
-        lock.unlock()
-        guard let context = pooled else { return ZSTD_createCCtx() }
-        _ = ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters)
-        return context
-    }
+    func takeCompression() -> OpaquePointer? { compression.take() }
+    func give(compression context: OpaquePointer) { compression.give(context) }
+    func takeDecompression() -> OpaquePointer? { decompression.take() }
+    func give(decompression context: OpaquePointer) { decompression.give(context) }
 
-    func give(compression context: OpaquePointer) {
-        lock.lock()
-        if compression.count < capacity {
-            compression.append(context)
-            lock.unlock()
-        } else {
-            lock.unlock()
-            ZSTD_freeCCtx(context)
+    /// Contexts of one kind; more than the threads that use them at once in practice, and
+    /// any beyond that are freed.
+    final class Pool: @unchecked Sendable {
+        private let capacity = 8
+        private let lock = NSLock()
+        private var idle: [OpaquePointer] = []
+        private let make: () -> OpaquePointer?
+        private let reset: (OpaquePointer) -> Void
+        private let free: (OpaquePointer) -> Void
+
+        init(make: @escaping () -> OpaquePointer?, reset: @escaping (OpaquePointer) -> Void, free: @escaping (OpaquePointer) -> Void) {
+            self.make = make
+            self.reset = reset
+            self.free = free
         }
-    }
 
-    func takeDecompression() -> OpaquePointer? {
-        lock.lock()
-        let pooled = decompression.popLast()
-        lock.unlock()
-        guard let context = pooled else { return ZSTD_createDCtx() }
-        _ = ZSTD_DCtx_reset(context, ZSTD_reset_session_and_parameters)
-        return context
-    }
+        func take() -> OpaquePointer? {
+            lock.lock()
+            let pooled = idle.popLast()
+            lock.unlock()
+            guard let context = pooled else { return make() }
+            reset(context)
+            return context
+        }
 
-    func give(decompression context: OpaquePointer) {
-        lock.lock()
-        if decompression.count < capacity {
-            decompression.append(context)
+        func give(_ context: OpaquePointer) {
+            lock.lock()
+            let kept = idle.count < capacity
+            if kept { idle.append(context) }
             lock.unlock()
-        } else {
-            lock.unlock()
-            ZSTD_freeDCtx(context)
+            if !kept { free(context) }
         }
     }
 }

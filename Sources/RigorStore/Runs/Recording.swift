@@ -13,10 +13,10 @@ struct PreparedRun {
     private(set) var stableDictionary: Int?
     private(set) var volatileDictionary: Int?
 
-    init(_ artifact: JSON, runID: String, dictionaries: DictionarySet) throws(StoreError) {
+    init(_ artifact: JSON, runID: String, dictionaries: DictionarySet, stableBytes: [UInt8]? = nil) throws(StoreError) {
         guard !runID.isEmpty else { throw .invalidArtifact("its run_id is empty") }
         guard runID != "latest" else { throw .invalidArtifact("'latest' is reserved and cannot be a run_id") }
-        parts = try ArtifactSplit.split(artifact)
+        parts = try ArtifactSplit.split(artifact, knownStableBytes: stableBytes)
         summary = RunSummary(
             indexing: artifact, runID: runID, contentSHA256: parts.contentSHA256, recordedAt: Timestamp.now().rfc3339)
         storedVolatile = try ArtifactSplit.storedVolatile(parts, row: summary.rowFields)
@@ -69,15 +69,21 @@ extension RunStore {
 
     /// Records several artifacts in one transaction: all of them are stored, or none.
     @discardableResult
-    public func record(contentsOf artifacts: [JSON]) throws(StoreError) -> [StoredRun] {
+    ///
+    /// `hashedBytes`, when given, holds for each artifact the bytes its Rigor `artifact_hash` was
+    /// computed over (`Artifact.sealedWithHashedBytes`): they are exactly its stable part, which
+    /// is then not serialised again. Bytes that do not hash to the artifact's `artifact_hash` are
+    /// ignored, so a mix-up costs time, never a wrong blob.
+    public func record(contentsOf artifacts: [JSON], hashedBytes: [[UInt8]]? = nil) throws(StoreError) -> [StoredRun] {
         let dictionaries = try withConnection(dictionaries)
         var prepared: [PreparedRun] = []
         prepared.reserveCapacity(artifacts.count)
-        for artifact in artifacts {
+        for (i, artifact) in artifacts.enumerated() {
             guard let runID = artifact["run_id"]?.stringValue else {
                 throw .invalidArtifact("it has no run_id string (importArtifact derives one from the content)")
             }
-            prepared.append(try PreparedRun(artifact, runID: runID, dictionaries: dictionaries))
+            let known = hashedBytes.flatMap { i < $0.count ? $0[i] : nil }
+            prepared.append(try PreparedRun(artifact, runID: runID, dictionaries: dictionaries, stableBytes: known))
         }
         return try store(prepared)
     }
