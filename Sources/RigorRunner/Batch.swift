@@ -101,7 +101,10 @@ public struct Batch: Sendable {
                 }
             }
         }
+        Recorder.register(recorder)
+        defer { Recorder.unregister(recorder) }
         let writer = Thread {
+            defer { recorder.markFinished() }
             recorder.drain { jobs in
                 for (job, outcome) in Batch.keep(jobs, workspace: workspace, store: store) {
                     results.set(job.index, outcome) { done in
@@ -189,6 +192,10 @@ final class Recorder: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [Job] = []
     private var closed = false
+    /// After an interrupt: episodes that end now ended because their agents were killed, and
+    /// are not results; they are dropped instead of recorded.
+    private var intakeStopped = false
+    private var finished = false
     private let limit = 64
     /// Whether the writer sleeps for want of jobs, and how many workers sleep for want of room:
     /// a signal goes only to someone who waits (each wake-up is a context switch).
@@ -197,6 +204,10 @@ final class Recorder: @unchecked Sendable {
 
     func submit(_ job: Job) {
         condition.lock()
+        if intakeStopped {
+            condition.unlock()
+            return
+        }
         while pending.count >= limit && !closed {
             workersWaiting += 1
             condition.wait()
@@ -204,6 +215,53 @@ final class Recorder: @unchecked Sendable {
         }
         pending.append(job)
         if writerWaiting { condition.broadcast() }
+        condition.unlock()
+    }
+
+    // MARK: Interrupts
+
+    nonisolated(unsafe) private static var active: [ObjectIdentifier: Recorder] = [:]
+    private static let activeLock = NSLock()
+
+    static func register(_ r: Recorder) {
+        activeLock.lock(); active[ObjectIdentifier(r)] = r; activeLock.unlock()
+    }
+
+    static func unregister(_ r: Recorder) {
+        activeLock.lock(); active.removeValue(forKey: ObjectIdentifier(r)); activeLock.unlock()
+    }
+
+    /// Stops taking episodes, and waits (up to `timeoutSeconds`) until what finished before is
+    /// written down: what an interrupted batch completed is kept, nothing half-done is added.
+    static func finishAll(timeoutSeconds: Double) {
+        activeLock.lock()
+        let recorders = Array(active.values)
+        activeLock.unlock()
+        for r in recorders { r.stopIntake() }
+        let deadline = Date(timeIntervalSinceNow: timeoutSeconds)
+        for r in recorders { r.waitFinished(until: deadline) }
+    }
+
+    func stopIntake() {
+        condition.lock()
+        intakeStopped = true
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func markFinished() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitFinished(until deadline: Date) {
+        condition.lock()
+        while !finished {
+            if !condition.wait(until: deadline) { break }
+        }
         condition.unlock()
     }
 
@@ -234,6 +292,14 @@ final class Recorder: @unchecked Sendable {
             condition.unlock()
             handle(jobs)
         }
+    }
+}
+
+/// What a command-line entry point calls when it is interrupted, before it kills the agents and
+/// exits: running batches stop taking episodes and write down the ones already finished.
+public enum BatchInterruption {
+    public static func keepFinishedEpisodes(timeoutSeconds: Double = 5) {
+        Recorder.finishAll(timeoutSeconds: timeoutSeconds)
     }
 }
 

@@ -157,6 +157,49 @@ struct StoreCommandTests {
         #expect(detected >= 25, "only \(detected) of 30 flips detected")
     }
 
+    @Test("Ctrl-C during a batch keeps every finished episode (file and store agree) and records none the interrupt cut short")
+    func interruptDuringBatch() throws {
+        let state = RepoPaths.temporaryDirectory("rigor-int")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let pairs = "\(state)/pairs.json"
+        // A slow agent (it burns a second per act) so that episodes are in flight at the interrupt.
+        try #"[{"name":"swift","agent":"\#(RepoPaths.swiftAgent)","task":"filesystem_hidden_config@1"},{"name":"slow","agent":"Agents/adversarial/busy_loop.py","task":"filesystem_hidden_config@1"}]"#
+            .write(toFile: pairs, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: RepoPaths.rigorBinary)
+        p.arguments = ["batch", "--pairings", "all", "--seeds", "0..199", "--workers", "2", "--isolation", "process",
+                       "--act-timeout", "1", "--pairings-file", pairs, "--state-dir", state, "--json"]
+        p.currentDirectoryURL = URL(fileURLWithPath: RepoPaths.root)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var written = 0
+        for _ in 0..<200 {
+            usleep(50_000)
+            written = (try? FileManager.default.contentsOfDirectory(atPath: "\(state)/runs"))?.filter { $0.hasSuffix(".json") }.count ?? 0
+            if written >= 4 { break }
+        }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 128 + SIGINT)
+        #expect(written > 0)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: "\(state)/runs")) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+        let list = try JSON.parse(try rigor(["runs", "list", "--json", "--limit", "0"], state: state).stdout).arrayValue ?? []
+        #expect(list.count == files.count, "store \(list.count) runs, \(files.count) artifact files")
+        #expect(list.count < 400)
+        // Nothing the interrupt ended is recorded: the Swift agent's episodes all pass, and the
+        // slow agent's end by its own act timeout, never by a kill.
+        for run in list {
+            if run["agent_ref"]?.stringValue == RepoPaths.swiftAgent {
+                #expect(run["success"] == true, "\(run)")
+            } else {
+                #expect(run["termination_reason"] == "act_timeout" || run["failure_type"] == "timeout", "\(run)")
+            }
+        }
+        #expect(try rigor(["runs", "verify"], state: state).status == 0)
+        #expect(try rigor(["ledger", "verify"], state: state).status == 0)
+    }
+
     @Test("SIGKILL during a 200-episode batch leaves a store that opens, intact runs and a verifying ledger")
     func killDuringBatch() throws {
         let state = RepoPaths.temporaryDirectory("rigor-kill")
