@@ -162,8 +162,12 @@ struct StoreCommandTests {
         let state = RepoPaths.temporaryDirectory("rigor-int")
         defer { try? FileManager.default.removeItem(atPath: state) }
         let pairs = "\(state)/pairs.json"
-        // A slow agent (it burns a second per act) so that episodes are in flight at the interrupt.
-        try #"[{"name":"swift","agent":"\#(RepoPaths.swiftAgent)","task":"filesystem_hidden_config@1"},{"name":"slow","agent":"Agents/adversarial/busy_loop.py","task":"filesystem_hidden_config@1"}]"#
+        // A slow agent (it never answers; the act timeout ends it) so that episodes are in flight
+        // at the interrupt. Its own file, so no other test's process checks see it.
+        let slow = "\(state)/interrupt_slow_agent.py"
+        try "import time\n\nclass Agent:\n    def reset(self, task): pass\n    def observe(self, o): pass\n    def act(self):\n        time.sleep(30)\n"
+            .write(toFile: slow, atomically: true, encoding: .utf8)
+        try #"[{"name":"swift","agent":"\#(RepoPaths.swiftAgent)","task":"filesystem_hidden_config@1"},{"name":"slow","agent":"\#(slow)","task":"filesystem_hidden_config@1"}]"#
             .write(toFile: pairs, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: RepoPaths.rigorBinary)
