@@ -15,12 +15,12 @@ struct BaselineCommand: ParsableCommand {
             abstract: "Run pairings × seeds and write Baselines/<pairing>/seed-<n>.json (+ the artifact, compressed).",
             discussion: """
                 rigor baseline record --pairings all --seeds 0..4
-                Refuses to overwrite existing baselines when CI=true unless --force. Each recorded
+                Refuses to overwrite existing baselines when CI=true unless --force. Each recorded \
                 baseline is entered in the ledger. Exit 0 on success, 2 on bad input.
                 """)
         @Option(help: ArgumentHelp("'all' or comma-separated pairing names.", valueName: "names")) var pairings: String
         @Option(help: ArgumentHelp("Seeds: 0..4, 1,2,5.", valueName: "list")) var seeds: String
-        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory (default: Baselines).", valueName: "dir")) var directory = "Baselines"
+        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory.", valueName: "dir")) var directory = "Baselines"
         @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n")) var workers: Int?
         @Flag(help: "Overwrite existing baselines even when CI=true.") var force = false
         @OptionGroup var options: EpisodeOptions
@@ -48,7 +48,7 @@ struct BaselineCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the baselines in a directory.")
-        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory (default: Baselines).", valueName: "dir")) var directory = "Baselines"
+        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory.", valueName: "dir")) var directory = "Baselines"
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {

@@ -9,13 +9,16 @@ struct BatchCommand: ParsableCommand {
         commandName: "batch",
         abstract: "Run a matrix of pairings × seeds in parallel and summarise it.",
         discussion: """
-            Every episode's artifact is written and indexed. The summary gives pass rates per
-            pairing with 95% Wilson intervals, failures by failure_type, and P50/P95 of wall time,
+            Every episode's artifact is written and indexed. The summary gives pass rates per \
+            pairing with 95% Wilson intervals, failures by failure_type, and P50/P95 of wall time, \
             steps and tool calls. Artifacts are identical (artifact_hash) whatever --workers is.
 
             rigor batch --pairings all --seeds 0..99
-            rigor batch --pairings toy_filesystem,rate_limited_api --seeds 0..19 --workers 2 --json
-            rigor batch --from matrix.json        # {"pairings": [...names or {name,agent,task}], "seeds": "0..9"}
+            rigor batch --pairings toy_filesystem,rate_limit_api --seeds 0..19 --json
+            rigor batch --from matrix.json
+
+            matrix.json: {"pairings": [names, or {"name", "agent", "task"}], \
+            "seeds": "0..9"}.
 
             Exit 0 when every episode passed, 1 otherwise, 2 on bad usage or input.
             """)

@@ -8,13 +8,13 @@ struct CICommand: ParsableCommand {
         commandName: "ci",
         abstract: "Re-run every baseline, check each artifact against the spec, and fail on any regression.",
         discussion: """
-            A regression: the outcome changed, the artifact hash changed (the first divergent step
-            is named), budget usage rose above the baseline, the artifact fails a spec check, or a
-            baseline's task or agent no longer exists. Exit 0 all reproduced, 1 any regression,
+            A regression: the outcome changed, the artifact hash changed (the first divergent step \
+            is named), budget usage rose above the baseline, the artifact fails a spec check, or a \
+            baseline's task or agent no longer exists. Exit 0 all reproduced, 1 any regression, \
             2 bad configuration. --update re-records the changed baselines (never under CI=true).
             """)
 
-    @Option(help: ArgumentHelp("Baselines directory (default: Baselines).", valueName: "dir")) var baselines = "Baselines"
+    @Option(help: ArgumentHelp("Baselines directory.", valueName: "dir")) var baselines = "Baselines"
     @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n")) var workers: Int?
     @Option(help: ArgumentHelp("Write JUnit XML here.", valueName: "file")) var junit: String?
     @Option(help: ArgumentHelp("Write a Markdown summary here (for CI job pages).", valueName: "file")) var summary: String?

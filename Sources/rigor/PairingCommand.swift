@@ -10,7 +10,9 @@ struct PairingCommand: ParsableCommand {
         discussion: """
             rigor run pairing toy_filesystem --seed 42
             rigor run pairing --list
-            rigor run pairing --all --seed 0       # every pairing once; see `rigor batch` for seeds × pairings
+            rigor run pairing --all --seed 0    # every pairing once
+
+            `rigor batch` runs pairings × seeds.
             """)
 
     @Argument(help: ArgumentHelp("The pairing's name.", valueName: "name"))

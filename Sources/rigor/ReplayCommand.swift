@@ -8,9 +8,9 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Re-run a recorded run (same agent, task, seed, budgets, guard) and compare it step by step.",
         discussion: """
-            "reproduced" when the trace and the artifact_hash are the same; otherwise a replay
-            report with status non_deterministic, the first divergent step and what differs.
-            When the task or the agent changed since the recording (hash mismatch), nothing runs
+            "reproduced" when the trace and the artifact_hash are the same; otherwise a replay \
+            report with status non_deterministic, the first divergent step and what differs. \
+            When the task or the agent changed since the recording (hash mismatch), nothing runs \
             unless --allow-changed. Exit 0 reproduced, 1 non_deterministic or changed, 2 bad input.
             """)
 

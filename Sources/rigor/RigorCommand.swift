@@ -25,7 +25,7 @@ struct RigorCommand: ParsableCommand {
     )
 }
 
-/// Options every command that touches tasks or agents shares.
+/// Options every command that touches tasks or agents shares. \
 struct WorkspaceOptions: ParsableArguments {
     @Option(name: .customLong("tasks-dir"), help: ArgumentHelp("Directory holding one folder per task.", valueName: "dir"))
     var tasksDirectory: String?

@@ -9,7 +9,8 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run one episode (agent × task × seed), or a named pairing.",
         discussion: """
-            rigor run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42
+            rigor run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 \\
+                --seed 42
             rigor run pairing toy_filesystem --seed 42
             rigor run pairing --list
             """,
@@ -17,7 +18,7 @@ struct RunCommand: ParsableCommand {
         defaultSubcommand: RunEpisodeCommand.self)
 }
 
-/// Options every way of running episodes shares.
+/// Options every way of running episodes shares. \
 struct EpisodeOptions: ParsableArguments {
     @Flag(name: .customLong("strict-spec"), help: "Fail unless each artifact passes every spec check (schema, metadata, taxonomy).")
     var strictSpec = false
@@ -57,7 +58,8 @@ struct RunEpisodeCommand: ParsableCommand {
             bad usage or input.
 
             Example:
-              rigor run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42
+              rigor run --agent Agents/toy_agent.py \\
+                --task filesystem_hidden_config@1 --seed 42
             """)
 
     @Option(help: ArgumentHelp("The agent: a .py file (run through the Python SDK) or an executable.", valueName: "path"))

@@ -10,9 +10,9 @@ struct TasksValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Prove each task solvable (its reference agent passes) and not trivially passed (a do-nothing agent fails).",
         discussion: """
-            For every task, runs the reference agent(s) named for it in Agents/pairings.json on
-            --seeds (default 0..99) and Agents/do_nothing.py on --null-seeds (default 0..9).
-            A task passes when every reference episode succeeds and no do-nothing episode does.
+            For every task, runs the reference agent(s) named for it in Agents/pairings.json on \
+            --seeds (default 0..99) and Agents/do_nothing.py on --null-seeds (default 0..9). \
+            A task passes when every reference episode succeeds and no do-nothing episode does. \
             Exit 0 when every task passes, 1 otherwise, 2 on bad input.
             """)
 

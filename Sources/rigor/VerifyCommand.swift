@@ -8,9 +8,9 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Recompute an artifact's hash and check it against the spec.",
         discussion: """
-            Works on any artifact file, Rigor's or TraceCore's (for runtime 'tracecore' the
-            TraceCore hash recipe is used). Each problem is printed on its own line. Exit 0 when
-            every hash matches (spec problems are warnings unless --strict-spec), 1 otherwise,
+            Works on any artifact file, Rigor's or TraceCore's (for runtime 'tracecore' the \
+            TraceCore hash recipe is used). Each problem is printed on its own line. Exit 0 when \
+            every hash matches (spec problems are warnings unless --strict-spec), 1 otherwise, \
             2 when a file cannot be read.
             """)
 
