@@ -10,6 +10,27 @@ struct StoreCommandTests {
         try CommandLineRun.rigor(args + ["--state-dir", state])
     }
 
+    /// Starts a 2-worker batch of `pairs` × seeds 0..199 in the background and returns once it
+    /// has written `artifacts` artifact files (or after 10 s), with how many it had.
+    func batchUntil(artifacts: Int, pairs: String, state: String, extra: [String] = []) throws -> (Process, Int) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: RepoPaths.rigorBinary)
+        p.arguments = ["batch", "--pairings", "all", "--seeds", "0..199", "--workers", "2", "--isolation", "process",
+                       "--pairings-file", pairs, "--state-dir", state, "--json"] + extra
+        p.currentDirectoryURL = URL(fileURLWithPath: RepoPaths.root)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var written = 0
+        for _ in 0..<200 {
+            usleep(50_000)
+            written = (try? FileManager.default.contentsOfDirectory(atPath: "\(state)/runs"))?
+                .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.count ?? 0
+            if written >= artifacts { break }
+        }
+        return (p, written)
+    }
+
     func runToy(_ state: String, seed: Int = 3, agent: String = "Agents/toy_agent.py", extra: [String] = []) throws -> JSON {
         let r = try rigor(["run", "--agent", agent, "--task", "filesystem_hidden_config@1", "--seed", String(seed), "--json"] + extra, state: state)
         return try JSON.parse(r.stdout)
@@ -169,20 +190,7 @@ struct StoreCommandTests {
             .write(toFile: slow, atomically: true, encoding: .utf8)
         try #"[{"name":"swift","agent":"\#(RepoPaths.swiftAgent)","task":"filesystem_hidden_config@1"},{"name":"slow","agent":"\#(slow)","task":"filesystem_hidden_config@1"}]"#
             .write(toFile: pairs, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: RepoPaths.rigorBinary)
-        p.arguments = ["batch", "--pairings", "all", "--seeds", "0..199", "--workers", "2", "--isolation", "process",
-                       "--act-timeout", "1", "--pairings-file", pairs, "--state-dir", state, "--json"]
-        p.currentDirectoryURL = URL(fileURLWithPath: RepoPaths.root)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var written = 0
-        for _ in 0..<200 {
-            usleep(50_000)
-            written = (try? FileManager.default.contentsOfDirectory(atPath: "\(state)/runs"))?.filter { $0.hasSuffix(".json") }.count ?? 0
-            if written >= 4 { break }
-        }
+        let (p, written) = try batchUntil(artifacts: 4, pairs: pairs, state: state, extra: ["--act-timeout", "1"])
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationStatus == 128 + SIGINT)
@@ -211,21 +219,8 @@ struct StoreCommandTests {
         let pairs = "\(state)/pairs.json"
         try #"[{"name":"swift","agent":"\#(RepoPaths.swiftAgent)","task":"filesystem_hidden_config@1"}]"#
             .write(toFile: pairs, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: RepoPaths.rigorBinary)
-        p.arguments = ["batch", "--pairings", "all", "--seeds", "0..199", "--workers", "2", "--isolation", "process",
-                       "--pairings-file", pairs, "--state-dir", state, "--json"]
-        p.currentDirectoryURL = URL(fileURLWithPath: RepoPaths.root)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
         // Let some episodes finish, then kill it mid-write.
-        var recorded = 0
-        for _ in 0..<100 {
-            usleep(50_000)
-            recorded = (try? FileManager.default.contentsOfDirectory(atPath: "\(state)/runs"))?.count ?? 0
-            if recorded >= 20 { break }
-        }
+        let (p, recorded) = try batchUntil(artifacts: 20, pairs: pairs, state: state)
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         #expect(recorded > 0)
