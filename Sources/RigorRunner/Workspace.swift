@@ -141,10 +141,12 @@ public enum ArtifactFile {
 
     /// Writes `bytes` to a temporary file beside `path`, then renames it into place. With
     /// `durable`, the bytes are on disk before the rename.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool = true) throws(RunnerError) {
+    /// `mode` is the file's permission bits from its creation on (a private key is never
+    /// readable by others, not even for a moment).
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool = true, mode: mode_t = 0o644) throws(RunnerError) {
         let dir = (path as NSString).deletingLastPathComponent
         let tmp = temporaryName(for: path, in: dir)
-        var fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        var fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         if fd < 0 && errno == ENOENT && !dir.isEmpty {
             // The directory is missing: make it (and its parents), then try once more.
             do {
@@ -152,7 +154,7 @@ public enum ArtifactFile {
             } catch {
                 throw .io("cannot create directory '\(dir)': \(error.localizedDescription)")
             }
-            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         }
         guard fd >= 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
         var offset = 0

@@ -170,8 +170,8 @@ struct KeysCommand: ParsableCommand {
             }
             let key = Curve25519.Signing.PrivateKey()
             do {
-                try ArtifactFile.writeAtomically(Array((Digest.hex(key.rawRepresentation) + "\n").utf8), to: "\(prefix).key")
-                chmod("\(prefix).key", 0o600)
+                try ArtifactFile.writeAtomically(Array((Digest.hex(key.rawRepresentation) + "\n").utf8), to: "\(prefix).key", mode: 0o600)
+                chmod("\(prefix).key", 0o600)  // in case the umask took the owner's bits away
                 try ArtifactFile.writeAtomically(Array((Digest.hex(key.publicKey.rawRepresentation) + "\n").utf8), to: "\(prefix).pub")
             } catch { throw Console.fail(error) }
             print("private key \(prefix).key (keep it secret)\npublic key  \(prefix).pub  \(Digest.hex(key.publicKey.rawRepresentation))")

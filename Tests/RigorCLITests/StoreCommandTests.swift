@@ -128,6 +128,8 @@ struct StoreCommandTests {
         _ = try runToy(state)
         #expect(try rigor(["keys", "generate"], state: state).status == 0)
         let key = "\(state)/keys/rigor-ed25519.key", pub = "\(state)/keys/rigor-ed25519.pub"
+        let keyMode = (try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(keyMode == 0o600, "private key mode \(String(keyMode ?? -1, radix: 8))")
         let seal = try rigor(["bundle", "seal", "latest", "--sign", key, "--json"], state: state)
         #expect(seal.status == 0, "\(seal.stderr)")
         let path = try #require(try JSON.parse(seal.stdout)["bundle"]?.stringValue)
