@@ -300,7 +300,7 @@ int rigor_reap_orphans(const pid_t *keep, int keep_count) {
 }
 
 int rigor_spawn_server(const char *path, char *const argv[], char *const envp[], int control_fd, int events_fd,
-                       pid_t *pid_out) {
+                       const rigor_limits *limits, pid_t *pid_out) {
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) return errno;
     pid_t pid = fork();
@@ -313,6 +313,7 @@ int rigor_spawn_server(const char *path, char *const argv[], char *const envp[],
         reset_signals();
         setpgid(0, 0);
         if (dup2(control_fd, 0) < 0 || dup2(events_fd, 1) < 0) fail_child(status_pipe[1]);
+        if (limits && apply_limits(limits) != 0) fail_child(status_pipe[1]);
         cloexec_from_3();
         execve(path, argv, envp);
         fail_child(status_pipe[1]);
@@ -472,4 +473,12 @@ int rigor_zygote_child_setup(const int fds[3], const rigor_limits *l, const char
 
 int rigor_contains(const void *haystack, size_t length, const char *needle) {
     return memmem(haystack, length, needle, strlen(needle)) != NULL;
+}
+
+#include <sys/statvfs.h>
+
+long long rigor_available_bytes(const char *path) {
+    struct statvfs fs;
+    if (statvfs(path, &fs) != 0) return -1;
+    return (long long)fs.f_bavail * (long long)fs.f_frsize;
 }

@@ -59,6 +59,8 @@ public final class AgentProcess {
     public let pid: Int32
     /// Who waits for the agent's exit: this process (it spawned it) or the fork server.
     let server: ForkServer?
+    /// The uid is the server's, shared with its other children: no per-episode uid sweep.
+    let uidIsShared: Bool
     /// The uid the agent runs as, when the runner is root (see `LiveAgents.allocateUID`).
     public let uid: uid_t?
     public let workdir: String
@@ -84,6 +86,7 @@ public final class AgentProcess {
     public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings, uid: uid_t?) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
         self.server = nil
+        self.uidIsShared = false
         self.uid = settings.isolation >= .process ? uid : nil
         self.settings = settings
         self.workdir = workdir
@@ -114,9 +117,13 @@ public final class AgentProcess {
     }
 
     /// Starts the agent as a child of the fork server (Python agents, `--fork-server`).
+    ///
+    /// `uidIsShared`: the agent runs as its (native) server's uid, not one of its own: the server
+    /// keeps it, and what the agent leaves behind under it is killed when the server stops.
     public init(forkServer: ForkServer, agentFile: String, environment: [String: String], workdir: String,
-                settings: GuardSettings, uid: uid_t?) throws(AgentHostError) {
+                settings: GuardSettings, uid: uid_t?, uidIsShared: Bool = false) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
+        self.uidIsShared = uidIsShared
         self.server = forkServer
         self.settings = settings
         self.workdir = workdir
@@ -133,7 +140,7 @@ public final class AgentProcess {
         let childEnds = [inPipe[0], outPipe[1], errPipe[1]]
         defer { for fd in childEnds { close(fd) } }
         do {
-            pid = try forkServer.spawn(agentFile: agentFile, cwd: workdir, environment: environment, uid: self.uid,
+            pid = try forkServer.spawn(agentFile: agentFile, cwd: workdir, environment: environment, uid: uidIsShared ? nil : self.uid,
                                        limits: settings.isolation >= .process ? settings.limits : nil, childFDs: childEnds)
         } catch {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
@@ -337,8 +344,9 @@ public final class AgentProcess {
                 usleep(200)
             }
         }
-        // Kill the group whether or not the leader exited: its children may linger.
-        _ = rigor_kill_group(pid, SIGKILL)
+        // Kill the group whether or not the leader exited: its children may linger. A child
+        // forked by a server may not have made its group yet: then the process itself.
+        if rigor_kill_group(pid, SIGKILL) == ESRCH && exit == nil { _ = kill(pid, SIGKILL) }
         if exit == nil { exit = leaderExit(wait: true) }
         sweep()
         closePipes()
@@ -354,7 +362,7 @@ public final class AgentProcess {
     private func sweep() {
         guard !swept else { return }
         swept = true
-        if let uid {
+        if let uid, !uidIsShared {
             // The agent's own processes all have pids from its own on: when none of those is
             // alive under its uid, nothing is left and the full /proc scan is not needed.
             if rigor_count_uid_since(uid, pid) != 0 { _ = rigor_kill_uid(uid, 50) }

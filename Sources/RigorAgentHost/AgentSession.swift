@@ -40,7 +40,17 @@ public final class AgentSession {
             throw .isolationUnavailable(.namespace, reason: reason)
         }
         let workdir = try ScratchDirectory.make()
-        let uid = settings.isolation >= .process ? LiveAgents.allocateUID() : nil
+        let server: ForkServer?
+        do {
+            server = try AgentSession.forkServer(for: command, settings: settings)
+        } catch {
+            ScratchDirectory.remove(workdir)
+            throw error
+        }
+        // A native fork server's children keep its uid (spec/guard.md); every other agent gets
+        // a uid of its own.
+        let sharedUID = server?.childUID
+        let uid = settings.isolation >= .process ? (sharedUID ?? LiveAgents.allocateUID()) : nil
         if let uid { _ = chown(workdir, uid, uid) }
         var launch = command
         // Under bwrap the private directory is always seen at the same path, so an agent that
@@ -56,15 +66,15 @@ public final class AgentSession {
         self.settings = settings
         do {
             let environment = AgentSession.environment(home: home, seed: seed)
-            if let server = try AgentSession.forkServer(for: command, settings: settings) {
+            if let server {
                 process = try AgentProcess(forkServer: server, agentFile: command.agentFile, environment: environment,
-                                           workdir: workdir, settings: settings, uid: uid)
+                                           workdir: workdir, settings: settings, uid: uid, uidIsShared: sharedUID != nil)
                 launchedBy = "fork_server"
             } else {
                 process = try AgentProcess(command: launch, environment: environment, workdir: workdir, settings: settings, uid: uid)
             }
         } catch {
-            if let uid { LiveAgents.releaseUID(uid) }
+            if let uid, sharedUID == nil { LiveAgents.releaseUID(uid) }
             ScratchDirectory.remove(workdir)
             throw error
         }
@@ -88,7 +98,7 @@ public final class AgentSession {
             guard let sdk = command.visiblePaths.last else { return nil }
             return try ForkServer.shared(sdkDirectory: sdk, python: command.executable)
         case .executable:
-            return try ForkServer.shared(native: command)
+            return try ForkServer.shared(native: command, limits: settings.limits)
         }
     }
 

@@ -16,6 +16,10 @@ import Glibc
 /// still owns everything else: the pipes, the kill (process group and uid), the timeouts.
 public final class ForkServer: @unchecked Sendable {
     let pid: pid_t
+    /// For a native server started while the runner is root: the uid it runs as, which its
+    /// children keep (it cannot hand out others without privileges an agent must not have).
+    /// Nil for the Python SDK's server, whose children each take their episode's own uid.
+    let childUID: uid_t?
     private let control: Int32
     private let events: Int32
     private let requestLock = NSLock()
@@ -23,11 +27,15 @@ public final class ForkServer: @unchecked Sendable {
     private var exits: [pid_t: ExitStatus] = [:]
     private var alive = true
     private var greeted = false
+    private var stopped = false
+    /// Guarded by `requestLock`: `control` is closed once, by `stop`, never reused after.
+    private var controlOpen = true
 
     nonisolated(unsafe) private static var servers: [String: ForkServer] = [:]
     private static let serversLock = NSLock()
-    /// How long a server may take to say hello before it is given up on.
+    /// How long a server may take to say hello, or to answer a request, before it is given up on.
     static let helloTimeoutSeconds = 10.0
+    static let replyTimeoutMilliseconds: Int32 = 10_000
     /// The argument that starts a native agent as its own fork server.
     public static let nativeFlag = "--rigor-fork-server"
 
@@ -35,24 +43,34 @@ public final class ForkServer: @unchecked Sendable {
     public static func shared(sdkDirectory: String, python: String) throws(AgentHostError) -> ForkServer {
         let script = "\(sdkDirectory)/fork_server.py"
         guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
-        return try shared(key: "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script], what: script)
+        return try shared(key: "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script], what: script, native: nil)
     }
 
     /// The native agent `command` serving as its own fork server, started on first use.
-    public static func shared(native command: AgentCommand) throws(AgentHostError) -> ForkServer {
+    ///
+    /// The server *is* agent code, running before any episode: it never runs as root. When the
+    /// runner is root it gets a uid of its own (held until the server stops) and the process
+    /// limits but the CPU one (it lives as long as the runner), and its children keep that uid.
+    public static func shared(native command: AgentCommand, limits: ProcessLimits) throws(AgentHostError) -> ForkServer {
         let argv = [command.executable] + command.arguments + [nativeFlag]
-        return try shared(key: "native:" + argv.joined(separator: "\u{0}"), argv: argv, what: command.ref)
+        // The agent's hash is part of the key: a rebuilt agent gets a server of its own.
+        return try shared(key: "native:\(command.agentHash):" + argv.joined(separator: "\u{0}"), argv: argv, what: command.ref,
+                          native: limits)
     }
 
     /// Servers that would not start, so that the episodes after the first fail at once.
     nonisolated(unsafe) private static var failures: [String: AgentHostError] = [:]
 
-    private static func shared(key: String, argv: [String], what: String) throws(AgentHostError) -> ForkServer {
+    private static func shared(key: String, argv: [String], what: String, native: ProcessLimits?) throws(AgentHostError) -> ForkServer {
         serversLock.lock(); defer { serversLock.unlock() }
-        if let s = servers[key], s.isAlive { return s }
+        if let s = servers[key] {
+            if s.isAlive { return s }
+            s.stop()  // it died: free what it held before starting another
+        }
         if let failure = failures[key] { throw failure }
         do {
-            let s = try ForkServer(argv: argv, what: what)
+            let s = try ForkServer(argv: argv, what: what, native: native)
+            if servers.isEmpty { atexit { ForkServer.stopAll() } }
             servers[key] = s
             return s
         } catch {
@@ -61,27 +79,55 @@ public final class ForkServer: @unchecked Sendable {
         }
     }
 
-    init(argv: [String], what: String) throws(AgentHostError) {
+    init(argv: [String], what: String, native: ProcessLimits?) throws(AgentHostError) {
+        var limits: rigor_limits? = nil
+        var uid: uid_t? = nil
+        if let native {
+            var l = rigor_limits()
+            l.address_space_bytes = Int64(native.addressSpaceBytes)
+            l.file_size_bytes = Int64(native.fileSizeBytes)
+            l.open_files = Int64(native.openFiles)
+            l.processes = Int64(native.processes)
+            if geteuid() == 0 {
+                guard let u = LiveAgents.allocateUID() else {
+                    throw .forkServerFailed(reason: "no free uid to run \(what)'s fork server as")
+                }
+                uid = u
+                l.run_as_uid = Int64(u)
+            }
+            limits = l
+        }
+        childUID = uid
         var controlPair: [Int32] = [-1, -1], eventPair: [Int32] = [-1, -1]
         var rc = rigor_socketpair(&controlPair)
         if rc == 0 { rc = rigor_socketpair(&eventPair) }
-        guard rc == 0 else { throw .spawnFailed(path: what, errno: rc) }
+        guard rc == 0 else {
+            for fd in controlPair + eventPair where fd >= 0 { close(fd) }
+            if let uid { LiveAgents.releaseUID(uid) }
+            throw .spawnFailed(path: what, errno: rc)
+        }
         let env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C.UTF-8", "LANG=C.UTF-8", "TZ=UTC",
                    "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1"]
         var child: pid_t = 0
         rc = withCStrings(argv) { cargv in
-            withCStrings(env) { envp in rigor_spawn_server(argv[0], cargv, envp, controlPair[1], eventPair[1], &child) }
+            withCStrings(env) { envp in
+                if var l = limits {
+                    return rigor_spawn_server(argv[0], cargv, envp, controlPair[1], eventPair[1], &l, &child)
+                }
+                return rigor_spawn_server(argv[0], cargv, envp, controlPair[1], eventPair[1], nil, &child)
+            }
         }
         close(controlPair[1])
         close(eventPair[1])
         guard rc == 0 else {
             close(controlPair[0]); close(eventPair[0])
+            if let uid { LiveAgents.releaseUID(uid) }
             throw .spawnFailed(path: what, errno: rc)
         }
         pid = child
         control = controlPair[0]
         events = eventPair[0]
-        let reader = Thread { [unowned self] in self.readEvents() }
+        let reader = Thread { [self] in self.readEvents() }
         reader.start()
         // A server announces itself; a program that does not speak the protocol never does.
         let deadline = Date(timeIntervalSinceNow: ForkServer.helloTimeoutSeconds)
@@ -92,13 +138,46 @@ public final class ForkServer: @unchecked Sendable {
         let ok = greeted && alive
         exitCondition.unlock()
         if !ok {
-            _ = rigor_kill_group(pid, SIGKILL)
-            var status: Int32 = 0
-            _ = rigor_wait(pid, &status, 0)
-            close(control)  // the reader sees the events socket close once the server is gone
+            stop()
             throw .forkServerFailed(reason: "\(what) did not start as a fork server (no rigor-fork/1 hello within "
                 + "\(Int(ForkServer.helloTimeoutSeconds)) s); run it without --fork-server, or see spec/agent-protocol.md")
         }
+    }
+
+    /// Stops every server this process started (at exit, and on interrupts).
+    public static func stopAll() {
+        serversLock.lock()
+        let all = Array(servers.values)
+        servers.removeAll()
+        serversLock.unlock()
+        for s in all { s.stop() }
+    }
+
+    /// Ends the server: its control socket closes (a server exits at end of file), its process
+    /// group is killed and reaped, and, for a native server with a uid of its own, every process
+    /// of that uid — whatever its children left behind — is killed before the uid is given back.
+    func stop() {
+        exitCondition.lock()
+        if stopped {
+            exitCondition.unlock()
+            return
+        }
+        stopped = true
+        exitCondition.unlock()
+        requestLock.lock()
+        if controlOpen {
+            close(control)
+            controlOpen = false
+        }
+        requestLock.unlock()
+        _ = rigor_kill_group(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = rigor_wait(pid, &status, 0)
+        if let uid = childUID {
+            _ = rigor_kill_uid(uid, 50)
+            LiveAgents.releaseUID(uid)
+        }
+        LiveAgents.reapOrphans()
     }
 
     var isAlive: Bool {
@@ -116,6 +195,7 @@ public final class ForkServer: @unchecked Sendable {
                 alive = false
                 exitCondition.broadcast()
                 exitCondition.unlock()
+                close(events)  // the reader's own socket; `stop` closes the other
                 return
             }
             if let event = try? JSON.parse(Array(buffer[0..<n])) {
@@ -143,15 +223,37 @@ public final class ForkServer: @unchecked Sendable {
                                  "fsize": .int(limits.fileSizeBytes), "nofile": .int(limits.openFiles), "nproc": .int(limits.processes)]
         }
         let bytes = (try? JSON.object(request).canonicalBytes()) ?? []
-        requestLock.lock(); defer { requestLock.unlock() }
-        let rc = bytes.withUnsafeBytes { raw in childFDs.withUnsafeBufferPointer { rigor_send_fds(control, raw.baseAddress, raw.count, $0.baseAddress, 3) } }
-        guard rc == 0 else { throw .spawnFailed(path: agentFile, errno: rc) }
-        var reply = [UInt8](repeating: 0, count: 4096)
-        var n: Int
-        repeat { n = reply.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, 0) } } while n < 0 && errno == EINTR
-        guard n > 0, let answer = try? JSON.parse(Array(reply[0..<n])), let child = answer["pid"]?.intValue else {
-            throw .forkServerFailed(reason: n > 0 ? (String(decoding: reply[0..<n], as: UTF8.self)) : "the fork server is gone")
+        // The exchange, under the request lock; nil when the server did not answer in time.
+        let exchanged = { () -> (sent: Int32, reply: [UInt8])? in
+            self.requestLock.lock(); defer { self.requestLock.unlock() }
+            guard self.controlOpen else { return (0, []) }
+            let rc = bytes.withUnsafeBytes { raw in
+                childFDs.withUnsafeBufferPointer { rigor_send_fds(self.control, raw.baseAddress, raw.count, $0.baseAddress, 3) }
+            }
+            guard rc == 0 else { return (rc, []) }
+            var ready = [pollfd(fd: self.control, events: Int16(POLLIN), revents: 0)]
+            var polled: Int32
+            repeat { polled = poll(&ready, 1, ForkServer.replyTimeoutMilliseconds) } while polled < 0 && errno == EINTR
+            guard polled > 0 else { return nil }
+            var reply = [UInt8](repeating: 0, count: 4096)
+            var n: Int
+            repeat { n = reply.withUnsafeMutableBytes { recv(self.control, $0.baseAddress, $0.count, 0) } } while n < 0 && errno == EINTR
+            return (0, Array(reply[0..<max(0, n)]))
+        }()
+        guard let exchanged else {
+            // A server that never answers must not hang the batch: it is given up on.
+            stop()
+            throw .forkServerFailed(reason: "the fork server did not answer within \(ForkServer.replyTimeoutMilliseconds / 1000) s")
         }
+        guard exchanged.sent == 0 else { throw .spawnFailed(path: agentFile, errno: exchanged.sent) }
+        let reply = exchanged.reply
+        guard !reply.isEmpty, let answer = try? JSON.parse(reply), let child = answer["pid"]?.intValue, child > 1 else {
+            throw .forkServerFailed(reason: !reply.isEmpty ? String(decoding: reply, as: UTF8.self) : "the fork server is gone")
+        }
+        // An exit recorded for an earlier process with this pid (pids are reused) is not this one's.
+        exitCondition.lock()
+        exits.removeValue(forKey: pid_t(child))
+        exitCondition.unlock()
         return pid_t(child)
     }
 

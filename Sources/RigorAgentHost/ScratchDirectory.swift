@@ -11,8 +11,12 @@ import Glibc
 /// after it ends. On a disk file system that costs an inode allocation, a directory entry and
 /// their journal writes per episode — a measurable share of a short episode — so Rigor prefers
 /// a memory file system: `$RIGOR_SCRATCH_DIR` when set, else `/dev/shm` when it is a writable
-/// tmpfs, else `$TMPDIR`, else `/tmp`. The choice is made once per process.
+/// tmpfs with at least 1 GiB free, else `$TMPDIR`, else `/tmp`. The choice is made once per
+/// process.
 public enum ScratchDirectory {
+    /// How much room `/dev/shm` must have to be used.
+    static let minimumMemoryScratchBytes: Int64 = 1 << 30
+
     /// The base directory (no trailing slash).
     public static let base: String = choose(environment: ProcessInfo.processInfo.environment)
 
@@ -20,7 +24,12 @@ public enum ScratchDirectory {
         if let explicit = environment["RIGOR_SCRATCH_DIR"], !explicit.isEmpty, isWritableDirectory(explicit) {
             return trimmed(explicit)
         }
-        if isWritableDirectory("/dev/shm") && isMemoryFileSystem("/dev/shm") { return "/dev/shm" }
+        // A small /dev/shm (containers default to 64 MiB, shared by every episode) would make an
+        // agent's writes fail or not depending on what the others wrote: only a roomy one.
+        if isWritableDirectory("/dev/shm") && isMemoryFileSystem("/dev/shm")
+            && rigor_available_bytes("/dev/shm") >= minimumMemoryScratchBytes {
+            return "/dev/shm"
+        }
         if let tmp = environment["TMPDIR"], !tmp.isEmpty, isWritableDirectory(tmp) { return trimmed(tmp) }
         return "/tmp"
     }

@@ -213,6 +213,10 @@ final class Recorder: @unchecked Sendable {
             condition.wait()
             workersWaiting -= 1
         }
+        if intakeStopped {  // interrupted while waiting for room
+            condition.unlock()
+            return
+        }
         pending.append(job)
         if writerWaiting { condition.broadcast() }
         condition.unlock()

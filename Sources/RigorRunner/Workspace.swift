@@ -181,7 +181,8 @@ public enum ArtifactFile {
     /// Flushes everything written under `directory` (its whole file system) to disk: what a
     /// batch calls once, after writing its artifacts without `durable`.
     public static func flush(_ directory: String) {
-        if rigor_syncfs(directory) != 0 { sync() }
+        let failed = rigor_syncfs(directory)
+        if failed != 0 && failed != ENOENT { sync() }  // no directory: nothing was written there
     }
 
     /// Reads and parses a JSON file, with errors that name the file.

@@ -56,9 +56,10 @@ int rigor_set_subreaper(void);
 int rigor_reap_orphans(const pid_t *keep, int keep_count);
 
 /// Starts a fork server: `control_fd` becomes its fd 0 and `events_fd` its fd 1 (stderr is
-/// inherited), all other descriptors closed, in its own process group. Returns 0 or errno.
+/// inherited), all other descriptors closed, in its own process group; with `limits` (may be
+/// NULL), under those rlimits and, when `run_as_uid` is set, as that uid. Returns 0 or errno.
 int rigor_spawn_server(const char *path, char *const argv[], char *const envp[], int control_fd, int events_fd,
-                       pid_t *pid_out);
+                       const rigor_limits *limits, pid_t *pid_out);
 
 /// Sends `len` bytes with `nfds` descriptors attached (SCM_RIGHTS). Returns 0 or errno.
 int rigor_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
@@ -110,5 +111,8 @@ int rigor_zygote_child_setup(const int fds[3], const rigor_limits *limits, const
 
 /* 1 when the `length` bytes at `haystack` contain the C string `needle`. */
 int rigor_contains(const void *haystack, size_t length, const char *needle);
+
+/* Bytes available to unprivileged users on the file system holding `path` (-1 if unknown). */
+long long rigor_available_bytes(const char *path);
 
 #endif

@@ -52,8 +52,9 @@ enum ArtifactSplit {
     static let volatileStepKeys = HashRecipe.rigor.excludedStepKeys
 
     /// `knownStableBytes`: the JCS of the stable part if the caller has it already (for a Rigor
-    /// artifact, the bytes its `artifact_hash` covers). Used only when they hash to the
-    /// artifact's own `artifact_hash`; otherwise the stable part is serialised here.
+    /// artifact, the bytes its `artifact_hash` covers). Used only for a Rigor artifact (whose
+    /// recipe hashes exactly the JCS of the stable part) and when they hash to its own
+    /// `artifact_hash`; otherwise the stable part is serialised here.
     static func split(_ artifact: JSON, knownStableBytes: [UInt8]? = nil) throws(StoreError) -> ArtifactParts {
         guard case .object(var members) = artifact else {
             throw .invalidArtifact("an artifact is a JSON object, this is \(artifact.typeName == "array" ? "an" : "a") \(artifact.typeName)")
@@ -87,7 +88,7 @@ enum ArtifactSplit {
         do throws(CanonicalJSONError) {
             var stableBytes: [UInt8]
             var address: String
-            if let known = knownStableBytes, !known.isEmpty,
+            if let known = knownStableBytes, !known.isEmpty, HashRecipe.forArtifact(artifact) == .rigor,
                case .string(let declared)? = fields["artifact_hash"], declared == "sha256:" + Digest.sha256Hex(known) {
                 stableBytes = known
                 address = String(declared.dropFirst(7))
