@@ -90,18 +90,22 @@ struct TaskSuiteTests {
         #expect(SpecCheck.check(r.artifact).isEmpty, "\(SpecCheck.check(r.artifact))")
     }
 
-    @Test("exact_answer_vault: one wrong VAULT_CODE ends the episode in logic_failure", arguments: [0, 1, 2])
-    func vaultWrongAnswerIsTerminal(seed: Int) throws {
-        let dir = RepoPaths.temporaryDirectory("rigor-guesser")
-        let agent = "\(dir)/guesser.py"
+    /// An agent file that answers `set_output(key, value)` at once, every step.
+    func guesser(key: String, value: String) throws -> String {
+        let agent = "\(RepoPaths.temporaryDirectory("rigor-guesser"))/guesser.py"
         try """
             class Guesser:
                 def reset(self, task): pass
                 def observe(self, observation): pass
                 def act(self):
-                    return {"type": "set_output", "args": {"key": "VAULT_CODE", "value": "VLT-GUESS"}}
+                    return {"type": "set_output", "args": {"key": "\(key)", "value": "\(value)"}}
             """.write(toFile: agent, atomically: true, encoding: .utf8)
-        let r = try run(agent: agent, task: "exact_answer_vault@1", seed: seed)
+        return agent
+    }
+
+    @Test("exact_answer_vault: one wrong VAULT_CODE ends the episode in logic_failure", arguments: [0, 1, 2])
+    func vaultWrongAnswerIsTerminal(seed: Int) throws {
+        let r = try run(agent: try guesser(key: "VAULT_CODE", value: "VLT-GUESS"), task: "exact_answer_vault@1", seed: seed)
         #expect(r.record.termination == .validatorFailed)
         #expect(r.artifact["failure_type"] == "logic_failure")
         #expect(r.record.stepsUsed == 1, "a second guess must not be allowed")
@@ -110,16 +114,7 @@ struct TaskSuiteTests {
 
     @Test("the same guess is not terminal where the manifest sets no max_submissions")
     func wrongAnswerElsewhereIsNotTerminal() throws {
-        let dir = RepoPaths.temporaryDirectory("rigor-guesser")
-        let agent = "\(dir)/guesser.py"
-        try """
-            class Guesser:
-                def reset(self, task): pass
-                def observe(self, observation): pass
-                def act(self):
-                    return {"type": "set_output", "args": {"key": "ALERT_CODE", "value": "ALERT-0000"}}
-            """.write(toFile: agent, atomically: true, encoding: .utf8)
-        let r = try run(agent: agent, task: "log_alert_triage@1", seed: 0)
+        let r = try run(agent: try guesser(key: "ALERT_CODE", value: "ALERT-0000"), task: "log_alert_triage@1", seed: 0)
         #expect(r.record.termination.failureType == .budgetExhausted)
     }
 

@@ -21,11 +21,11 @@ struct WorldTests {
 
     @Test("the world has a readme, a decoy and a hidden config whose key comes from the seed")
     func worldLayout() throws {
-        let world = try #require(try task().makeWorld(seed: 42) as? HiddenConfigWorld)
+        let world = try #require(try task().makeWorld(seed: 42) as? ReportedAnswerWorld)
         let files = world.files.fs.files
         #expect(files["/app/readme.txt"] != nil)
         #expect(files["/app/config.example"]?.contains("API_KEY=changeme") == true)
-        let hidden = world.hiddenPath
+        let hidden = try #require(HiddenConfig.hiddenPath(in: world))
         #expect(hidden.hasPrefix("/app/.config_"))
         #expect(hidden.count == "/app/.config_".count + 4)
         let line = files[hidden]?.split(separator: "\n").first { $0.hasPrefix("API_KEY=") }
@@ -37,10 +37,10 @@ struct WorldTests {
         let t = try task()
         var secrets = Set<String>()
         for seed in 0..<100 {
-            let a = try #require(try t.makeWorld(seed: seed) as? HiddenConfigWorld)
-            let b = try #require(try t.makeWorld(seed: seed) as? HiddenConfigWorld)
+            let a = try #require(try t.makeWorld(seed: seed) as? ReportedAnswerWorld)
+            let b = try #require(try t.makeWorld(seed: seed) as? ReportedAnswerWorld)
             #expect(a.files.fs.files == b.files.fs.files)
-            secrets.insert(a.files.fs.files[a.hiddenPath] ?? "")
+            secrets.insert(a.files.fs.files[HiddenConfig.hiddenPath(in: a) ?? ""] ?? "")
         }
         #expect(secrets.count == 100)
     }
@@ -63,13 +63,13 @@ struct WorldTests {
     @Test("a wrong output is not terminal; the right one succeeds")
     func validator() throws {
         let t = try task()
-        let world = try #require(try t.makeWorld(seed: 3) as? HiddenConfigWorld)
+        let world = try #require(try t.makeWorld(seed: 3) as? ReportedAnswerWorld)
         let set = { (v: String) throws -> WorldVerdict in
             _ = world.execute(try t.manifest.surface.check(type: "set_output", args: ["key": "API_KEY", "value": .string(v)]).get())
             return world.evaluate()
         }
         guard case .pending = try set("changeme") else { Issue.record("wrong answer was terminal"); return }
-        let secret = try #require(FileSystemActions.extract(key: "API_KEY", from: world.files.fs.files[world.hiddenPath] ?? ""))
+        let secret = try #require(FileSystemActions.extract(key: "API_KEY", from: world.files.fs.files[HiddenConfig.hiddenPath(in: world) ?? ""] ?? ""))
         guard case .success = try set(secret) else { Issue.record("right answer not accepted"); return }
     }
 

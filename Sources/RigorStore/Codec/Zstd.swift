@@ -96,8 +96,8 @@ enum Zstd {
     /// Compresses one frame, with `dictionary` if given (at the level it was digested for,
     /// `dictionaryLevel`), otherwise at `level`.
     static func compress(_ input: [UInt8], dictionary: ZstdDictionary?, level: Int32 = level) throws(CodecError) -> [UInt8] {
-        guard let context = ZstdContexts.shared.takeCompression() else { throw CodecError(reason: "zstd: out of memory") }
-        defer { ZstdContexts.shared.give(compression: context) }
+        guard let context = ZstdContexts.compression.take() else { throw CodecError(reason: "zstd: out of memory") }
+        defer { ZstdContexts.compression.give(context) }
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1))
         if let dictionary {
@@ -139,8 +139,8 @@ enum Zstd {
         guard frameDictionary == (dictionary?.id ?? 0) else {
             throw CodecError(reason: "frame names dictionary \(frameDictionary), expected \(dictionary?.id ?? 0)")
         }
-        guard let context = ZstdContexts.shared.takeDecompression() else { throw CodecError(reason: "zstd: out of memory") }
-        defer { ZstdContexts.shared.give(decompression: context) }
+        guard let context = ZstdContexts.decompression.take() else { throw CodecError(reason: "zstd: out of memory") }
+        defer { ZstdContexts.decompression.give(context) }
         // One spare byte, so a frame holding more than it declares cannot fit silently.
         var output = [UInt8](repeating: 0, count: expectedSize + 1)
         let written = output.withUnsafeMutableBytes { out in
@@ -219,17 +219,11 @@ enum Zstd {
 /// tables: making and freeing one per frame (twice per recorded run) cost more page faults
 /// than the compression itself. A context taken from the pool is reset to its defaults, so
 /// nothing of one frame's settings carries into the next.
-final class ZstdContexts: @unchecked Sendable {
-    static let shared = ZstdContexts()
-    let compression = Pool(make: { ZSTD_createCCtx() }, reset: { _ = ZSTD_CCtx_reset($0, ZSTD_reset_session_and_parameters) },
-                           free: { _ = ZSTD_freeCCtx($0) })
-    let decompression = Pool(make: { ZSTD_createDCtx() }, reset: { _ = ZSTD_DCtx_reset($0, ZSTD_reset_session_and_parameters) },
-                             free: { _ = ZSTD_freeDCtx($0) })
-
-    func takeCompression() -> OpaquePointer? { compression.take() }
-    func give(compression context: OpaquePointer) { compression.give(context) }
-    func takeDecompression() -> OpaquePointer? { decompression.take() }
-    func give(decompression context: OpaquePointer) { decompression.give(context) }
+enum ZstdContexts {
+    static let compression = Pool(make: { ZSTD_createCCtx() }, reset: { _ = ZSTD_CCtx_reset($0, ZSTD_reset_session_and_parameters) },
+                                  free: { _ = ZSTD_freeCCtx($0) })
+    static let decompression = Pool(make: { ZSTD_createDCtx() }, reset: { _ = ZSTD_DCtx_reset($0, ZSTD_reset_session_and_parameters) },
+                                    free: { _ = ZSTD_freeDCtx($0) })
 
     /// Contexts of one kind; more than the threads that use them at once in practice, and
     /// any beyond that are freed.

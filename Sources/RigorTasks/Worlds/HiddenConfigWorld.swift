@@ -17,41 +17,19 @@ public enum HiddenConfig: WorldKind {
         let suffix = rng.digits(4)
         let secret = rng.string(24, alphabet: keyAlphabet)
         let hidden = "\(root)/.config_\(suffix)"
-        let fs = VirtualFileSystem(
+        // A world solved by reporting one value, like the operations worlds.
+        return ReportedAnswerWorld(
             files: [
                 "\(root)/readme.txt": "This service reads its \(key) from a config file in \(root).\nThe example file shows the format only.\n",
                 "\(root)/config.example": "# example configuration\n\(key)=changeme\n",
                 hidden: "# live configuration\nSERVICE=billing\n\(key)=\(secret)\n",
             ],
-            roots: manifest.sandbox.filesystemRoots)
-        return HiddenConfigWorld(
-            files: FileSystemActions(fs: fs),
-            checker: OutputChecker(key: key, expected: secret, validator: manifest.validator),
-            hiddenPath: hidden)
-    }
-}
-
-/// The world of one `hidden_config` episode.
-public final class HiddenConfigWorld: TaskWorld {
-    var files: FileSystemActions
-    var checker: OutputChecker
-    public let hiddenPath: String
-
-    init(files: FileSystemActions, checker: OutputChecker, hiddenPath: String) {
-        self.files = files
-        self.checker = checker
-        self.hiddenPath = hiddenPath
+            roots: manifest.sandbox.filesystemRoots,
+            checker: OutputChecker(key: key, expected: secret, validator: manifest.validator))
     }
 
-    public func execute(_ action: CheckedAction) -> ActionOutcome {
-        if let outcome = files.execute(action) { return outcome }
-        if action.name == "set_output" {
-            return checker.setOutput(action)
-        }
-        return .failure("unsupported_action")
+    /// The hidden config file of a world this kind made (the one file named `.config_<digits>`).
+    public static func hiddenPath(in world: ReportedAnswerWorld) -> String? {
+        world.fileContents.keys.first { $0.split(separator: "/").last?.hasPrefix(".config_") == true }
     }
-
-    public func evaluate() -> WorldVerdict { checker.evaluate() }
-
-    public var visibleState: JSON { files.visibleState }
 }

@@ -3,9 +3,10 @@ import RigorSpec
 /// The world of a filesystem task that is solved by reporting one value with `set_output`:
 /// files under the sandbox roots, the shared filesystem actions, and an `OutputChecker`.
 ///
-/// The operations world kinds (`log_alert_triage`, `config_drift`, `incident_chain`,
-/// `runbook`, `code_audit`, `answer_vault`) differ only in the files they write and the answer
-/// they expect, so they all build this class; each kind's file documents its world and draws.
+/// `hidden_config` and the operations world kinds (`log_alert_triage`, `config_drift`,
+/// `incident_chain`, `runbook`, `code_audit`, `answer_vault`) differ only in the files they write
+/// and the answer they expect, so they all build this class; each kind's file documents its
+/// world and draws.
 public final class ReportedAnswerWorld: TaskWorld {
     var files: FileSystemActions
     var checker: OutputChecker
