@@ -185,9 +185,12 @@ public enum ArtifactFile {
         if failed != 0 && failed != ENOENT { sync() }  // no directory: nothing was written there
     }
 
-    /// Reads and parses a JSON file, with errors that name the file.
-    public static func read(_ path: String) throws(RunnerError) -> JSON {
-        guard FileManager.default.fileExists(atPath: path) else { throw .usage("file '\(path)' does not exist") }
+    /// Reads and parses a JSON file, with errors that name the file. `expected` says what the
+    /// file should be ("an artifact JSON file"), so that a wrong path comes with what to pass.
+    public static func read(_ path: String, expected: String = "a JSON file") throws(RunnerError) -> JSON {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw .usage("file '\(path)' does not exist; pass the path of \(expected)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw .io("cannot read '\(path)'") }
         do {
             return try JSON.parse([UInt8](data))

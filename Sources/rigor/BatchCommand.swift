@@ -68,7 +68,7 @@ struct BatchCommand: ParsableCommand {
         var selected: [Pairing] = []
         var seedList: [Int] = []
         if let from {
-            let spec = try ArtifactFile.read(from)
+            let spec = try ArtifactFile.read(from, expected: #"a matrix file: {"pairings": [...], "seeds": "0..9"}"#)
             let catalog = try? workspace.pairings()
             for entry in spec["pairings"]?.arrayValue ?? [] {
                 if let name = entry.stringValue {

@@ -138,7 +138,7 @@ struct RunsCommand: ParsableCommand {
             var worst = ExitStatusCode.success
             for file in files {
                 do {
-                    let artifact = try ArtifactFile.read(file)
+                    let artifact = try ArtifactFile.read(file, expected: "an artifact (.json)")
                     let report = VerificationReport(verifying: artifact)
                     let stored = try store.importArtifact(artifact)
                     rows.append(["file": .string(file), "run_id": .string(stored.summary.runID), "new": .bool(stored.inserted),

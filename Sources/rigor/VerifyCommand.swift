@@ -28,7 +28,7 @@ struct VerifyCommand: ParsableCommand {
         var worst = ExitStatusCode.success
         for path in paths {
             let artifact: JSON
-            do { artifact = try ArtifactFile.read(path) } catch {
+            do { artifact = try ArtifactFile.read(path, expected: "an artifact (.json)") } catch {
                 Console.error(error.description)
                 worst = .usage
                 reports.append(["path": .string(path), "error": .string(error.description)])

@@ -64,7 +64,7 @@ struct RunCommandTests {
         (["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1", "--isolation", "jail"], "none, process, namespace"),
         (["run", "--task", "filesystem_hidden_config@1"], "--agent"),
         (["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1", "--bogus"], "--bogus"),
-        (["verify", "/nonexistent.json"], "does not exist"),
+        (["verify", "/nonexistent.json"], "does not exist; pass the path of an artifact"),
         (["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1", "--tasks-dir", "/nonexistent"], "--tasks-dir"),
     ])
     func badUsage(args: [String], message: String) throws {
