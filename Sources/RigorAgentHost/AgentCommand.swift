@@ -48,7 +48,14 @@ public struct AgentCommand: Sendable {
     public let arguments: [String]
     /// Files the agent needs to see besides system paths (agent file, SDK).
     public let visiblePaths: [String]
-    public let agentHash: String
+    /// `agent_hash`: the SHA-256 of what will run. Computed in the background from `resolve`
+    /// (a compiled agent is megabytes, several milliseconds of hashing that the fork server's
+    /// start and the store's opening can overlap); reading it waits until it is ready.
+    public var agentHash: String { hashSource.value }
+    private let hashSource: AgentHashSource
+    /// Which version of the agent file this is (device, inode, size, modification time): a
+    /// rebuilt agent gets another, without hashing it.
+    public let fileIdentity: String
     /// Whether the agent can be started from a fork server (rigor-fork/1): always for Python
     /// agents (the SDK has one); for a native agent, when its file mentions the flag that starts
     /// one (`--rigor-fork-server`) — a program that does not contain it cannot understand it.
@@ -56,13 +63,21 @@ public struct AgentCommand: Sendable {
 
     public init(kind: Kind, ref: String, agentFile: String, executable: String, arguments: [String],
                 visiblePaths: [String], agentHash: String, offersForkServer: Bool = false) {
+        self.init(kind: kind, ref: ref, agentFile: agentFile, executable: executable, arguments: arguments,
+                  visiblePaths: visiblePaths, hashSource: AgentHashSource(ready: agentHash),
+                  fileIdentity: AgentCommand.identity(of: agentFile), offersForkServer: offersForkServer)
+    }
+
+    private init(kind: Kind, ref: String, agentFile: String, executable: String, arguments: [String],
+                 visiblePaths: [String], hashSource: AgentHashSource, fileIdentity: String, offersForkServer: Bool) {
         self.kind = kind
         self.ref = ref
         self.agentFile = agentFile
         self.executable = executable
         self.arguments = arguments
         self.visiblePaths = visiblePaths
-        self.agentHash = agentHash
+        self.hashSource = hashSource
+        self.fileIdentity = fileIdentity
         self.offersForkServer = offersForkServer
     }
 
@@ -75,36 +90,56 @@ public struct AgentCommand: Sendable {
         guard fm.fileExists(atPath: absolute, isDirectory: &isDir), !isDir.boolValue else {
             throw .agentNotFound(path: agent)
         }
-        guard let agentBytes = fm.contents(atPath: absolute) else { throw .agentNotFound(path: agent) }
+        guard access(absolute, R_OK) == 0 else { throw .agentNotFound(path: agent) }
         let name = (absolute as NSString).lastPathComponent
-        var files: [String: JSON] = [name: .string(Digest.sha256(agentBytes))]
+        let identity = identity(of: absolute)
         if absolute.hasSuffix(".py") {
             let sdk = absolutePath(sdkDirectory)
             let launcher = "\(sdk)/run_agent.py"
             guard fm.fileExists(atPath: launcher) else { throw .sdkMissing(path: sdkDirectory) }
             guard let python = PythonInterpreter.path else { throw .pythonNotFound }
-            let sdkFiles = ((try? fm.contentsOfDirectory(atPath: sdk)) ?? []).filter { $0.hasSuffix(".py") }.sorted()
-            for f in sdkFiles {
-                if let bytes = fm.contents(atPath: "\(sdk)/\(f)") { files["sdk/\(f)"] = .string(Digest.sha256(bytes)) }
+            let hash = AgentHashSource {
+                var files: [String: JSON] = [name: .string(MappedFile.sha256(absolute) ?? "")]
+                let sdkFiles = ((try? FileManager.default.contentsOfDirectory(atPath: sdk)) ?? []).filter { $0.hasSuffix(".py") }
+                for f in sdkFiles {
+                    if let digest = MappedFile.sha256("\(sdk)/\(f)") { files["sdk/\(f)"] = .string(digest) }
+                }
+                return (try? Digest.sha256(canonical: ["kind": .string(Kind.pythonSDK.rawValue), "files": .object(files)])) ?? ""
             }
-            let hash = (try? Digest.sha256(canonical: ["kind": .string(Kind.pythonSDK.rawValue), "files": .object(files)])) ?? ""
             return AgentCommand(
                 kind: .pythonSDK, ref: agent, agentFile: absolute, executable: python,
-                arguments: ["-s", "-B", launcher, absolute], visiblePaths: [absolute, sdk], agentHash: hash,
-                offersForkServer: true)
+                arguments: ["-s", "-B", launcher, absolute], visiblePaths: [absolute, sdk], hashSource: hash,
+                fileIdentity: identity, offersForkServer: true)
         }
         guard fm.isExecutableFile(atPath: absolute) else { throw .notExecutable(path: agent) }
-        let hash = (try? Digest.sha256(canonical: ["kind": .string(Kind.executable.rawValue), "files": .object(files)])) ?? ""
-        let offers = agentBytes.withUnsafeBytes { rigor_contains($0.baseAddress, $0.count, ForkServer.nativeFlag) == 1 }
+        guard let offers = MappedFile.withBytes(absolute, { rigor_contains($0.baseAddress, $0.count, ForkServer.nativeFlag) == 1 })
+        else { throw .agentNotFound(path: agent) }
+        let hash = AgentHashSource {
+            let files: [String: JSON] = [name: .string(MappedFile.sha256(absolute) ?? "")]
+            return (try? Digest.sha256(canonical: ["kind": .string(Kind.executable.rawValue), "files": .object(files)])) ?? ""
+        }
         return AgentCommand(
             kind: .executable, ref: agent, agentFile: absolute, executable: absolute, arguments: [],
-            visiblePaths: [absolute], agentHash: hash, offersForkServer: offers)
+            visiblePaths: [absolute], hashSource: hash, fileIdentity: identity, offersForkServer: offers)
+    }
+
+    /// `dev:ino:size:mtime` of a file ("" when it cannot be read).
+    static func identity(of path: String) -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "" }
+        return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
     }
 
     /// The same agent recorded under another `agent_ref` (the file it runs stays the same).
     public func named(_ newRef: String) -> AgentCommand {
         AgentCommand(kind: kind, ref: newRef, agentFile: agentFile, executable: executable, arguments: arguments,
-                     visiblePaths: visiblePaths, agentHash: agentHash, offersForkServer: offersForkServer)
+                     visiblePaths: visiblePaths, hashSource: hashSource, fileIdentity: fileIdentity, offersForkServer: offersForkServer)
+    }
+
+    /// The same agent started through another program (bwrap), with that program's arguments.
+    func launched(by executable: String, arguments: [String]) -> AgentCommand {
+        AgentCommand(kind: kind, ref: ref, agentFile: agentFile, executable: executable, arguments: arguments,
+                     visiblePaths: visiblePaths, hashSource: hashSource, fileIdentity: fileIdentity, offersForkServer: false)
     }
 
     /// The files the agent hash covers, by name (`<agent file>`, `sdk/<name>`), with their paths.
@@ -120,12 +155,12 @@ public struct AgentCommand: Sendable {
     /// The same agent started with extra command-line arguments (benchmarks use this to pick a
     /// mode of the Swift agent). The hash records them, since they can change behaviour.
     public func appending(arguments extra: [String]) -> AgentCommand {
-        var hash = agentHash
-        if !extra.isEmpty, let h = try? Digest.sha256(canonical: ["agent": .string(agentHash), "arguments": .array(extra.map(JSON.string))]) {
-            hash = h
+        let base = hashSource
+        let hash = extra.isEmpty ? base : AgentHashSource {
+            (try? Digest.sha256(canonical: ["agent": .string(base.value), "arguments": .array(extra.map(JSON.string))])) ?? base.value
         }
         return AgentCommand(kind: kind, ref: ref, agentFile: agentFile, executable: executable, arguments: arguments + extra,
-                            visiblePaths: visiblePaths, agentHash: hash, offersForkServer: offersForkServer)
+                            visiblePaths: visiblePaths, hashSource: hash, fileIdentity: fileIdentity, offersForkServer: offersForkServer)
     }
 
     static func absolutePath(_ path: String) -> String {

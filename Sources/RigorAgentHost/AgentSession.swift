@@ -58,9 +58,7 @@ public final class AgentSession {
         var home = workdir
         if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome) {
             home = Bubblewrap.agentHome
-            launch = AgentCommand(
-                kind: command.kind, ref: command.ref, agentFile: command.agentFile, executable: bwrap,
-                arguments: args, visiblePaths: command.visiblePaths, agentHash: command.agentHash)
+            launch = command.launched(by: bwrap, arguments: args)
         }
         self.command = command
         self.settings = settings

@@ -53,8 +53,8 @@ public final class ForkServer: @unchecked Sendable {
     /// limits but the CPU one (it lives as long as the runner), and its children keep that uid.
     public static func shared(native command: AgentCommand, limits: ProcessLimits) throws(AgentHostError) -> ForkServer {
         let argv = [command.executable] + command.arguments + [nativeFlag]
-        // The agent's hash is part of the key: a rebuilt agent gets a server of its own.
-        return try shared(key: "native:\(command.agentHash):" + argv.joined(separator: "\u{0}"), argv: argv, what: command.ref,
+        // The file's identity is part of the key: a rebuilt agent gets a server of its own.
+        return try shared(key: "native:\(command.fileIdentity):" + argv.joined(separator: "\u{0}"), argv: argv, what: command.ref,
                           native: limits)
     }
 
@@ -174,7 +174,8 @@ public final class ForkServer: @unchecked Sendable {
         var status: Int32 = 0
         _ = rigor_wait(pid, &status, 0)
         if let uid = childUID {
-            _ = rigor_kill_uid(uid, 50)
+            // Its processes all started after it: only the pids handed out since need a look.
+            if rigor_count_uid_since(uid, pid) != 0 { _ = rigor_kill_uid(uid, 50) }
             LiveAgents.releaseUID(uid)
         }
         LiveAgents.reapOrphans()

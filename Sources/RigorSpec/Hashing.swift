@@ -12,6 +12,13 @@ public enum Digest {
         hex(SHA256.hash(data: Array(bytes)))
     }
 
+    /// `sha256:<hex>` of bytes in memory, hashed where they are (no copy).
+    public static func sha256(bytes: UnsafeRawBufferPointer) -> String {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        return "sha256:" + hex(hasher.finalize())
+    }
+
     /// `sha256:<hex>` of the RFC 8785 canonical form of a JSON value.
     public static func sha256(canonical value: JSON) throws(CanonicalJSONError) -> String {
         sha256(try value.canonicalBytes(style: .jcs))
