@@ -1,8 +1,11 @@
 """Hostile: looks for a marker a previous episode may have left in its working directory and
 home, reports MARKER=present|absent, then writes the marker (and a big file) for the next one.
+Does the same in the places every process can write (/tmp, /dev/shm), reported as SHARED, and
+reports how many processes it can see in /proc as PROCS.
 
-Expected: every episode reports "absent": the private directory is fresh and removed after
-each episode.
+Expected: every episode reports MARKER=absent: the private directory is fresh and removed after
+each episode. Under the namespace level also SHARED=absent (its /tmp and /dev/shm are its own,
+with or without a fork server) and a handful of PROCS (its own pid namespace).
 """
 
 import os
@@ -23,13 +26,25 @@ class Agent:
                 f.write(b"\0" * (1 << 20))
         except OSError:
             pass
-        self.reported = False
+        shared = ["/tmp/rigor-marker.txt", "/dev/shm/rigor-marker.txt"]
+        self.shared = "present" if any(os.path.exists(p) for p in shared) else "absent"
+        for p in shared:
+            try:
+                with open(p, "w") as f:
+                    f.write("left by a previous episode\n")
+            except OSError:
+                pass
+        try:
+            self.procs = str(sum(1 for name in os.listdir("/proc") if name.isdigit()))
+        except OSError:
+            self.procs = "unknown"
+        self.outputs = [("MARKER", self.state), ("SHARED", self.shared), ("PROCS", self.procs)]
 
     def observe(self, observation):
         pass
 
     def act(self):
-        if not self.reported:
-            self.reported = True
-            return {"type": "set_output", "args": {"key": "MARKER", "value": self.state}}
+        if self.outputs:
+            key, value = self.outputs.pop(0)
+            return {"type": "set_output", "args": {"key": key, "value": value}}
         return {"type": "list_dir", "args": {"path": "/app"}}

@@ -9,11 +9,19 @@ agent file. The server compiles each agent file once (compiling is not running i
 children exec that code object. Nothing of one episode reaches another: each child starts from the same pristine
 state (the server never imports agent code), and dies with its episode.
 
+At the namespace level Rigor starts this server inside a bubblewrap jail (read-only system, only
+the SDK and the batch's agent files visible) that keeps root's capabilities, and each request
+says "jail": the child then moves into namespaces of its own (mount, network, IPC, UTS), mounts
+a fresh /tmp, /dev/shm and home, and a /proc that shows only its own uid's processes, brings its
+own loopback up, and drops to the episode's uid (with no new privileges) before any agent code
+runs. The runner kills every process of that uid when the episode ends.
+
 Protocol rigor-fork/1 (SOCK_SEQPACKET, one JSON object per message):
   server → runner (events socket, fd 1), once at start:  {"hello": "rigor-fork/1", "pid": n}
   runner → server, with 3 fds (stdin, stdout, stderr of the child):
       {"agent": path, "cwd": dir, "env": {...}, "uid": n|null,
-       "limits": {"cpu": s, "as": bytes, "fsize": bytes, "nofile": n, "nproc": n}}
+       "limits": {"cpu": s, "as": bytes, "fsize": bytes, "nofile": n, "nproc": n},
+       "jail": {"home": dir} (optional: namespaces of its own, see above)}
   server → runner (same socket):  {"pid": n}  or  {"error": "..."}
   server → runner (events socket, fd 1), when a child ends:
       {"pid": n, "code": n|null, "signal": n|null}
@@ -77,6 +85,9 @@ def _child(request, fds, compiled):
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         os.closerange(3, 65536)
+        jail = request.get("jail")
+        if jail:
+            _jail().enter(jail["home"], request.get("uid") or 0)
         for name, which in _LIMITS:
             value = (request.get("limits") or {}).get(name) or 0
             if value > 0:
@@ -86,6 +97,8 @@ def _child(request, fds, compiled):
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+        if jail:
+            _jail().no_new_privileges()
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -107,6 +120,62 @@ def _child(request, fds, compiled):
             except Exception:  # noqa: BLE001
                 pass
         os._exit(code)
+
+
+class _Jail:
+    """Namespaces for one episode, through the C library (ctypes, loaded once by the server)."""
+
+    NEWNS, NEWIPC, NEWUTS, NEWNET = 0x00020000, 0x08000000, 0x04000000, 0x40000000
+    MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+
+    def __init__(self):
+        import ctypes
+        import fcntl
+        import struct
+
+        self.ctypes, self.fcntl, self.struct = ctypes, fcntl, struct
+        self.libc = ctypes.CDLL(None, use_errno=True)
+
+    def _check(self, rc, what):
+        if rc != 0:
+            err = self.ctypes.get_errno()
+            raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+    def mount(self, source, target, fstype, flags, data=None):
+        self._check(self.libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                                    self.ctypes.c_ulong(flags), data.encode() if data else None),
+                    "mount %s" % target)
+
+    def enter(self, home, uid):
+        """In the forked child, still root: new mount, network, IPC and UTS namespaces; fresh
+        /tmp, /dev/shm and home (owned by the episode's uid); a /proc that shows a process only
+        to its own uid (hidepid=2); the new network's loopback up."""
+        self._check(self.libc.unshare(self.NEWNS | self.NEWNET | self.NEWIPC | self.NEWUTS), "unshare")
+        self.mount("none", "/", None, self.MS_REC | self.MS_PRIVATE)
+        quiet = self.MS_NOSUID | self.MS_NODEV
+        self.mount("tmpfs", "/tmp", "tmpfs", quiet, "mode=1777")
+        owner = ",uid=%d,gid=%d" % (uid, uid) if uid else ""
+        self.mount("tmpfs", home, "tmpfs", quiet, "mode=700" + owner)
+        if os.path.isdir("/dev/shm"):
+            self.mount("tmpfs", "/dev/shm", "tmpfs", quiet, "mode=1777")
+        self.mount("proc", "/proc", "proc", quiet | self.MS_NOEXEC, "hidepid=2")
+        ioctl, pack, unpack = self.fcntl.ioctl, self.struct.pack, self.struct.unpack
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            flags = unpack("16sH", ioctl(s, 0x8913, pack("16sH", b"lo", 0))[:18])[1]  # SIOCGIFFLAGS
+            ioctl(s, 0x8914, pack("16sH", b"lo", flags | 1))  # SIOCSIFFLAGS: IFF_UP
+
+    def no_new_privileges(self):
+        self._check(self.libc.prctl(38, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")  # as bwrap does
+
+
+_JAIL = None
+
+
+def _jail():
+    global _JAIL
+    if _JAIL is None:
+        _JAIL = _Jail()
+    return _JAIL
 
 
 def _reap(events):
@@ -137,6 +206,8 @@ def main():
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    if "--jail" in sys.argv[1:]:
+        _jail()  # ctypes loaded before the hello, not in the first episode
     events.send(json.dumps({"hello": "rigor-fork/1", "pid": os.getpid()}).encode())
     while True:
         try:

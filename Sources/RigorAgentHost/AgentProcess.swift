@@ -120,7 +120,9 @@ public final class AgentProcess {
     ///
     /// `uidIsShared`: the agent runs as its (native) server's uid, not one of its own: the server
     /// keeps it, and what the agent leaves behind under it is killed when the server stops.
-    public init(forkServer: ForkServer, agentFile: String, environment: [String: String], workdir: String,
+    /// `cwd`: where the agent starts, as it sees it (`workdir`, or the jail's home for a jailed
+    /// server's child, which mounts its own there).
+    public init(forkServer: ForkServer, agentFile: String, environment: [String: String], workdir: String, cwd: String? = nil,
                 settings: GuardSettings, uid: uid_t?, uidIsShared: Bool = false) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
         self.uidIsShared = uidIsShared
@@ -140,7 +142,7 @@ public final class AgentProcess {
         let childEnds = [inPipe[0], outPipe[1], errPipe[1]]
         defer { for fd in childEnds { close(fd) } }
         do {
-            pid = try forkServer.spawn(agentFile: agentFile, cwd: workdir, environment: environment, uid: uidIsShared ? nil : self.uid,
+            pid = try forkServer.spawn(agentFile: agentFile, cwd: cwd ?? workdir, environment: environment, uid: uidIsShared ? nil : self.uid,
                                        limits: settings.isolation >= .process ? settings.limits : nil, childFDs: childEnds)
         } catch {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])

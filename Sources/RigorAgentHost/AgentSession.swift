@@ -54,9 +54,12 @@ public final class AgentSession {
         if let uid { _ = chown(workdir, uid, uid) }
         var launch = command
         // Under bwrap the private directory is always seen at the same path, so an agent that
-        // writes its HOME into an action still produces the same artifact.
+        // writes its HOME into an action still produces the same artifact. A jailed fork
+        // server's child mounts a fresh one there itself.
         var home = workdir
-        if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome) {
+        if server?.isJailed == true {
+            home = Bubblewrap.agentHome
+        } else if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome) {
             home = Bubblewrap.agentHome
             launch = command.launched(by: bwrap, arguments: args)
         }
@@ -66,7 +69,7 @@ public final class AgentSession {
             let environment = AgentSession.environment(home: home, seed: seed)
             if let server {
                 process = try AgentProcess(forkServer: server, agentFile: command.agentFile, environment: environment,
-                                           workdir: workdir, settings: settings, uid: uid, uidIsShared: sharedUID != nil)
+                                           workdir: workdir, cwd: home, settings: settings, uid: uid, uidIsShared: sharedUID != nil)
                 launchedBy = "fork_server"
             } else {
                 process = try AgentProcess(command: launch, environment: environment, workdir: workdir, settings: settings, uid: uid)
@@ -78,25 +81,46 @@ public final class AgentSession {
         }
     }
 
-    /// Starts, in the background, the fork server that episodes of `command` under `settings`
-    /// will use (if they use one), so that its start-up overlaps the caller's other preparations
-    /// instead of delaying the first episodes. Errors surface when an episode asks for it.
-    public static func prestartForkServer(command: AgentCommand, settings: GuardSettings) {
-        guard settings.forkServer && settings.isolation == .process else { return }
-        let starter = Thread { _ = try? AgentSession.forkServer(for: command, settings: settings) }
-        starter.start()
+    /// Starts, in the background, the fork servers that episodes of `commands` under `settings`
+    /// will use (if they use any), so that their start-up overlaps the caller's other
+    /// preparations instead of delaying the first episodes. At the namespace level one jailed
+    /// server shows every Python agent of the batch. Errors surface when an episode asks.
+    public static func prestartForkServers(commands: [AgentCommand], settings: GuardSettings) {
+        guard settings.forkServer else { return }
+        var starts: [@Sendable () -> Void] = []
+        var sdkDone = false
+        let pythonFiles = Set(commands.filter { $0.kind == .pythonSDK }.map(\.agentFile))
+        for command in commands where command.offersForkServer {
+            if command.kind == .pythonSDK {
+                if sdkDone { continue }
+                sdkDone = true
+                starts.append { _ = try? AgentSession.forkServer(for: command, settings: settings, jailing: pythonFiles) }
+            } else {
+                starts.append { _ = try? AgentSession.forkServer(for: command, settings: settings) }
+            }
+        }
+        for start in starts { Thread { start() }.start() }
     }
 
     /// The fork server episodes of `command` start from under `settings`, or nil when they are
-    /// exec'd (no `--fork-server`, not at the process level, or an agent that has none).
-    static func forkServer(for command: AgentCommand, settings: GuardSettings) throws(AgentHostError) -> ForkServer? {
-        guard settings.forkServer && settings.isolation == .process && command.offersForkServer else { return nil }
-        switch command.kind {
-        case .pythonSDK:
+    /// exec'd: no `--fork-server`, an agent that has none, a native agent at the namespace
+    /// level (each gets a sandbox of its own), or namespaces a runner that is not root cannot
+    /// make for a forked child.
+    static func forkServer(for command: AgentCommand, settings: GuardSettings,
+                           jailing: Set<String> = []) throws(AgentHostError) -> ForkServer? {
+        guard settings.forkServer && command.offersForkServer else { return nil }
+        switch (settings.isolation, command.kind) {
+        case (.process, .pythonSDK):
             guard let sdk = command.visiblePaths.last else { return nil }
             return try ForkServer.shared(sdkDirectory: sdk, python: command.executable)
-        case .executable:
+        case (.process, .executable):
             return try ForkServer.shared(native: command, limits: settings.limits)
+        case (.namespace, .pythonSDK):
+            guard let sdk = command.visiblePaths.last, ForkServer.canJail else { return nil }
+            return try ForkServer.sharedJailed(sdkDirectory: sdk, python: command.executable,
+                                               agentFiles: jailing.union([command.agentFile]))
+        default:
+            return nil
         }
     }
 

@@ -20,6 +20,10 @@ public final class ForkServer: @unchecked Sendable {
     /// children keep (it cannot hand out others without privileges an agent must not have).
     /// Nil for the Python SDK's server, whose children each take their episode's own uid.
     let childUID: uid_t?
+    /// For the Python SDK's server at the namespace level: the agent files its jail shows.
+    /// Each of its children makes namespaces of its own (spec/guard.md).
+    let jailedAgentFiles: Set<String>?
+    var isJailed: Bool { jailedAgentFiles != nil }
     private let control: Int32
     private let events: Int32
     private let requestLock = NSLock()
@@ -46,6 +50,25 @@ public final class ForkServer: @unchecked Sendable {
         return try shared(key: "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script], what: script, native: nil)
     }
 
+    /// The Python SDK's server at the namespace level, in a jail that shows `agentFiles`: an
+    /// alive one that already shows them, else a new one (a batch starts one for all its agents).
+    public static func sharedJailed(sdkDirectory: String, python: String, agentFiles: Set<String>) throws(AgentHostError) -> ForkServer {
+        let script = "\(sdkDirectory)/fork_server.py"
+        guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
+        let prefix = "python-sdk-jail:\(sdkDirectory)\u{0}"
+        serversLock.lock()
+        let covering = servers.first { key, server in
+            key.hasPrefix(prefix) && server.isAlive && agentFiles.isSubset(of: server.jailedAgentFiles ?? [])
+        }?.value
+        serversLock.unlock()
+        if let covering { return covering }
+        let files = agentFiles.sorted()
+        guard let argv = Bubblewrap.forkServerJail(python: python, script: script, sdkDirectory: sdkDirectory, agentFiles: files) else {
+            throw .isolationUnavailable(.namespace, reason: Bubblewrap.unavailableReason ?? "bwrap is not installed")
+        }
+        return try shared(key: prefix + files.joined(separator: "\u{0}"), argv: argv, what: script, native: nil, jailing: agentFiles)
+    }
+
     /// The native agent `command` serving as its own fork server, started on first use.
     ///
     /// The server *is* agent code, running before any episode: it never runs as root. When the
@@ -61,7 +84,8 @@ public final class ForkServer: @unchecked Sendable {
     /// Servers that would not start, so that the episodes after the first fail at once.
     nonisolated(unsafe) private static var failures: [String: AgentHostError] = [:]
 
-    private static func shared(key: String, argv: [String], what: String, native: ProcessLimits?) throws(AgentHostError) -> ForkServer {
+    private static func shared(key: String, argv: [String], what: String, native: ProcessLimits?,
+                               jailing: Set<String>? = nil) throws(AgentHostError) -> ForkServer {
         serversLock.lock(); defer { serversLock.unlock() }
         if let s = servers[key] {
             if s.isAlive { return s }
@@ -69,7 +93,7 @@ public final class ForkServer: @unchecked Sendable {
         }
         if let failure = failures[key] { throw failure }
         do {
-            let s = try ForkServer(argv: argv, what: what, native: native)
+            let s = try ForkServer(argv: argv, what: what, native: native, jailing: jailing)
             if servers.isEmpty { atexit { ForkServer.stopAll() } }
             servers[key] = s
             return s
@@ -79,7 +103,8 @@ public final class ForkServer: @unchecked Sendable {
         }
     }
 
-    init(argv: [String], what: String, native: ProcessLimits?) throws(AgentHostError) {
+    init(argv: [String], what: String, native: ProcessLimits?, jailing: Set<String>? = nil) throws(AgentHostError) {
+        jailedAgentFiles = jailing
         var limits: rigor_limits? = nil
         var uid: uid_t? = nil
         if let native {
@@ -143,6 +168,10 @@ public final class ForkServer: @unchecked Sendable {
                 + "\(Int(ForkServer.helloTimeoutSeconds)) s); run it without --fork-server, or see spec/agent-protocol.md")
         }
     }
+
+    /// Whether children of a jailed server can make namespaces: the server must keep root's
+    /// capabilities, so the runner must be root and bwrap must work.
+    static var canJail: Bool { geteuid() == 0 && Bubblewrap.unavailableReason == nil }
 
     /// Stops every server this process started (at exit, and on interrupts).
     public static func stopAll() {
@@ -219,6 +248,7 @@ public final class ForkServer: @unchecked Sendable {
             "agent": .string(agentFile), "cwd": .string(cwd), "env": .object(environment.mapValues(JSON.string)),
             "uid": uid.map { .int(Int($0)) } ?? .null,
         ]
+        if isJailed { request["jail"] = ["home": .string(cwd)] }
         if let limits {
             request["limits"] = ["cpu": .int(limits.cpuSeconds), "as": .int(limits.addressSpaceBytes),
                                  "fsize": .int(limits.fileSizeBytes), "nofile": .int(limits.openFiles), "nproc": .int(limits.processes)]

@@ -39,8 +39,46 @@ public enum Bubblewrap {
 
     static func wrap(_ command: AgentCommand, workdir: String, home: String) -> (String, [String])? {
         guard let bwrap = path else { return nil }
+        var args = ["--unshare-all", "--die-with-parent", "--new-session"] + systemView(for: command.executable, kind: command.kind)
+        for p in command.visiblePaths { args += ["--ro-bind", p, p] }
+        args += ["--bind", workdir, home, "--chdir", home, "--", command.executable]
+        args += command.arguments
+        return (bwrap, args)
+    }
+
+    /// The jail of a namespace-level fork server for Python agents (Agents/sdk/fork_server.py):
+    /// the same read-only view of the system as an agent's, the SDK and `agentFiles` visible,
+    /// no network; but in the runner's pid namespace (the pids it reports are the runner's)
+    /// and with root's capabilities kept, which each episode's child uses to make namespaces
+    /// of its own and then drops, with root, before any agent code runs. Nil without bwrap.
+    static func forkServerJail(python: String, script: String, sdkDirectory: String, agentFiles: [String]) -> [String]? {
+        guard let bwrap = path else { return nil }
+        // No --die-with-parent: the parent may be a thread that ends as soon as the server is up
+        // (a batch starts servers in the background). The server exits when its control socket
+        // reaches end of file, which the runner's exit, however it happens, brings.
+        var args = [bwrap, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                    "--cap-add", "ALL"] + systemView(for: python, kind: .pythonSDK)
+        // Directories bwrap makes for a mount point are root's and private unless told
+        // otherwise; an episode's agent, under its own uid, must be able to pass through them.
+        var made = Set<String>()
+        for target in [agentHome, sdkDirectory] + agentFiles {
+            var parent = (target as NSString).deletingLastPathComponent
+            var chain: [String] = []
+            while parent != "/" && !parent.isEmpty && made.insert(parent).inserted {
+                chain.append(parent)
+                parent = (parent as NSString).deletingLastPathComponent
+            }
+            for dir in chain.reversed() { args += ["--perms", "0755", "--dir", dir] }
+        }
+        args += ["--perms", "0755", "--dir", agentHome, "--ro-bind", sdkDirectory, sdkDirectory]
+        for file in agentFiles { args += ["--ro-bind", file, file] }
+        return args + ["--", python, "-s", "-B", script, "--jail"]
+    }
+
+    /// Read-only system paths, /proc, /dev and a private /tmp; an interpreter outside /usr
+    /// (pyenv and the like) gets its prefix visible.
+    private static func systemView(for executable: String, kind: AgentCommand.Kind) -> [String] {
         var args = [
-            "--unshare-all", "--die-with-parent", "--new-session",
             "--ro-bind", "/usr", "/usr",
             "--ro-bind", "/etc", "/etc",
             "--proc", "/proc", "--dev", "/dev",
@@ -55,14 +93,10 @@ public enum Bubblewrap {
                 args += ["--ro-bind", p, p]
             }
         }
-        // An interpreter outside /usr (pyenv and the like) needs its prefix visible.
-        if !command.executable.hasPrefix("/usr/") {
-            let prefix = ((command.executable as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
-            if command.kind == .pythonSDK { args += ["--ro-bind", prefix, prefix] }
+        if kind == .pythonSDK && !executable.hasPrefix("/usr/") {
+            let prefix = ((executable as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+            args += ["--ro-bind", prefix, prefix]
         }
-        for p in command.visiblePaths { args += ["--ro-bind", p, p] }
-        args += ["--bind", workdir, home, "--chdir", home, "--", command.executable]
-        args += command.arguments
-        return (bwrap, args)
+        return args
     }
 }

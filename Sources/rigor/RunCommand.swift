@@ -32,15 +32,15 @@ struct EpisodeOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of the human report.")
     var json = false
 
-    @Flag(name: .customLong("fork-server"), help: "Fork each episode's agent from a warm fork server instead of exec'ing it: Python agents (the SDK's) and native agents that offer one (spec/agent-protocol.md §10). Needs --isolation process; same artifacts, much faster batches.")
+    @Flag(name: .customLong("fork-server"), help: "Fork each episode's agent from a warm fork server instead of exec'ing it: Python agents (the SDK's; at the namespace level each child makes namespaces of its own) and, at the process level, native agents that offer one (spec/agent-protocol.md §10). Same artifacts, much faster batches.")
     var forkServer = false
 
     func validate() throws {
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
         }
-        if forkServer && isolation != "process" {
-            throw ValidationError("--fork-server needs --isolation process (the namespace level starts each agent in its own sandbox)")
+        if forkServer && isolation == "none" {
+            throw ValidationError("--fork-server needs --isolation process or namespace (at 'none' agents are plain children of the runner)")
         }
     }
 

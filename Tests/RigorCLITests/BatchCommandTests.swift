@@ -180,10 +180,10 @@ struct SuiteDeterminismTests {
     func allPairingsAnyWorkers() throws {
         let dir = RepoPaths.temporaryDirectory("rigor-batch-all")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        func hashes(_ workers: String) throws -> [String: String] {
+        func hashes(_ workers: String, _ extra: [String] = []) throws -> [String: String] {
             let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--workers", workers, "--json",
-                                              "--act-timeout", "30", "--state-dir", "\(dir)/state-\(workers)"])
-            #expect(r.status == 0, "\(r.stderr)")
+                                              "--act-timeout", "30", "--state-dir", "\(dir)/state-\(workers)-\(extra.count)"] + extra)
+            #expect(r.status == 0, "\(extra): \(SuiteDeterminismTests.failures((try? JSON.parse(r.stdout))?["episodes"]?.arrayValue ?? [])) \(r.stderr)")
             var out: [String: String] = [:]
             for e in try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? [] {
                 out["\(e["pairing"]?.stringValue ?? "")#\(e["seed"]?.intValue ?? -1)"] = e["artifact_hash"]?.stringValue
@@ -194,6 +194,9 @@ struct SuiteDeterminismTests {
         let two = try hashes("2")
         #expect(one.count >= 33)
         #expect(one == two)
+        // At the default (namespace) level, forking the Python agents from the jailed server
+        // (namespaces per child) gives the same artifacts as starting each in bwrap.
+        #expect(one == (try hashes("2", ["--fork-server"])))
         // The fork server is only a faster way to start the same agent: same artifacts as exec.
         func processHashes(_ extra: [String]) throws -> [String: String] {
             let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--json", "--isolation", "process",

@@ -13,8 +13,18 @@ struct HostileAgentTests {
         return r?.status == 0
     }()
 
-    /// "fork" is the process level with Python agents started by the fork server.
-    static let levels: [String] = bwrapWorks ? ["process", "fork", "namespace"] : ["process", "fork"]
+    /// "fork" is the process level with Python agents started by the fork server; "nsfork" the
+    /// namespace level with them started by the jailed fork server (namespaces per child).
+    static let levels: [String] = bwrapWorks ? ["process", "fork", "namespace", "nsfork"] : ["process", "fork"]
+
+    /// The isolation level a test level runs at.
+    static func isolation(_ level: String) -> String {
+        switch level {
+        case "fork": return "process"
+        case "nsfork": return "namespace"
+        default: return level
+        }
+    }
 
     struct Outcome {
         let status: Int32
@@ -34,14 +44,14 @@ struct HostileAgentTests {
         let dir = RepoPaths.temporaryDirectory("rigor-hostile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = "\(dir)/artifact.json"
-        let isolation = level == "fork" ? ["--isolation", "process", "--fork-server"] : ["--isolation", level]
+        let isolation = ["--isolation", Self.isolation(level)] + (level.hasSuffix("fork") ? ["--fork-server"] : [])
         let r = try CommandLineRun.rigor(
             ["run", "--agent", agent, "--task", "filesystem_hidden_config@1", "--seed", "3", "--act-timeout", actTimeout,
              "--out", out, "--state-dir", dir] + isolation, environment: environment)
         let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: out), "no artifact: \(r.stderr)")))
         #expect(r.status == 1, "\(agent) under \(level): rigor exited \(r.status): \(r.stderr)")
-        #expect(artifact["sandbox"]?["isolation"]?.stringValue == (level == "fork" ? "process" : level))
-        if level == "fork" && agent.hasSuffix(".py") {
+        #expect(artifact["sandbox"]?["isolation"]?.stringValue == Self.isolation(level))
+        if level.hasSuffix("fork") && agent.hasSuffix(".py") {
             #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "fork_server")
         }
         #expect(SpecCheck.check(artifact).isEmpty, "\(SpecCheck.check(artifact))")
@@ -71,7 +81,7 @@ struct HostileAgentTests {
         defer { listener.close() }
         let o = try run("Agents/adversarial/tcp_connect.py", level: level)
         #expect(o.failureType == "budget_exhausted")
-        if level == "namespace" {
+        if Self.isolation(level) == "namespace" {
             #expect(o.output("NET_LOCAL") != "connected", "reached the host's loopback from the namespace")
             #expect(o.output("NET_PUBLIC") == "unreachable")
         } else {
@@ -159,5 +169,37 @@ struct HostileAgentTests {
         let second = try run("Agents/adversarial/workdir_marker.py", level: level)
         #expect(first.output("MARKER") == "absent")
         #expect(second.output("MARKER") == "absent")
+    }
+
+    @Test("12. a batch at the namespace level, exec'd or forked from one jailed server: no episode sees another's files or processes",
+          .enabled(if: HostileAgentTests.bwrapWorks))
+    func namespaceBatchSharesNothing() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-hostile-batch")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pairings: JSON = [["name": "marker", "agent": "Agents/adversarial/workdir_marker.py", "task": "filesystem_hidden_config@1"]]
+        try Data(try pairings.prettyBytes()).write(to: URL(fileURLWithPath: "\(dir)/pairings.json"))
+        for fork in [true, false] {
+            let r = try CommandLineRun.rigor(
+                ["batch", "--pairings-file", "\(dir)/pairings.json", "--pairings", "all", "--seeds", "0..5", "--workers", "2",
+                 "--isolation", "namespace", "--json", "--state-dir", "\(dir)/state-\(fork)"] + (fork ? ["--fork-server"] : []))
+            let summary = try JSON.parse(r.stdout)
+            let episodes = summary["episodes"]?.arrayValue ?? []
+            #expect(episodes.count == 6, "\(r.stderr)")
+            for e in episodes {
+                let path = try #require(e["artifact_path"]?.stringValue)
+                let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: path))))
+                let o = Outcome(status: r.status, artifact: artifact)
+                #expect(artifact["sandbox"]?["isolation"] == "namespace")
+                #expect(artifact["diagnostics"]?["agent"]?["launched_by"]?.stringValue == (fork ? "fork_server" : "exec"), "\(path): \(artifact["failure_reason"] ?? .null)")
+                #expect(o.output("MARKER") == "absent")
+                #expect(o.output("SHARED") == "absent", "an episode saw a file another left in /tmp or /dev/shm (fork: \(fork))")
+                // Its own pid namespace: itself and what it started, never the host's processes.
+                let procs = try #require(Int(o.output("PROCS") ?? ""), "\(o.output("PROCS") ?? "nil")")
+                #expect(procs >= 1 && procs <= 3, "saw \(procs) processes (fork: \(fork))")
+                if let uid = artifact["diagnostics"]?["agent"]?["uid"]?.intValue {
+                    #expect(ProcessTable.pids(ownedBy: uid).isEmpty, "processes of uid \(uid) left")
+                }
+            }
+        }
     }
 }
