@@ -9,9 +9,13 @@
 #   1. TraceCore: its 7 reference pairings × seeds 0..19 through `tracecore run batch`.
 #      TraceCore is installed from PyPI into a cached virtualenv under .build-bench/.
 #   2. Rigor with the corresponding 7 Python agents × seeds 0..19, at the default isolation
-#      (namespace, via bwrap) and at --isolation process.
+#      (namespace) and at --isolation process, each as a batch runs them by default (forked
+#      from the SDK's warm fork server; at the namespace level a jailed one, namespaces per
+#      child) and with --no-fork-server (a fresh interpreter per episode; in bwrap at the
+#      namespace level).
 #   3. Rigor with the Swift agent (rigor-swift-agent) on filesystem_hidden_config × seeds
-#      0..139, at both isolation levels, and at the process level from its own fork server.
+#      0..139, exec'd at both isolation levels, and at the process level from its own fork
+#      server (--fork-server).
 #   4. A summary table and the targets (≥ 10× TraceCore with Python agents, ≥ 30× with the
 #      Swift agent).
 #   5. "Where the time goes": the fixed per-episode costs (interpreter start, bwrap, the Swift
@@ -287,17 +291,19 @@ ROWS=()   # "runtime|agents|episodes|passed|seconds|eps|json_eps" for the summar
 add_row() { ROWS+=("$1|$2|$R_TOTAL|$R_PASSED|$R_SECONDS|$R_EPS|$R_JSON_EPS"); }
 
 rigor_batch py-default --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS"
-add_row "Rigor ($DEFAULT_ISOLATION, default)" "Python (7 pairings)"; PY_NS_EPS="$R_EPS"; PY_NS_W2="$R_JSON_EPS"
+add_row "Rigor ($DEFAULT_ISOLATION, default: forked from the SDK's server)" "Python (7 pairings)"; PY_NS_EPS="$R_EPS"; PY_NS_W2="$R_JSON_EPS"
+rigor_batch py-ns-exec --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --no-fork-server
+add_row "Rigor ($DEFAULT_ISOLATION, --no-fork-server)" "Python (7 pairings)"; PY_NSX_EPS="$R_EPS"
 rigor_batch py-process --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --isolation process
-add_row "Rigor (process)" "Python (7 pairings)"; PY_PR_EPS="$R_EPS"
-rigor_batch py-fork --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --isolation process --fork-server
-add_row "Rigor (process, --fork-server)" "Python (7 pairings)"; PY_FS_EPS="$R_EPS"
+add_row "Rigor (process, forked from the SDK's server)" "Python (7 pairings)"; PY_PR_EPS="$R_EPS"
+rigor_batch py-process-exec --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --isolation process --no-fork-server
+add_row "Rigor (process, --no-fork-server)" "Python (7 pairings)"; PY_PRX_EPS="$R_EPS"
 rigor_batch swift-default --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS"
-add_row "Rigor ($DEFAULT_ISOLATION, default)" "Swift (toy, filesystem)"; SW_NS_EPS="$R_EPS"; SW_NS_W2="$R_JSON_EPS"
+add_row "Rigor ($DEFAULT_ISOLATION, default: exec'd)" "Swift (toy, filesystem)"; SW_NS_EPS="$R_EPS"; SW_NS_W2="$R_JSON_EPS"
 rigor_batch swift-process --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS" --isolation process
-add_row "Rigor (process)" "Swift (toy, filesystem)"; SW_PR_EPS="$R_EPS"
+add_row "Rigor (process, exec'd)" "Swift (toy, filesystem)"; SW_PR_EPS="$R_EPS"
 rigor_batch swift-fork --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS" --isolation process --fork-server
-add_row "Rigor (process, --fork-server)" "Swift (toy, filesystem)"; SW_FS_EPS="$R_EPS"
+add_row "Rigor (process, --fork-server: its own server)" "Swift (toy, filesystem)"; SW_FS_EPS="$R_EPS"
 
 # ---------------------------------------------------------------------------------------
 # 4. The comparison table and the targets.
@@ -343,12 +349,13 @@ echo "### Targets"
 echo
 echo "| target | needs | measured | verdict |"
 echo "|---|---:|---:|---|"
-target_line "Rigor, Python agents, $DEFAULT_ISOLATION (default)" "$PY_NS_EPS" 10
-target_line "Rigor, Python agents, process" "$PY_PR_EPS" 10
-target_line "Rigor, Python agents, process + fork server" "$PY_FS_EPS" 10
-target_line "Rigor, Swift agent, $DEFAULT_ISOLATION (default)" "$SW_NS_EPS" 30
-target_line "Rigor, Swift agent, process" "$SW_PR_EPS" 30
-target_line "Rigor, Swift agent, process + fork server" "$SW_FS_EPS" 30
+target_line "Rigor, Python agents, $DEFAULT_ISOLATION (default, forked)" "$PY_NS_EPS" 10
+target_line "Rigor, Python agents, $DEFAULT_ISOLATION, --no-fork-server" "$PY_NSX_EPS" 10
+target_line "Rigor, Python agents, process (forked)" "$PY_PR_EPS" 10
+target_line "Rigor, Python agents, process, --no-fork-server" "$PY_PRX_EPS" 10
+target_line "Rigor, Swift agent, $DEFAULT_ISOLATION (default, exec'd)" "$SW_NS_EPS" 30
+target_line "Rigor, Swift agent, process (exec'd)" "$SW_PR_EPS" 30
+target_line "Rigor, Swift agent, process + --fork-server" "$SW_FS_EPS" 30
 
 # ---------------------------------------------------------------------------------------
 # 5. Where the time goes: fixed per-episode costs.
@@ -382,7 +389,7 @@ fi
 COSTS+=(
   "Swift agent start (stdin /dev/null)|$SWIFT_AGENT"
   "rigor start (rigor version)|$RIGOR version"
-  "rigor run, toy_agent.py, $DEFAULT_ISOLATION|$RIGOR run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42 --state-dir $E2E_STATE"
+  "rigor run, toy_agent.py, $DEFAULT_ISOLATION (exec'd)|$RIGOR run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42 --state-dir $E2E_STATE"
   "rigor run, toy_agent.py, process|$RIGOR run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42 --isolation process --state-dir $E2E_STATE"
   "rigor run, Swift agent, $DEFAULT_ISOLATION|$RIGOR run --agent $SWIFT_AGENT --task filesystem_hidden_config@1 --seed 42 --state-dir $E2E_STATE"
   "rigor run, Swift agent, process|$RIGOR run --agent $SWIFT_AGENT --task filesystem_hidden_config@1 --seed 42 --isolation process --state-dir $E2E_STATE"
@@ -435,7 +442,7 @@ rigor_batch swift-w1 --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_fil
 SW_W1="$R_JSON_EPS"
 ms_per() { awk -v e="$1" 'BEGIN { if (e == "n/a" || e + 0 == 0) print "n/a"; else printf "%.2f", 1000 / e }'; }
 echo
-echo "Rigor's own episodes/s (JSON \`episodes_per_second\`), $DEFAULT_ISOLATION isolation, 1 worker against $WORKERS:"
+echo "Rigor's own episodes/s (JSON \`episodes_per_second\`), $DEFAULT_ISOLATION isolation (defaults: Python forked, Swift exec'd), 1 worker against $WORKERS:"
 echo
 echo "| matrix | 1 worker eps/s | ms/episode | $WORKERS workers eps/s | ms/episode | speed-up |"
 echo "|---|---:|---:|---:|---:|---:|"

@@ -87,7 +87,7 @@ def _child(request, fds, compiled):
         os.closerange(3, 65536)
         jail = request.get("jail")
         if jail:
-            _jail().enter(jail["home"], request.get("uid") or 0)
+            _jail().enter(jail["home"], request.get("uid") or 0, keep=(os.path.abspath(request["agent"]), _SDK))
         for name, which in _LIMITS:
             value = (request.get("limits") or {}).get(name) or 0
             if value > 0:
@@ -146,18 +146,32 @@ class _Jail:
                                     self.ctypes.c_ulong(flags), data.encode() if data else None),
                     "mount %s" % target)
 
-    def enter(self, home, uid):
+    MS_BIND, MS_REMOUNT, MS_RDONLY = 4096, 32, 1
+
+    def enter(self, home, uid, keep=()):
         """In the forked child, still root: new mount, network, IPC and UTS namespaces; fresh
         /tmp, /dev/shm and home (owned by the episode's uid); a /proc that shows a process only
-        to its own uid (hidepid=2); the new network's loopback up."""
+        to its own uid (hidepid=2); the new network's loopback up. The paths in `keep` (the
+        agent file, the SDK) stay visible, read-only, even when they live under /tmp or /dev/shm."""
         self._check(self.libc.unshare(self.NEWNS | self.NEWNET | self.NEWIPC | self.NEWUTS), "unshare")
         self.mount("none", "/", None, self.MS_REC | self.MS_PRIVATE)
+        covered = ["/tmp", home] + (["/dev/shm"] if os.path.isdir("/dev/shm") else [])
+        # Held by descriptor: still reachable once a fresh tmpfs hides where they were.
+        held = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in keep
+                if any(path == root or path.startswith(root.rstrip("/") + "/") for root in covered) and os.path.exists(path)]
         quiet = self.MS_NOSUID | self.MS_NODEV
-        self.mount("tmpfs", "/tmp", "tmpfs", quiet, "mode=1777")
         owner = ",uid=%d,gid=%d" % (uid, uid) if uid else ""
-        self.mount("tmpfs", home, "tmpfs", quiet, "mode=700" + owner)
-        if os.path.isdir("/dev/shm"):
-            self.mount("tmpfs", "/dev/shm", "tmpfs", quiet, "mode=1777")
+        for root in covered:
+            self.mount("tmpfs", root, "tmpfs", quiet, ("mode=700" + owner) if root == home else "mode=1777")
+        for path, fd in held:
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            if os.path.isdir("/proc/self/fd/%d" % fd):
+                os.makedirs(path, exist_ok=True)
+            else:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+            self.mount("/proc/self/fd/%d" % fd, path, None, self.MS_BIND | self.MS_REC)
+            self.mount("none", path, None, self.MS_BIND | self.MS_REMOUNT | self.MS_RDONLY | quiet)
+            os.close(fd)
         self.mount("proc", "/proc", "proc", quiet | self.MS_NOEXEC, "hidepid=2")
         ioctl, pack, unpack = self.fcntl.ioctl, self.struct.pack, self.struct.unpack
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -169,6 +183,31 @@ class _Jail:
 
 
 _JAIL = None
+
+
+def _jail_self_test():
+    """Enters the namespaces once in a throwaway child (loading ctypes before the first
+    episode too): None when it works, else what failed."""
+    try:
+        jail = _jail()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            message = b""
+            try:
+                jail.enter("/tmp", 0)
+            except BaseException as exc:  # noqa: BLE001
+                message = ("%s: %s" % (type(exc).__name__, exc)).encode()
+            os.write(write_end, message)
+            os._exit(0)
+        os.close(write_end)
+        message = os.read(read_end, 4096).decode(errors="replace")
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        return message or None
+    except Exception as exc:  # noqa: BLE001
+        return "%s: %s" % (type(exc).__name__, exc)
 
 
 def _jail():
@@ -206,9 +245,12 @@ def main():
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    hello = {"hello": "rigor-fork/1", "pid": os.getpid()}
     if "--jail" in sys.argv[1:]:
-        _jail()  # ctypes loaded before the hello, not in the first episode
-    events.send(json.dumps({"hello": "rigor-fork/1", "pid": os.getpid()}).encode())
+        problem = _jail_self_test()
+        if problem:
+            hello["error"] = problem  # the runner then execs the agents instead, or says why not
+    events.send(json.dumps(hello).encode())
     while True:
         try:
             ready, _, _ = select.select([control, wake_r], [], [])

@@ -52,27 +52,36 @@ public final class AgentSession {
         let sharedUID = server?.childUID
         let uid = settings.isolation >= .process ? (sharedUID ?? LiveAgents.allocateUID()) : nil
         if let uid { _ = chown(workdir, uid, uid) }
-        var launch = command
         // Under bwrap the private directory is always seen at the same path, so an agent that
         // writes its HOME into an action still produces the same artifact. A jailed fork
         // server's child mounts a fresh one there itself.
-        var home = workdir
-        if server?.isJailed == true {
-            home = Bubblewrap.agentHome
-        } else if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome) {
-            home = Bubblewrap.agentHome
+        var launch = command
+        var execHome = workdir
+        if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome) {
+            execHome = Bubblewrap.agentHome
             launch = command.launched(by: bwrap, arguments: args)
         }
         self.command = command
         self.settings = settings
-        do {
-            let environment = AgentSession.environment(home: home, seed: seed)
+        do throws(AgentHostError) {
+            var forked: AgentProcess? = nil
             if let server {
-                process = try AgentProcess(forkServer: server, agentFile: command.agentFile, environment: environment,
-                                           workdir: workdir, cwd: home, settings: settings, uid: uid, uidIsShared: sharedUID != nil)
+                let home = server.isJailed ? Bubblewrap.agentHome : workdir
+                do throws(AgentHostError) {
+                    forked = try AgentProcess(forkServer: server, agentFile: command.agentFile,
+                                              environment: AgentSession.environment(home: home, seed: seed),
+                                              workdir: workdir, cwd: home, settings: settings, uid: uid, uidIsShared: sharedUID != nil)
+                } catch {
+                    // A server the user did not ask for that fails to fork: exec'd instead.
+                    guard settings.forkServer == .python, sharedUID == nil else { throw error }
+                }
+            }
+            if let forked {
+                process = forked
                 launchedBy = "fork_server"
             } else {
-                process = try AgentProcess(command: launch, environment: environment, workdir: workdir, settings: settings, uid: uid)
+                process = try AgentProcess(command: launch, environment: AgentSession.environment(home: execHome, seed: seed),
+                                           workdir: workdir, settings: settings, uid: uid)
             }
         } catch {
             if let uid, sharedUID == nil { LiveAgents.releaseUID(uid) }
@@ -86,7 +95,7 @@ public final class AgentSession {
     /// preparations instead of delaying the first episodes. At the namespace level one jailed
     /// server shows every Python agent of the batch. Errors surface when an episode asks.
     public static func prestartForkServers(commands: [AgentCommand], settings: GuardSettings) {
-        guard settings.forkServer else { return }
+        guard settings.forkServer != .never else { return }
         var starts: [@Sendable () -> Void] = []
         var sdkDone = false
         let pythonFiles = Set(commands.filter { $0.kind == .pythonSDK }.map(\.agentFile))
@@ -103,23 +112,34 @@ public final class AgentSession {
     }
 
     /// The fork server episodes of `command` start from under `settings`, or nil when they are
-    /// exec'd: no `--fork-server`, an agent that has none, a native agent at the namespace
-    /// level (each gets a sandbox of its own), or namespaces a runner that is not root cannot
-    /// make for a forked child.
+    /// exec'd: never asked for, an agent that has none, a native agent unless `--fork-server`
+    /// asked at the process level (at the namespace level each gets a sandbox of its own), or a
+    /// server that cannot start when the user did not ask for one (`ForkServerUse.python`).
     static func forkServer(for command: AgentCommand, settings: GuardSettings,
                            jailing: Set<String> = []) throws(AgentHostError) -> ForkServer? {
-        guard settings.forkServer && command.offersForkServer else { return nil }
-        switch (settings.isolation, command.kind) {
-        case (.process, .pythonSDK):
-            guard let sdk = command.visiblePaths.last else { return nil }
-            return try ForkServer.shared(sdkDirectory: sdk, python: command.executable)
-        case (.process, .executable):
-            return try ForkServer.shared(native: command, limits: settings.limits)
-        case (.namespace, .pythonSDK):
-            guard let sdk = command.visiblePaths.last, ForkServer.canJail else { return nil }
-            return try ForkServer.sharedJailed(sdkDirectory: sdk, python: command.executable,
-                                               agentFiles: jailing.union([command.agentFile]))
-        default:
+        guard settings.forkServer != .never && command.offersForkServer else { return nil }
+        do throws(AgentHostError) {
+            switch (settings.isolation, command.kind) {
+            case (.process, .pythonSDK):
+                guard let sdk = command.visiblePaths.last else { return nil }
+                return try ForkServer.shared(sdkDirectory: sdk, python: command.executable)
+            case (.process, .executable):
+                guard settings.forkServer == .always else { return nil }
+                return try ForkServer.shared(native: command, limits: settings.limits)
+            case (.namespace, .pythonSDK):
+                guard let sdk = command.visiblePaths.last else { return nil }
+                guard ForkServer.canJail else {
+                    throw AgentHostError.forkServerFailed(reason: "at the namespace level the fork server makes each child's "
+                        + "namespaces, which needs the runner to be root; run as root, at --isolation process, or with --no-fork-server")
+                }
+                return try ForkServer.sharedJailed(sdkDirectory: sdk, python: command.executable,
+                                                   agentFiles: jailing.union([command.agentFile]))
+            default:
+                return nil
+            }
+        } catch {
+            // Asked for by default, not by the user: the agent is exec'd instead.
+            if settings.forkServer == .always { throw error }
             return nil
         }
     }

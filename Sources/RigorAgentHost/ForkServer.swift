@@ -31,6 +31,8 @@ public final class ForkServer: @unchecked Sendable {
     private var exits: [pid_t: ExitStatus] = [:]
     private var alive = true
     private var greeted = false
+    /// What a server said it cannot do, in its hello (a jail whose namespaces fail).
+    private var helloError: String?
     private var stopped = false
     /// Guarded by `requestLock`: `control` is closed once, by `stop`, never reused after.
     private var controlOpen = true
@@ -161,7 +163,13 @@ public final class ForkServer: @unchecked Sendable {
             if !exitCondition.wait(until: deadline) { break }
         }
         let ok = greeted && alive
+        let refusal = helloError
         exitCondition.unlock()
+        if ok, let refusal {
+            stop()
+            throw .forkServerFailed(reason: "\(what) cannot serve here: \(refusal) (a jailed server could not make an "
+                + "episode's namespaces); run with --no-fork-server, or at --isolation process")
+        }
         if !ok {
             stop()
             throw .forkServerFailed(reason: "\(what) did not start as a fork server (no rigor-fork/1 hello within "
@@ -231,6 +239,7 @@ public final class ForkServer: @unchecked Sendable {
             if let event = try? JSON.parse(Array(buffer[0..<n])) {
                 if event["hello"]?.stringValue == "rigor-fork/1" {
                     greeted = true
+                    helloError = event["error"]?.stringValue
                     exitCondition.broadcast()
                 } else if let p = event["pid"]?.intValue {
                     exits[pid_t(p)] = ExitStatus(code: event["code"]?.intValue, signal: event["signal"]?.intValue)

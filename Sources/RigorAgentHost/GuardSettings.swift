@@ -40,6 +40,20 @@ public struct ProcessLimits: Sendable, Equatable {
     }
 }
 
+/// When an episode's agent is forked from a warm fork server (spec/agent-protocol.md §10)
+/// instead of exec'd. Either way it is a fresh process with the same artifact.
+public enum ForkServerUse: String, Sendable, Equatable {
+    /// Every agent is exec'd (`--no-fork-server`; the default of a single `rigor run`).
+    case never
+    /// Python agents come from the SDK's server, at the process level and (when the runner is
+    /// root) at the namespace level; an agent whose server cannot start, or fails to fork it,
+    /// is exec'd instead. Native agents are exec'd. The default of batches.
+    case python
+    /// `--fork-server`: Python agents, and at the process level native agents that offer a
+    /// server; a server that cannot start fails the episodes that need it, saying why.
+    case always
+}
+
 /// Everything the host enforces on one agent process, recorded in the artifact's `sandbox`.
 public struct GuardSettings: Sendable, Equatable {
     public var isolation: IsolationLevel
@@ -52,8 +66,8 @@ public struct GuardSettings: Sendable, Equatable {
     public var maxStderrBytes: Int
     /// After `end`, how long the agent has to exit before its process group is killed.
     public var endGraceSeconds: Double
-    /// Start Python agents from a fork server instead of a fresh interpreter (process level only).
-    public var forkServer = false
+    /// When agents are forked from a warm fork server instead of exec'd.
+    public var forkServer = ForkServerUse.never
 
     public init(
         isolation: IsolationLevel = .process, limits: ProcessLimits = .defaults, actTimeoutSeconds: Double = 10,

@@ -42,8 +42,9 @@ public struct Batch: Sendable {
     public var isolation: IsolationLevel?
     public var actTimeoutSeconds: Double?
     public var strictSpec: Bool
-    /// Start Python agents from a fork server (process isolation only).
-    public var forkServer = false
+    /// When agents are forked from a warm server: by default, Python agents (from the SDK's
+    /// server, which a batch starts before anything else).
+    public var forkServer = ForkServerUse.python
 
     public init(pairings: [Pairing], seeds: [Int], workers: Int, isolation: IsolationLevel? = nil,
                 actTimeoutSeconds: Double? = nil, strictSpec: Bool = false) {
@@ -66,11 +67,11 @@ public struct Batch: Sendable {
     /// Resolves every pairing first (a typo fails the batch before any episode runs), then runs.
     /// `progress` is called once per finished episode, serially, with the count done so far.
     public func run(in workspace: Workspace, progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [BatchOutcome] {
-        if forkServer {
+        if forkServer != .never {
             // The Python agents' fork server takes the longest to start and needs nothing of
             // the tasks: it starts first, showing (at the namespace level) every Python agent.
             var settings = GuardSettings(isolation: isolation ?? Bubblewrap.strongestAvailable)
-            settings.forkServer = true
+            settings.forkServer = forkServer
             let python = Set(items.map(\.pairing.agent)).sorted().filter { $0.hasSuffix(".py") }
                 .compactMap { try? AgentCommand.resolve(agent: $0, sdkDirectory: workspace.sdkDirectory) }
             AgentSession.prestartForkServers(commands: python, settings: settings)

@@ -34,7 +34,7 @@ public struct CICheck: Sendable {
 /// divergent step), budget usage above the baseline, a spec failure, or a baseline whose task or
 /// agent no longer exists.
 public enum CIGate {
-    public static func run(_ baselines: [Baseline], in workspace: Workspace, workers: Int,
+    public static func run(_ baselines: [Baseline], in workspace: Workspace, workers: Int, forkServer: ForkServerUse = .python,
                            progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [CICheck] {
         var checks: [Int: CICheck] = [:]
         // Group runnable baselines by the guard they were recorded under; refuse missing pairings.
@@ -61,7 +61,8 @@ public enum CIGate {
         }
         for (key, members) in groups.sorted(by: { $0.key < $1.key }) {
             let (isolation, act) = guards[key] ?? (nil, nil)
-            let batch = Batch(items: members.map(\.1), workers: workers, isolation: isolation, actTimeoutSeconds: act, strictSpec: true)
+            var batch = Batch(items: members.map(\.1), workers: workers, isolation: isolation, actTimeoutSeconds: act, strictSpec: true)
+            batch.forkServer = forkServer
             let outcomes = try batch.run(in: workspace, progress: progress)
             for ((i, _), outcome) in zip(members, outcomes) {
                 checks[i] = compare(baselines[i], outcome)

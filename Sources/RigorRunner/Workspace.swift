@@ -70,11 +70,11 @@ public struct RunOptions: Sendable {
     /// The file to run when it is not where `agent` (the recorded agent_ref) points, e.g. a
     /// replay from a bundle unpacked elsewhere. The artifact still records `agent`.
     public var agentFile: String?
-    /// Start Python agents from a fork server (only at the process level; ignored elsewhere).
-    public var forkServer = false
+    /// When the agent is forked from a warm server (a single run: never, unless asked).
+    public var forkServer = ForkServerUse.never
 
     public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
-                agentFile: String? = nil, forkServer: Bool = false) {
+                agentFile: String? = nil, forkServer: ForkServerUse = .never) {
         self.agentFile = agentFile
         self.forkServer = forkServer
         self.agent = agent

@@ -39,7 +39,7 @@ struct BaselineCommand: ParsableCommand {
                 }
                 var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
-                batch.forkServer = options.forkServer
+                batch.forkServer = options.forkServerUse(default: .python)
                 let outcomes = try batch.run(in: workspace) { _, _ in }
                 try BaselineWriter.write(outcomes, directory: directory, workspace: workspace, json: options.json)
             } catch let e as RunnerError { throw Console.fail(e) }

@@ -90,7 +90,7 @@ struct BatchCommand: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? cores,
                           isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: options.strictSpec)
-        batch.forkServer = options.forkServer
+        batch.forkServer = options.forkServerUse(default: .python)
         return batch
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RigorAgentHost
 import RigorRunner
 import RigorSpec
 
@@ -20,6 +21,9 @@ struct CICommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write a Markdown summary here (for CI job pages).", valueName: "file")) var summary: String?
     @Flag(help: "Re-record the baselines that changed (refused under CI=true).") var update = false
     @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("fork-server"), inversion: .prefixedNo,
+          help: "Fork agents from a warm fork server (default: Python agents, exec'd when their server cannot start; see `rigor batch --help`); --no-fork-server execs every agent.")
+    var forkServer: Bool?
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func validate() throws {
@@ -37,7 +41,9 @@ struct CICommand: ParsableCommand {
             let all = try Baseline.loadAll(baselines)
             if all.isEmpty { throw RunnerError.usage("no baselines in '\(baselines)'; record some with `rigor baseline record`") }
             let progress = BatchProgress(total: all.count, quiet: json)
-            checks = try CIGate.run(all, in: workspace, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount) { done, o in
+            let fork: ForkServerUse = forkServer.map { $0 ? .always : .never } ?? .python
+            checks = try CIGate.run(all, in: workspace, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                                    forkServer: fork) { done, o in
                 progress.report(done: done, o)
             }
             progress.finish()

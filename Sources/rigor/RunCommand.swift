@@ -32,14 +32,24 @@ struct EpisodeOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of the human report.")
     var json = false
 
-    @Flag(name: .customLong("fork-server"), help: "Fork each episode's agent from a warm fork server instead of exec'ing it: Python agents (the SDK's; at the namespace level each child makes namespaces of its own) and, at the process level, native agents that offer one (spec/agent-protocol.md §10). Same artifacts, much faster batches.")
-    var forkServer = false
+    @Flag(name: .customLong("fork-server"), inversion: .prefixedNo,
+          help: "Fork each episode's agent from a warm fork server instead of exec'ing it (same artifacts, several times faster). Batches do it by default for Python agents (the SDK's server; at the namespace level each child makes namespaces of its own, which needs root) and exec an agent whose server cannot start. --fork-server also forks native agents that offer a server (process level; spec/agent-protocol.md §10) and fails when a server cannot start; --no-fork-server execs every agent.")
+    var forkServer: Bool?
+
+    /// What the flags ask for, given the command's default.
+    func forkServerUse(default fallback: ForkServerUse) -> ForkServerUse {
+        switch forkServer {
+        case true?: return .always
+        case false?: return .never
+        case nil: return fallback
+        }
+    }
 
     func validate() throws {
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
         }
-        if forkServer && isolation == "none" {
+        if forkServer == true && isolation == "none" {
             throw ValidationError("--fork-server needs --isolation process or namespace (at 'none' agents are plain children of the runner)")
         }
     }
@@ -96,7 +106,7 @@ struct RunEpisodeCommand: ParsableCommand {
         }
         let passed = try EpisodeReport.runAndReport(
             RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout,
-                       forkServer: options.forkServer),
+                       forkServer: options.forkServerUse(default: .never)),
             workspace: workspaceOptions.workspace, out: out, options: options)
         if !passed { throw CLIExit(code: .failed) }
     }

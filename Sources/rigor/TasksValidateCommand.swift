@@ -67,8 +67,8 @@ struct TasksValidateCommand: ParsableCommand {
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
                 var nullBatch = Batch(pairings: [null], seeds: nullSeedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
                                       isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout)
-                batch.forkServer = options.forkServer
-                nullBatch.forkServer = options.forkServer
+                batch.forkServer = options.forkServerUse(default: .python)
+                nullBatch.forkServer = options.forkServerUse(default: .python)
                 let solved = references.isEmpty ? [] : try batch.run(in: workspace) { _, _ in }
                 let nulls = try nullBatch.run(in: workspace) { _, _ in }
                 let row = Row(task: ref, reference: references.map(\.agent), solved: solved.filter(\.passed).count,

@@ -139,6 +139,42 @@ struct BatchCommandTests {
         }
     }
 
+    @Test("a fork server that cannot jail its children: batches exec the agents instead; --fork-server says why")
+    func jailRefusedFallsBack() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-batch-jail-refused")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // An SDK whose fork server says, in its hello, that it cannot make namespaces.
+        let sdk = "\(dir)/sdk"
+        try FileManager.default.createDirectory(atPath: sdk, withIntermediateDirectories: true)
+        for f in try FileManager.default.contentsOfDirectory(atPath: "Agents/sdk") where f.hasSuffix(".py") && f != "fork_server.py" {
+            try FileManager.default.copyItem(atPath: "Agents/sdk/\(f)", toPath: "\(sdk)/\(f)")
+        }
+        try """
+            import json, os, socket
+            events = socket.socket(fileno=1)
+            events.send(json.dumps({"hello": "rigor-fork/1", "pid": os.getpid(), "error": "PermissionError: simulated"}).encode())
+            while os.read(0, 4096):
+                pass
+            """.write(toFile: "\(sdk)/fork_server.py", atomically: true, encoding: .utf8)
+        let file = try pairingsFile([("toy", "Agents/toy_agent.py")], in: dir)
+        let level = HostileAgentTests.bwrapWorks ? "namespace" : "process"
+        let common = ["--pairings", "all", "--seeds", "0..3", "--isolation", level, "--sdk-dir", sdk, "--pairings-file", file]
+        let (r1, fallback) = try batch(common, dir: dir)
+        #expect(r1.status == 0, "\(r1.stderr)")
+        #expect(fallback["passed"] == 4)
+        for e in fallback["episodes"]?.arrayValue ?? [] {
+            let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+            #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "exec")
+        }
+        let (r2, forced) = try batch(common + ["--fork-server"], dir: "\(dir)/forced")
+        #expect(r2.status == 1)
+        for e in forced["episodes"]?.arrayValue ?? [] {
+            let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+            #expect(artifact["failure_reason"]?.stringValue?.contains("cannot serve here: PermissionError: simulated") == true,
+                    "\(artifact["failure_reason"] ?? .null)")
+        }
+    }
+
     @Test("bad batch input exits 2 and says what to do", arguments: [
         (["batch", "--pairings", "nope", "--seeds", "0..3"], "no pairing named 'nope'"),
         (["batch", "--pairings", "all", "--seeds", "3..1"], "0..99"),
@@ -194,13 +230,13 @@ struct SuiteDeterminismTests {
         let two = try hashes("2")
         #expect(one.count >= 33)
         #expect(one == two)
-        // At the default (namespace) level, forking the Python agents from the jailed server
-        // (namespaces per child) gives the same artifacts as starting each in bwrap.
-        #expect(one == (try hashes("2", ["--fork-server"])))
+        // Batches fork Python agents from the SDK's server by default (at the namespace level a
+        // jailed one, namespaces per child): the same artifacts as starting each in bwrap.
+        #expect(one == (try hashes("2", ["--no-fork-server"])))
         // The fork server is only a faster way to start the same agent: same artifacts as exec.
         func processHashes(_ extra: [String]) throws -> [String: String] {
             let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--json", "--isolation", "process",
-                                              "--act-timeout", "30", "--state-dir", "\(dir)/state-p\(extra.count)"] + extra)
+                                              "--act-timeout", "30", "--state-dir", "\(dir)/state-p\(extra.joined())"] + extra)
             let episodes = try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? []
             #expect(r.status == 0, "\(extra): \(SuiteDeterminismTests.failures(episodes)) \(r.stderr)")
             var out: [String: String] = [:]
@@ -209,8 +245,9 @@ struct SuiteDeterminismTests {
             }
             return out
         }
-        let exec = try processHashes([])
+        let exec = try processHashes(["--no-fork-server"])
         #expect(exec.count == one.count)
+        #expect(exec == (try processHashes([])))
         #expect(exec == (try processHashes(["--fork-server"])))
     }
 }

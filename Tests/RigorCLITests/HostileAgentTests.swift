@@ -181,7 +181,7 @@ struct HostileAgentTests {
         for fork in [true, false] {
             let r = try CommandLineRun.rigor(
                 ["batch", "--pairings-file", "\(dir)/pairings.json", "--pairings", "all", "--seeds", "0..5", "--workers", "2",
-                 "--isolation", "namespace", "--json", "--state-dir", "\(dir)/state-\(fork)"] + (fork ? ["--fork-server"] : []))
+                 "--isolation", "namespace", "--json", "--state-dir", "\(dir)/state-\(fork)"] + (fork ? ["--fork-server"] : ["--no-fork-server"]))
             let summary = try JSON.parse(r.stdout)
             let episodes = summary["episodes"]?.arrayValue ?? []
             #expect(episodes.count == 6, "\(r.stderr)")
