@@ -86,19 +86,20 @@ def _child(request, fds, compiled):
             os.dup2(fd, target)
         os.closerange(3, 65536)
         jail = request.get("jail")
+        uid = request.get("uid")
         if jail:
-            _jail().enter(jail["home"], request.get("uid") or 0, keep=(os.path.abspath(request["agent"]), _SDK))
+            if not uid:
+                raise RuntimeError("a jailed child needs a uid of its own, and the request has none: refusing to run the agent as root")
+            _jail().enter(jail["home"], uid, keep=(os.path.abspath(request["agent"]), _SDK), hide=jail.get("hide") or ())
         for name, which in _LIMITS:
             value = (request.get("limits") or {}).get(name) or 0
             if value > 0:
                 resource.setrlimit(which, (value, value))
-        uid = request.get("uid")
         if uid:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-        if jail:
-            _jail().no_new_privileges()
+            _jail().lock_down(uid)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -148,11 +149,12 @@ class _Jail:
 
     MS_BIND, MS_REMOUNT, MS_RDONLY = 4096, 32, 1
 
-    def enter(self, home, uid, keep=()):
+    def enter(self, home, uid, keep=(), hide=()):
         """In the forked child, still root: new mount, network, IPC and UTS namespaces; fresh
         /tmp, /dev/shm and home (owned by the episode's uid); a /proc that shows a process only
         to its own uid (hidepid=2); the new network's loopback up. The paths in `keep` (the
-        agent file, the SDK) stay visible, read-only, even when they live under /tmp or /dev/shm."""
+        agent file, the SDK) stay visible, read-only, even when they live under /tmp or /dev/shm;
+        the paths in `hide` (the other agents the server's jail shows) read as empty files."""
         self._check(self.libc.unshare(self.NEWNS | self.NEWNET | self.NEWIPC | self.NEWUTS), "unshare")
         self.mount("none", "/", None, self.MS_REC | self.MS_PRIVATE)
         covered = ["/tmp", home] + (["/dev/shm"] if os.path.isdir("/dev/shm") else [])
@@ -172,23 +174,128 @@ class _Jail:
             self.mount("/proc/self/fd/%d" % fd, path, None, self.MS_BIND | self.MS_REC)
             self.mount("none", path, None, self.MS_BIND | self.MS_REMOUNT | self.MS_RDONLY | quiet)
             os.close(fd)
+        for path in hide:
+            if os.path.isfile(path):
+                self.mount("/dev/null", path, None, self.MS_BIND)
+        if os.path.isdir("/dev/pts"):
+            self.mount("devpts", "/dev/pts", "devpts", self.MS_NOSUID | self.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
         self.mount("proc", "/proc", "proc", quiet | self.MS_NOEXEC, "hidepid=2")
         ioctl, pack, unpack = self.fcntl.ioctl, self.struct.pack, self.struct.unpack
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             flags = unpack("16sH", ioctl(s, 0x8913, pack("16sH", b"lo", 0))[:18])[1]  # SIOCGIFFLAGS
             ioctl(s, 0x8914, pack("16sH", b"lo", flags | 1))  # SIOCSIFFLAGS: IFF_UP
 
-    def no_new_privileges(self):
-        self._check(self.libc.prctl(38, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")  # as bwrap does
+    PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 4, 38, 22
+
+    def lock_down(self, uid):
+        """Right after taking the episode's uid, before any agent code: prove that nothing of
+        root is left, die with the server, stay inspectable by its own uid (as an exec'd agent
+        is), gain no privileges through exec, and keep out of the kernel's keyrings."""
+        if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid):
+            raise RuntimeError("could not take uid %d: %r %r" % (uid, os.getresuid(), os.getresgid()))
+        # Taking a uid empties the permitted and effective sets, not the inheritable one.
+        c = self.ctypes
+        header = (c.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+        nothing = (c.c_uint32 * 6)()
+        self._check(self.libc.capset(header, nothing), "capset")
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(("CapInh:", "CapPrm:", "CapEff:", "CapAmb:")) and int(line.split()[1], 16) != 0:
+                    raise RuntimeError("capabilities left after taking uid %d: %s" % (uid, line.strip()))
+        self._check(self.libc.prctl(self.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+        self._check(self.libc.prctl(self.PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+        self._check(self.libc.prctl(self.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+        program = self._keyring_filter()
+        if program is not None:
+            self._check(self.libc.prctl(self.PR_SET_SECCOMP, 2, self.ctypes.byref(program), 0, 0), "seccomp")
+
+    # Keyrings are the kernel's, not a namespace's: keys an agent adds under its uid, or with
+    # permissions for everybody, outlive it and reach later episodes. Like Docker's default
+    # profile, the filter makes add_key, request_key and keyctl fail with ENOSYS, for the
+    # native and the compat system-call tables.
+    _KEYRING_CALLS = {
+        "x86_64": ((0xC000003E, (248, 249, 250), 0x40000000), (0x40000003, (286, 287, 288), 0)),
+        "aarch64": ((0xC00000B7, (217, 218, 219), 0), (0x40000028, (309, 310, 311), 0)),
+    }
+
+    def _keyring_filter(self):
+        import platform
+
+        tables = self._KEYRING_CALLS.get(platform.machine())
+        if tables is None:
+            return None
+        ld_w_abs, jeq, alu_and, ret = 0x20, 0x15, 0x54, 0x06
+        allow, deny = 0x7FFF0000, 0x00050000 | 38  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | ENOSYS
+        code = [(ld_w_abs, 0, 0, 4)]  # the architecture
+        blocks = []
+        for arch, numbers, x32_bit in tables:
+            block = [(ld_w_abs, 0, 0, 0)]  # the call's number
+            if x32_bit:
+                block.append((alu_and, 0, 0, 0xFFFFFFFF & ~x32_bit))
+            for i, number in enumerate(numbers):
+                block.append((jeq, len(numbers) - i, 0, number))  # to the `deny` after this block's `allow`
+            block += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+            blocks.append((arch, block))
+        offset = len(blocks) + 2  # past the load, the architecture tests and the final allow
+        for index, (arch, block) in enumerate(blocks):
+            here = len(code)
+            target = offset + sum(len(b) for _, b in blocks[:index])
+            code.append((jeq, target - here - 1, 0, arch))
+        code.append((ret, 0, 0, allow))  # an architecture without a table
+        for _, block in blocks:
+            code += block
+        c = self.ctypes
+
+        class Instruction(c.Structure):
+            _fields_ = [("code", c.c_ushort), ("jt", c.c_ubyte), ("jf", c.c_ubyte), ("k", c.c_uint32)]
+
+        class Program(c.Structure):
+            _fields_ = [("len", c.c_ushort), ("filter", c.POINTER(Instruction))]
+
+        instructions = (Instruction * len(code))(*[Instruction(*op) for op in code])
+        program = Program(len(code), instructions)
+        program._keep = instructions
+        return program
 
 
 _JAIL = None
+_CHILDREN = {}  # pid of a child not reaped yet -> its uid
+
+
+def _kill_children():
+    """The runner is gone (its end of the control socket closed, however it died): nothing it
+    started may outlive it. Every child's process group, then every process of each uid."""
+    for pid in list(_CHILDREN):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for uid in {u for u in _CHILDREN.values() if u}:
+        try:
+            helper = os.fork()
+        except OSError:
+            continue
+        if helper == 0:
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)  # as that uid: exactly that uid's processes
+            finally:
+                os._exit(0)
+        try:
+            os.waitpid(helper, 0)
+        except OSError:
+            pass
 
 
 def _jail_self_test():
     """Enters the namespaces once in a throwaway child (loading ctypes before the first
     episode too): None when it works, else what failed."""
     try:
+        release = tuple(int(part) for part in os.uname().release.split(".")[:2] if part.isdigit())
+        if release < (5, 8):
+            return "Linux %s is older than 5.8: its /proc options are not per mount" % os.uname().release
         jail = _jail()
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -196,7 +303,11 @@ def _jail_self_test():
             os.close(read_end)
             message = b""
             try:
-                jail.enter("/tmp", 0)
+                jail.enter("/tmp", 65534)
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                jail.lock_down(65534)
             except BaseException as exc:  # noqa: BLE001
                 message = ("%s: %s" % (type(exc).__name__, exc)).encode()
             os.write(write_end, message)
@@ -225,6 +336,7 @@ def _reap(events):
             return
         if pid == 0:
             return
+        _CHILDREN.pop(pid, None)
         event = {"pid": pid,
                  "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
                  "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None}
@@ -261,17 +373,21 @@ def main():
         if control in ready:
             message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
             if not message:
+                _kill_children()
                 break  # the runner is gone
             try:
                 request = json.loads(message)
                 if len(fds) != 3:
                     raise ValueError("expected 3 file descriptors, got %d" % len(fds))
-                compiled = _compiled(os.path.abspath(request["agent"]))
+                # A jailed server runs submissions it must keep apart: it compiles nothing (the
+                # child compiles its own agent, as its uid), so no agent's code is in its memory.
+                compiled = None if request.get("jail") else _compiled(os.path.abspath(request["agent"]))
                 pid = os.fork()
                 if pid == 0:
                     control.close()
                     events.close()
                     _child(request, fds, compiled)
+                _CHILDREN[pid] = request.get("uid")
                 reply = {"pid": pid}
             except Exception as exc:  # noqa: BLE001
                 reply = {"error": "%s: %s" % (type(exc).__name__, exc)}

@@ -13,6 +13,9 @@
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -54,6 +57,65 @@ static void cloexec_from_3(void) {
     for (int fd = 3; fd < 4096; fd++) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* Keyrings are the kernel's, not a process tree's: a key an agent adds under its uid (or with
+   permissions for everybody) outlives it and could reach a later episode. Like Docker's default
+   profile, this filter makes add_key, request_key and keyctl fail with ENOSYS, in the native
+   and the compat system-call tables. Architectures without a table get no filter. */
+#define KEYRING_DENY BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS)
+#define KEYRING_ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#if defined(__x86_64__)
+static const struct sock_filter keyring_filter[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 6),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~0x40000000U), /* x32 calls: the same numbers */
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 248, 9, 0),    /* add_key */
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 249, 8, 0),    /* request_key */
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 250, 7, 0),    /* keyctl */
+    KEYRING_ALLOW,
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 4),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 286, 3, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 287, 2, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 288, 1, 0),
+    KEYRING_ALLOW,
+    KEYRING_DENY,
+};
+#define HAVE_KEYRING_FILTER 1
+#elif defined(__aarch64__)
+static const struct sock_filter keyring_filter[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_AARCH64, 0, 5),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 217, 9, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 218, 8, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 219, 7, 0),
+    KEYRING_ALLOW,
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_ARM, 0, 4),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 309, 3, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 310, 2, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 311, 1, 0),
+    KEYRING_ALLOW,
+    KEYRING_DENY,
+};
+#define HAVE_KEYRING_FILTER 1
+#endif
+
+/* No new privileges through exec (set-user-ID programs, file capabilities), then the keyring
+   filter. Raw system calls only (see apply_limits). 0 or errno. */
+static int lock_down(void) {
+    if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) != 0) return errno ? errno : EPERM;
+#ifdef HAVE_KEYRING_FILTER
+    struct sock_fprog program = {
+        .len = (unsigned short)(sizeof keyring_filter / sizeof keyring_filter[0]),
+        .filter = (struct sock_filter *)keyring_filter,
+    };
+    if (syscall(SYS_prctl, PR_SET_SECCOMP, (long)SECCOMP_MODE_FILTER, (long)&program, 0L, 0L) != 0) return errno ? errno : EPERM;
+#endif
+    return 0;
+}
+
 /* The rlimits, then (when running as root) the episode's uid and gid with no supplementary
    groups. Raw system calls only: it also runs in a child that shares the runner's memory, where
    libc's credential wrappers would try to change every thread of the runner. 0 or errno. */
@@ -68,6 +130,7 @@ static int apply_limits(const rigor_limits *l) {
         if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setgid, id) != 0 || syscall(SYS_setuid, id) != 0) {
             return errno ? errno : EPERM;
         }
+        return lock_down();
     }
     return 0;
 }

@@ -51,6 +51,11 @@ public final class AgentSession {
         // a uid of its own.
         let sharedUID = server?.childUID
         let uid = settings.isolation >= .process ? (sharedUID ?? LiveAgents.allocateUID()) : nil
+        if uid == nil && settings.isolation >= .process && geteuid() == 0 {
+            // Never the runner's own root: no uid, no agent.
+            ScratchDirectory.remove(workdir)
+            throw .noUIDAvailable
+        }
         if let uid { _ = chown(workdir, uid, uid) }
         // Under bwrap the private directory is always seen at the same path, so an agent that
         // writes its HOME into an action still produces the same artifact. A jailed fork

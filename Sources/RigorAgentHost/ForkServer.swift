@@ -257,7 +257,10 @@ public final class ForkServer: @unchecked Sendable {
             "agent": .string(agentFile), "cwd": .string(cwd), "env": .object(environment.mapValues(JSON.string)),
             "uid": uid.map { .int(Int($0)) } ?? .null,
         ]
-        if isJailed { request["jail"] = ["home": .string(cwd)] }
+        if let visible = jailedAgentFiles {
+            // The jail shows every agent of the batch; the child hides all but its own.
+            request["jail"] = ["home": .string(cwd), "hide": .array(visible.subtracting([agentFile]).sorted().map(JSON.string))]
+        }
         if let limits {
             request["limits"] = ["cpu": .int(limits.cpuSeconds), "as": .int(limits.addressSpaceBytes),
                                  "fsize": .int(limits.fileSizeBytes), "nofile": .int(limits.openFiles), "nproc": .int(limits.processes)]

@@ -48,16 +48,19 @@ public enum Bubblewrap {
 
     /// The jail of a namespace-level fork server for Python agents (Agents/sdk/fork_server.py):
     /// the same read-only view of the system as an agent's, the SDK and `agentFiles` visible,
-    /// no network; but in the runner's pid namespace (the pids it reports are the runner's)
-    /// and with root's capabilities kept, which each episode's child uses to make namespaces
-    /// of its own and then drops, with root, before any agent code runs. Nil without bwrap.
+    /// no network; but in the runner's pid namespace (the pids it reports are the runner's),
+    /// keeping the few capabilities of root's (mounts, namespaces, uids) that each episode's
+    /// child uses to make namespaces of its own and then drops, with root, before any agent
+    /// code runs. Nil without bwrap.
     static func forkServerJail(python: String, script: String, sdkDirectory: String, agentFiles: [String]) -> [String]? {
         guard let bwrap = path else { return nil }
         // No --die-with-parent: the parent may be a thread that ends as soon as the server is up
         // (a batch starts servers in the background). The server exits when its control socket
         // reaches end of file, which the runner's exit, however it happens, brings.
+        // Only the capabilities a child needs to make its namespaces and take its uid.
         var args = [bwrap, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                    "--cap-add", "ALL"] + systemView(for: python, kind: .pythonSDK)
+                    "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                    "--cap-add", "CAP_NET_ADMIN"] + systemView(for: python, kind: .pythonSDK)
         // Directories bwrap makes for a mount point are root's and private unless told
         // otherwise; an episode's agent, under its own uid, must be able to pass through them.
         var made = Set<String>()

@@ -36,7 +36,9 @@ public enum LiveAgents {
     /// The uid is held with an exclusive `flock` on a file named after it until the episode's
     /// sweep is done, so two Rigor processes (or two tests) never share one: a shared uid would
     /// let one episode's sweep kill the other's agent. The kernel drops the lock if the runner
-    /// dies, so a crashed runner never leaks uids.
+    /// dies, so a crashed runner never leaks uids; and since the file holds a mark while the uid
+    /// is in use (cleared once its sweep is done), a uid left marked by a runner that died is
+    /// swept of whatever still runs under it before it is handed out again.
     static func allocateUID() -> uid_t? {
         guard geteuid() == 0 else { return nil }
         _ = mkdir(uidLockDirectory, 0o700)
@@ -49,6 +51,13 @@ public enum LiveAgents {
             let fd = open("\(uidLockDirectory)/\(uid)", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
             if fd < 0 { continue }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                var mark: UInt8 = 0
+                if pread(fd, &mark, 1, 0) == 1 {
+                    // Its last holder died before sweeping it: nothing of that may meet this episode.
+                    _ = rigor_kill_uid(uid, 50)
+                }
+                mark = UInt8(ascii: "x")
+                _ = pwrite(fd, &mark, 1, 0)
                 uidLocks[uid] = fd
                 return uid
             }
@@ -60,7 +69,10 @@ public enum LiveAgents {
     /// Gives a uid back once nothing of its episode can run any more.
     static func releaseUID(_ uid: uid_t) {
         lock.lock(); defer { lock.unlock() }
-        if let fd = uidLocks.removeValue(forKey: uid) { close(fd) }
+        if let fd = uidLocks.removeValue(forKey: uid) {
+            _ = ftruncate(fd, 0)  // swept: clean for the next holder
+            close(fd)
+        }
     }
 
     /// Makes this process the subreaper of its agents' orphans (daemonised grandchildren), so

@@ -202,4 +202,79 @@ struct HostileAgentTests {
             }
         }
     }
+
+    @Test("13. no keyrings, no new privileges, no capabilities, with a uid of its own; under the jailed server, no other agent's file",
+          arguments: levels)
+    func privileges(level: String) throws {
+        let o = try run("Agents/adversarial/privileges.py", level: level)
+        #expect(o.failureType == "budget_exhausted")
+        guard geteuid() == 0 else { return }  // only a root runner hands out uids (and so these guards)
+        #expect(o.output("KEYRING") == "ENOSYS", "\(level): \(o.output("KEYRING") ?? "nil")")
+        #expect(o.output("NNP") == "1", "\(level)")
+        #expect(o.output("CAPS") == "0", "\(level): \(o.output("CAPS") ?? "nil")")
+        if Self.isolation(level) == "namespace" {
+            #expect(o.output("OTHER") != "readable", "\(level): another agent's file is readable")
+        }
+    }
+
+    @Test("14. the jailed server's children, next to other agents in one batch, see none of their code",
+          .enabled(if: HostileAgentTests.bwrapWorks && geteuid() == 0))
+    func jailedBatchHidesOtherAgents() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-hostile-others")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pairings: JSON = [["name": "probe", "agent": "Agents/adversarial/privileges.py", "task": "filesystem_hidden_config@1"],
+                              ["name": "toy", "agent": "Agents/toy_agent.py", "task": "filesystem_hidden_config@1"]]
+        try Data(try pairings.prettyBytes()).write(to: URL(fileURLWithPath: "\(dir)/pairings.json"))
+        let r = try CommandLineRun.rigor(["batch", "--pairings-file", "\(dir)/pairings.json", "--pairings", "all", "--seeds", "0..1",
+                                          "--isolation", "namespace", "--fork-server", "--json", "--state-dir", "\(dir)/state"])
+        let episodes = try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? []
+        #expect(episodes.count == 4, "\(r.stderr)")
+        for e in episodes where e["pairing"] == "probe" {
+            let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: e["artifact_path"]?.stringValue ?? ""))))
+            let o = Outcome(status: r.status, artifact: artifact)
+            #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "fork_server")
+            #expect(o.output("OTHER") == "empty", "\(o.output("OTHER") ?? "nil")")
+            #expect(o.output("KEYRING") == "ENOSYS")
+        }
+        for e in episodes where e["pairing"] == "toy" { #expect(e["passed"] == true) }
+    }
+
+    @Test("15. a runner killed with SIGKILL mid-batch: the jailed server kills every agent it forked, then leaves",
+          .enabled(if: HostileAgentTests.bwrapWorks && geteuid() == 0))
+    func runnerKilled() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-hostile-killed")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A copy of the SDK: its path, in every server's and child's command line, is this test's alone.
+        let sdk = "\(dir)/sdk"
+        try FileManager.default.createDirectory(atPath: sdk, withIntermediateDirectories: true)
+        for f in try FileManager.default.contentsOfDirectory(atPath: "Agents/sdk") where f.hasSuffix(".py") {
+            try FileManager.default.copyItem(atPath: "Agents/sdk/\(f)", toPath: "\(sdk)/\(f)")
+        }
+        let pairings: JSON = [["name": "spin", "agent": "Agents/adversarial/busy_loop.py", "task": "filesystem_hidden_config@1"]]
+        try Data(try pairings.prettyBytes()).write(to: URL(fileURLWithPath: "\(dir)/pairings.json"))
+        let runner = Process()
+        runner.executableURL = URL(fileURLWithPath: RepoPaths.rigorBinary)
+        runner.currentDirectoryURL = URL(fileURLWithPath: RepoPaths.root)
+        runner.arguments = ["batch", "--pairings-file", "\(dir)/pairings.json", "--pairings", "all", "--seeds", "0..1", "--workers", "2",
+                            "--isolation", "namespace", "--fork-server", "--act-timeout", "60", "--sdk-dir", sdk, "--json",
+                            "--state-dir", "\(dir)/state"]
+        runner.standardOutput = FileHandle.nullDevice
+        runner.standardError = FileHandle.nullDevice
+        try runner.run()
+        // Both agents spinning under the server (the server's command line, with this SDK's path).
+        var spinning: [Int32] = []
+        for _ in 0..<100 where spinning.count < 3 {
+            usleep(100_000)
+            spinning = ProcessTable.pids(commandLineContaining: "\(sdk)/fork_server.py")
+        }
+        #expect(spinning.count >= 3, "the server and two children should be running: \(spinning)")
+        kill(runner.processIdentifier, SIGKILL)
+        runner.waitUntilExit()
+        var left = ProcessTable.pids(commandLineContaining: "\(sdk)/fork_server.py")
+        for _ in 0..<50 where !left.isEmpty {
+            usleep(100_000)
+            left = ProcessTable.pids(commandLineContaining: "\(sdk)/fork_server.py")
+        }
+        #expect(left.isEmpty, "left behind by the jailed server after its runner died: \(left)")
+    }
 }
