@@ -136,6 +136,10 @@ class _Jail:
 
         self.ctypes, self.fcntl, self.struct = ctypes, fcntl, struct
         self.libc = ctypes.CDLL(None, use_errno=True)
+        # Built once here, in the server: every child installs the same program.
+        self.keyring_program = self._keyring_filter()
+        self.cap_header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+        self.no_caps = (ctypes.c_uint32 * 6)()
 
     def _check(self, rc, what):
         if rc != 0:
@@ -194,10 +198,7 @@ class _Jail:
         if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid):
             raise RuntimeError("could not take uid %d: %r %r" % (uid, os.getresuid(), os.getresgid()))
         # Taking a uid empties the permitted and effective sets, not the inheritable one.
-        c = self.ctypes
-        header = (c.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-        nothing = (c.c_uint32 * 6)()
-        self._check(self.libc.capset(header, nothing), "capset")
+        self._check(self.libc.capset(self.cap_header, self.no_caps), "capset")
         with open("/proc/self/status") as status:
             for line in status:
                 if line.startswith(("CapInh:", "CapPrm:", "CapEff:", "CapAmb:")) and int(line.split()[1], 16) != 0:
@@ -205,23 +206,27 @@ class _Jail:
         self._check(self.libc.prctl(self.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
         self._check(self.libc.prctl(self.PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
         self._check(self.libc.prctl(self.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
-        program = self._keyring_filter()
+        program = self.keyring_program
         if program is not None:
-            self._check(self.libc.prctl(self.PR_SET_SECCOMP, 2, self.ctypes.byref(program), 0, 0), "seccomp")
+            # SECCOMP_FILTER_FLAG_SPEC_ALLOW: a filter alone would also switch on the kernel's
+            # speculative-store-bypass mitigation for the agent, which slows every episode
+            # down; side channels are outside the guard's threat model (spec/guard.md).
+            number = self._SECCOMP_CALL.get(os.uname().machine)
+            if number is None or self.libc.syscall(number, 1, 4, self.ctypes.byref(program)) != 0:
+                self._check(self.libc.prctl(self.PR_SET_SECCOMP, 2, self.ctypes.byref(program), 0, 0), "seccomp")
 
     # Keyrings are the kernel's, not a namespace's: keys an agent adds under its uid, or with
     # permissions for everybody, outlive it and reach later episodes. Like Docker's default
     # profile, the filter makes add_key, request_key and keyctl fail with ENOSYS, for the
     # native and the compat system-call tables.
+    _SECCOMP_CALL = {"x86_64": 317, "aarch64": 277}
     _KEYRING_CALLS = {
         "x86_64": ((0xC000003E, (248, 249, 250), 0x40000000), (0x40000003, (286, 287, 288), 0)),
         "aarch64": ((0xC00000B7, (217, 218, 219), 0), (0x40000028, (309, 310, 311), 0)),
     }
 
     def _keyring_filter(self):
-        import platform
-
-        tables = self._KEYRING_CALLS.get(platform.machine())
+        tables = self._KEYRING_CALLS.get(os.uname().machine)
         if tables is None:
             return None
         ld_w_abs, jeq, alu_and, ret = 0x20, 0x15, 0x54, 0x06
@@ -358,6 +363,8 @@ def main():
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     hello = {"hello": "rigor-fork/1", "pid": os.getpid()}
+    if os.getuid() == 0:
+        _jail()  # what a child needs to lock itself down, loaded once here, not in every child
     if "--jail" in sys.argv[1:]:
         problem = _jail_self_test()
         if problem:
