@@ -31,6 +31,8 @@
 #   TRACECORE_VERSION   the TraceCore release to compare against (default 1.1.3)
 #   BENCH_WORKERS       workers for the comparison rows (default 2)
 #   BENCH_RUNS          runs per command in "Where the time goes" (default 50)
+#   BENCH_REPEAT        runs of every comparison row, TraceCore's included; a row reports the
+#                       median (default 3: one unlucky run on a shared machine decides nothing)
 
 set -euo pipefail
 
@@ -46,6 +48,7 @@ PIP_TARGET_DIR="$BENCH_DIR/tracecore-target"   # fallback when no venv can be ma
 TC_VERSION="${TRACECORE_VERSION:-1.1.3}"
 WORKERS="${BENCH_WORKERS:-2}"
 RUNS="${BENCH_RUNS:-50}"
+REPEAT="${BENCH_REPEAT:-3}"
 SYS_PY=/usr/bin/python3
 
 # The 7 reference pairings, TraceCore's name and Rigor's name side by side. TraceCore's
@@ -75,6 +78,8 @@ jget() { "$SYS_PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print
 # Float helpers (awk, so no bc dependency).
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.1f", a / b }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3f–%.3f", lo, hi }'; }
 ratio() { # ratio A B -> "12.3×" or "n/a"
   awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.1f×", a / b }'
 }
@@ -187,7 +192,7 @@ setup_tracecore() {
 # ---------------------------------------------------------------------------------------
 # 1b. Run TraceCore's batch. Sets TC_EPISODES TC_PASSED TC_SECONDS TC_EPS.
 # ---------------------------------------------------------------------------------------
-TC_EPISODES="n/a"; TC_PASSED="n/a"; TC_SECONDS="n/a"; TC_EPS="n/a"; TC_SUMMARY=""
+TC_EPISODES="n/a"; TC_PASSED="n/a"; TC_SECONDS="n/a"; TC_EPS="n/a"; TC_SUMMARY=""; TC_SPREAD=""
 
 run_tracecore() {
   # Its own working directory: TraceCore writes every run to ./.agent_bench/runs, and its
@@ -209,15 +214,21 @@ run_tracecore() {
   } >"$batch"
   TC_EPISODES="$(( ${#TC_PAIRINGS[@]} * 20 ))"
 
-  log "TraceCore: run batch, $TC_EPISODES jobs, --workers $WORKERS"
-  local t0 t1 rc=0
-  t0="$(now)"
-  # No per-job --timeout: TraceCore would then run each job through a different, slower path
-  # (run_isolated); the whole command gets a generous limit instead.
-  (cd "$cwd" && NO_COLOR=1 TERM=dumb COLUMNS=200 timeout 900 "${TC_CMD[@]}" run batch --batch-file "$batch" --workers "$WORKERS") \
-    >"$out" 2>&1 </dev/null || rc=$?
-  t1="$(now)"
-  TC_SECONDS="$(fsub "$t1" "$t0")"
+  local t0 t1 rc=0 run times=()
+  for ((run = 1; run <= REPEAT; run++)); do
+    log "TraceCore: run batch, $TC_EPISODES jobs, --workers $WORKERS (run $run of $REPEAT)"
+    rm -rf "$cwd/.agent_bench"
+    t0="$(now)"
+    # No per-job --timeout: TraceCore would then run each job through a different, slower path
+    # (run_isolated); the whole command gets a generous limit instead.
+    (cd "$cwd" && NO_COLOR=1 TERM=dumb COLUMNS=200 timeout 900 "${TC_CMD[@]}" run batch --batch-file "$batch" --workers "$WORKERS") \
+      >"$out" 2>&1 </dev/null || rc=$?
+    t1="$(now)"
+    times+=("$(fsub "$t1" "$t0")")
+    grep -Eq 'passed=[0-9]+ +failed=0' "$out" || break   # a failing run is checked below, not repeated
+  done
+  TC_SECONDS="$(median "${times[@]}")"
+  TC_SPREAD="$(spread "${times[@]}")"
 
   # TraceCore's last word: "Summary  passed=N  failed=M  p50=...s  p95=...s".
   local summary
@@ -256,22 +267,28 @@ TC_REASON="${TC_REASON//|//}"   # it goes into a Markdown table cell
 # ---------------------------------------------------------------------------------------
 rigor_batch() {
   local label="$1"; shift
-  local state="$WORK/state-$label" out="$WORK/rigor-$label.json" t0 t1 rc=0
-  rm -rf "$state"
-  log "Rigor: $label"
-  t0="$(now)"
-  "$RIGOR" batch "$@" --json --state-dir "$state" >"$out" 2>"$WORK/rigor-$label.err" </dev/null || rc=$?
-  t1="$(now)"
-  if ! jget "$out" 'd["total"]' >/dev/null 2>&1; then
+  local state="$WORK/state-$label" out="$WORK/rigor-$label.json" t0 t1 rc=0 run times=() json_eps=()
+  for ((run = 1; run <= REPEAT; run++)); do
+    rm -rf "$state"
+    log "Rigor: $label (run $run of $REPEAT)"
+    t0="$(now)"
+    "$RIGOR" batch "$@" --json --state-dir "$state" >"$out" 2>"$WORK/rigor-$label.err" </dev/null || rc=$?
+    t1="$(now)"
+    jget "$out" 'd["total"]' >/dev/null 2>&1 || break
+    times+=("$(fsub "$t1" "$t0")")
+    json_eps+=("$(jget "$out" '"%.1f" % d["episodes_per_second"]')")
+  done
+  if [ "${#times[@]}" -lt "$REPEAT" ]; then
     warn "rigor batch ($label) failed (exit $rc): $(tail -n 3 "$WORK/rigor-$label.err")"
-    R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_S="n/a"; R_JSON_EPS="n/a"
+    R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_S="n/a"; R_JSON_EPS="n/a"; R_SPREAD=""
     return 0
   fi
   R_TOTAL="$(jget "$out" 'd["total"]')"
   R_PASSED="$(jget "$out" 'd["passed"]')"
   R_JSON_S="$(jget "$out" 'd["elapsed_s"]')"
-  R_JSON_EPS="$(jget "$out" '"%.1f" % d["episodes_per_second"]')"
-  R_SECONDS="$(fsub "$t1" "$t0")"
+  R_JSON_EPS="$(median "${json_eps[@]}")"
+  R_SECONDS="$(median "${times[@]}")"
+  R_SPREAD="$(spread "${times[@]}")"
   R_EPS="$(fdiv "$R_TOTAL" "$R_SECONDS")"
   if [ "$R_PASSED" != "$R_TOTAL" ]; then
     warn "rigor batch ($label): only $R_PASSED/$R_TOTAL passed; failures by type: $(jget "$out" 'json.dumps(d.get("failed_by_type"))')"
@@ -288,7 +305,7 @@ SWIFT_PAIRINGS_FILE="$WORK/swift-pairings.json"
 printf '[{"name":"swift_filesystem","agent":"%s","task":"filesystem_hidden_config@1"}]\n' "$SWIFT_AGENT" >"$SWIFT_PAIRINGS_FILE"
 
 ROWS=()   # "runtime|agents|episodes|passed|seconds|eps|json_eps" for the summary table
-add_row() { ROWS+=("$1|$2|$R_TOTAL|$R_PASSED|$R_SECONDS|$R_EPS|$R_JSON_EPS"); }
+add_row() { ROWS+=("$1|$2|$R_TOTAL|$R_PASSED|$R_SECONDS|$R_SPREAD|$R_EPS|$R_JSON_EPS"); }
 
 rigor_batch py-default --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS"
 add_row "Rigor ($DEFAULT_ISOLATION, default: forked from the SDK's server)" "Python (7 pairings)"; PY_NS_EPS="$R_EPS"; PY_NS_W2="$R_JSON_EPS"
@@ -313,22 +330,23 @@ echo "## Rigor vs TraceCore $TC_VERSION — episodes per second"
 echo
 echo "Same matrix shape for every row: 140 episodes, $WORKERS workers, $(nproc) cores;"
 echo "1-minute load average $LOAD_START when the script started, $(loadavg) now."
-echo "\`seconds\` is the wall clock of the whole command (process start to exit) for every row;"
+echo "\`seconds\` is the wall clock of the whole command (process start to exit), the median of $REPEAT runs"
+echo "(\`range\`: the fastest and the slowest), for every row, TraceCore's included;"
 echo "\`rigor's own eps/s\` is the \`episodes_per_second\` Rigor reports in its JSON (episode loop only)."
 echo
-echo "| runtime | agents | episodes | passed | seconds | episodes/s | × TraceCore | rigor's own eps/s |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| runtime | agents | episodes | passed | seconds | range | episodes/s | × TraceCore | rigor's own eps/s |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 if [ "$TC_OK" = 1 ]; then
-  echo "| TraceCore $TC_VERSION | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_EPS | 1.0× | — |"
+  echo "| TraceCore $TC_VERSION | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_SPREAD | $TC_EPS | 1.0× | — |"
 elif [ "$TC_EPS" != "n/a" ]; then
-  echo "| TraceCore $TC_VERSION (**invalid: $TC_REASON**) | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_EPS | — | — |"
+  echo "| TraceCore $TC_VERSION (**invalid: $TC_REASON**) | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_SPREAD | $TC_EPS | — | — |"
 else
-  echo "| TraceCore $TC_VERSION | not available: $TC_REASON | — | — | — | — | — | — |"
+  echo "| TraceCore $TC_VERSION | not available: $TC_REASON | — | — | — | — | — | — | — |"
 fi
 BASE="n/a"; [ "$TC_OK" = 1 ] && BASE="$TC_EPS"
 for row in "${ROWS[@]}"; do
-  IFS='|' read -r rt ag n pass secs eps jeps <<<"$row"
-  echo "| $rt | $ag | $n | $pass | $secs | $eps | $(ratio "$eps" "$BASE") | $jeps |"
+  IFS='|' read -r rt ag n pass secs range eps jeps <<<"$row"
+  echo "| $rt | $ag | $n | $pass | $secs | $range | $eps | $(ratio "$eps" "$BASE") | $jeps |"
 done
 
 if [ -n "$TC_SUMMARY" ]; then

@@ -136,10 +136,15 @@ class _Jail:
 
         self.ctypes, self.fcntl, self.struct = ctypes, fcntl, struct
         self.libc = ctypes.CDLL(None, use_errno=True)
+        # Looked up once here, in the server (a lookup makes an object: in a child, on a copied page).
+        for name in ("capget", "capset", "mount", "prctl", "syscall", "unshare"):
+            getattr(self.libc, name)
+        self.libc.syscall.restype = ctypes.c_long
         # Built once here, in the server: every child installs the same program.
         self.keyring_program = self._keyring_filter()
         self.cap_header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
         self.no_caps = (ctypes.c_uint32 * 6)()
+        self.caps_held = (ctypes.c_uint32 * 6)()
 
     def _check(self, rc, what):
         if rc != 0:
@@ -197,12 +202,12 @@ class _Jail:
         is), gain no privileges through exec, and keep out of the kernel's keyrings."""
         if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid):
             raise RuntimeError("could not take uid %d: %r %r" % (uid, os.getresuid(), os.getresgid()))
-        # Taking a uid empties the permitted and effective sets, not the inheritable one.
+        # Taking a uid empties the permitted, effective and ambient sets, not the inheritable one.
         self._check(self.libc.capset(self.cap_header, self.no_caps), "capset")
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(("CapInh:", "CapPrm:", "CapEff:", "CapAmb:")) and int(line.split()[1], 16) != 0:
-                    raise RuntimeError("capabilities left after taking uid %d: %s" % (uid, line.strip()))
+        held = self.caps_held
+        self._check(self.libc.capget(self.cap_header, held), "capget")
+        if any(held):
+            raise RuntimeError("capabilities left after taking uid %d: %s" % (uid, list(held)))
         self._check(self.libc.prctl(self.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
         self._check(self.libc.prctl(self.PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
         self._check(self.libc.prctl(self.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
