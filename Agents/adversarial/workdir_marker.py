@@ -11,29 +11,27 @@ with or without a fork server) and a handful of PROCS (its own pid namespace).
 import os
 
 
+def look_and_mark(places):
+    """"present" when a marker is already in one of `places`, else "absent"; then leaves one in each."""
+    seen = "present" if any(os.path.exists(p) for p in places) else "absent"
+    for p in places:
+        try:
+            with open(p, "w") as f:
+                f.write("left by a previous episode\n")
+        except OSError:
+            pass
+    return seen
+
+
 class Agent:
     def reset(self, task):
-        places = [os.path.join(os.getcwd(), "marker.txt"), os.path.join(os.path.expanduser("~"), "marker.txt")]
-        self.state = "present" if any(os.path.exists(p) for p in places) else "absent"
-        for p in places:
-            try:
-                with open(p, "w") as f:
-                    f.write("left by a previous episode\n")
-            except OSError:
-                pass
+        self.state = look_and_mark([os.path.join(os.getcwd(), "marker.txt"), os.path.join(os.path.expanduser("~"), "marker.txt")])
         try:
             with open("junk.bin", "wb") as f:
                 f.write(b"\0" * (1 << 20))
         except OSError:
             pass
-        shared = ["/tmp/rigor-marker.txt", "/dev/shm/rigor-marker.txt"]
-        self.shared = "present" if any(os.path.exists(p) for p in shared) else "absent"
-        for p in shared:
-            try:
-                with open(p, "w") as f:
-                    f.write("left by a previous episode\n")
-            except OSError:
-                pass
+        self.shared = look_and_mark(["/tmp/rigor-marker.txt", "/dev/shm/rigor-marker.txt"])
         try:
             self.procs = str(sum(1 for name in os.listdir("/proc") if name.isdigit()))
         except OSError:
