@@ -233,7 +233,9 @@ struct HostileAgentTests {
             let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: e["artifact_path"]?.stringValue ?? ""))))
             let o = Outcome(status: r.status, artifact: artifact)
             #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "fork_server")
-            #expect(o.output("OTHER") == "empty", "\(o.output("OTHER") ?? "nil")")
+            // Made empty; or not there at all when the repository lives under /tmp, which the
+            // child covers with its own.
+            #expect(["empty", "absent"].contains(o.output("OTHER") ?? ""), "\(o.output("OTHER") ?? "nil")")
             #expect(o.output("KEYRING") == "ENOSYS")
         }
         for e in episodes where e["pairing"] == "toy" { #expect(e["passed"] == true) }
