@@ -10,11 +10,19 @@ public enum Bubblewrap {
     }()
 
     /// Why bwrap cannot be used here, or nil when it works (it needs user namespaces).
+    ///
+    /// Probing runs bwrap once, which costs a few milliseconds and leaves namespaces for the
+    /// kernel to tear down while the first agent's are being made; so a success is remembered
+    /// until the next boot or a new bwrap (`probeCache`), and the probe makes no network
+    /// namespace (the costliest; one that could make the rest cannot fail at that).
     public static let unavailableReason: String? = {
         guard let path else { return "bwrap is not installed (Debian package bubblewrap; `make run` installs it)" }
+        let cache = probeCache(bwrap: path)
+        if let cache, cache.isValid { return nil }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = ["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"]
+        p.arguments = ["--unshare-user-try", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--die-with-parent",
+                       "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"]
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
@@ -24,10 +32,44 @@ public enum Bubblewrap {
         } catch {
             return "bwrap failed to start: \(error)"
         }
-        if p.terminationStatus == 0 { return nil }
+        if p.terminationStatus == 0 {
+            cache?.remember()
+            return nil
+        }
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return "bwrap cannot create namespaces here: \(message.trimmingCharacters(in: .whitespacesAndNewlines))"
     }()
+
+    /// Where a successful probe is remembered: `$TMPDIR` (or /tmp)/rigor-bwrap-ok.<euid>, holding
+    /// the boot id and the bwrap binary's identity. Trusted only when this user owns it and no one
+    /// else can write it.
+    struct ProbeCache {
+        let file: String
+        let stamp: String
+
+        var isValid: Bool {
+            var st = stat()
+            guard lstat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o022 == 0,
+                  let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
+            return text == stamp
+        }
+
+        func remember() {
+            let temporary = "\(file).\(getpid())"
+            guard (try? stamp.write(toFile: temporary, atomically: false, encoding: .utf8)) != nil else { return }
+            chmod(temporary, 0o644)
+            if rename(temporary, file) != 0 { unlink(temporary) }
+        }
+    }
+
+    static func probeCache(bwrap: String) -> ProbeCache? {
+        guard let boot = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8) else { return nil }
+        var st = stat()
+        guard stat(bwrap, &st) == 0 else { return nil }
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let stamp = "\(boot.trimmingCharacters(in: .whitespacesAndNewlines)) \(bwrap) \(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec)\n"
+        return ProbeCache(file: "\(directory)/rigor-bwrap-ok.\(geteuid())", stamp: stamp)
+    }
 
     /// The strongest isolation level that works on this machine.
     public static var strongestAvailable: IsolationLevel { unavailableReason == nil ? .namespace : .process }
