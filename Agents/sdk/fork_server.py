@@ -75,9 +75,11 @@ def _compiled(path):
     return code
 
 
-def _child(request, fds, compiled):
+def _child(request, fds, compiled, server):
     """In the forked child: become the agent process of one episode. Never returns."""
     code = 1
+    _CHILDREN.clear()  # the other episodes' pids and uids are the server's business
+    _LOCKS.clear()
     try:
         os.setsid()  # own session and process group, as the runner gives exec'd agents
         signal.set_wakeup_fd(-1)
@@ -87,9 +89,11 @@ def _child(request, fds, compiled):
         os.closerange(3, 65536)
         jail = request.get("jail")
         uid = request.get("uid")
+        if _JAILED_SERVER and not jail:
+            raise RuntimeError("a jailed server forks only jailed children: the request has no \"jail\"")
         if jail:
-            if not uid:
-                raise RuntimeError("a jailed child needs a uid of its own, and the request has none: refusing to run the agent as root")
+            if not isinstance(uid, int) or isinstance(uid, bool) or uid < 1:
+                raise RuntimeError("a jailed child needs a uid of its own, and the request has %r: refusing to run the agent as root" % (uid,))
             _jail().enter(jail["home"], uid, keep=(os.path.abspath(request["agent"]), _SDK), hide=jail.get("hide") or ())
         for name, which in _LIMITS:
             value = (request.get("limits") or {}).get(name) or 0
@@ -100,6 +104,8 @@ def _child(request, fds, compiled):
             os.setgid(uid)
             os.setuid(uid)
             _jail().lock_down(uid)
+            if os.getppid() != server:
+                raise RuntimeError("the fork server is gone")  # its death signal came too early to be set
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -186,6 +192,8 @@ class _Jail:
         for path in hide:
             if os.path.isfile(path):
                 self.mount("/dev/null", path, None, self.MS_BIND)
+            elif os.path.lexists(path):
+                raise RuntimeError("cannot hide %s: not a regular file" % path)
         if os.path.isdir("/dev/pts"):
             self.mount("devpts", "/dev/pts", "devpts", self.MS_NOSUID | self.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
         self.mount("proc", "/proc", "proc", quiet | self.MS_NOEXEC, "hidepid=2")
@@ -270,6 +278,8 @@ class _Jail:
 
 _JAIL = None
 _CHILDREN = {}  # pid of a child not reaped yet -> its uid
+_LOCKS = {}  # pid of a child not reaped yet -> the descriptor of its uid's lock (from the runner)
+_JAILED_SERVER = "--jail" in sys.argv[1:]
 
 
 def _kill_children():
@@ -347,6 +357,9 @@ def _reap(events):
         if pid == 0:
             return
         _CHILDREN.pop(pid, None)
+        lock = _LOCKS.pop(pid, None)
+        if lock is not None:
+            os.close(lock)  # reaped: its uid's lock is the runner's alone again
         event = {"pid": pid,
                  "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
                  "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None}
@@ -383,10 +396,16 @@ def main():
         if wake_r in ready:
             os.read(wake_r, 4096)
         if control in ready:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
             if not message:
+                # The runner is gone. What has ended is reported first (its uid lock let go);
+                # everything else dies, and only then are the uids' locks let go.
+                _reap(events)
                 _kill_children()
-                break  # the runner is gone
+                for lock in _LOCKS.values():
+                    os.close(lock)
+                break
+            lock = fds.pop() if len(fds) == 4 else None  # the child's uid lock, held until it is reaped
             try:
                 request = json.loads(message)
                 if len(fds) != 3:
@@ -394,15 +413,20 @@ def main():
                 # A jailed server runs submissions it must keep apart: it compiles nothing (the
                 # child compiles its own agent, as its uid), so no agent's code is in its memory.
                 compiled = None if request.get("jail") else _compiled(os.path.abspath(request["agent"]))
+                server = os.getpid()
                 pid = os.fork()
                 if pid == 0:
                     control.close()
                     events.close()
-                    _child(request, fds, compiled)
+                    _child(request, fds, compiled, server)
                 _CHILDREN[pid] = request.get("uid")
+                if lock is not None:
+                    _LOCKS[pid], lock = lock, None
                 reply = {"pid": pid}
             except Exception as exc:  # noqa: BLE001
                 reply = {"error": "%s: %s" % (type(exc).__name__, exc)}
+            if lock is not None:
+                os.close(lock)
             for fd in fds:
                 os.close(fd)
             control.send(json.dumps(reply).encode())

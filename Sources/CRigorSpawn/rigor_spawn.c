@@ -326,6 +326,36 @@ int rigor_count_uid_since(uid_t uid, pid_t first) {
     return count;
 }
 
+/* The helper of rigor_sweep_uid: raw system calls only (it shares the runner's memory). */
+static int sweep_child(void *p) {
+    long id = (long)*(const uid_t *)p;
+    long killed = 0;
+    if (syscall(SYS_setgroups, 0, NULL) == 0 && syscall(SYS_setgid, id) == 0 && syscall(SYS_setuid, id) == 0) {
+        killed = syscall(SYS_kill, -1L, (long)SIGKILL) == 0;
+    }
+    syscall(SYS_exit, killed);
+    return 0;
+}
+
+int rigor_sweep_uid(uid_t uid) {
+    if (uid == 0 || getuid() != 0) return -EPERM;
+    const size_t stack_size = 64 * 1024;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    uid_t target = uid;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(sweep_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &target);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, stack_size);
+    if (pid < 0) return -clone_errno;
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(st) && WEXITSTATUS(st) == 1 ? 1 : 0;
+}
+
 int rigor_kill_uid(uid_t uid, int rounds) {
     if (uid == 0 || getuid() != 0) return rigor_count_uid(uid);
     for (int round = 0; round < rounds; round++) {

@@ -24,6 +24,10 @@ public final class ForkServer: @unchecked Sendable {
     /// Each of its children makes namespaces of its own (spec/guard.md).
     let jailedAgentFiles: Set<String>?
     var isJailed: Bool { jailedAgentFiles != nil }
+    /// The Python SDK's servers (not agent code) get each child's uid lock with its request and
+    /// hold it until they have reaped the child, or, when the runner is gone, swept its uid: so
+    /// no other runner can take that uid while anything of the child may still run.
+    let holdsUIDLocks: Bool
     private let control: Int32
     private let events: Int32
     private let requestLock = NSLock()
@@ -107,6 +111,7 @@ public final class ForkServer: @unchecked Sendable {
 
     init(argv: [String], what: String, native: ProcessLimits?, jailing: Set<String>? = nil) throws(AgentHostError) {
         jailedAgentFiles = jailing
+        holdsUIDLocks = native == nil
         var limits: rigor_limits? = nil
         var uid: uid_t? = nil
         if let native {
@@ -211,8 +216,7 @@ public final class ForkServer: @unchecked Sendable {
         var status: Int32 = 0
         _ = rigor_wait(pid, &status, 0)
         if let uid = childUID {
-            // Its processes all started after it: only the pids handed out since need a look.
-            if rigor_count_uid_since(uid, pid) != 0 { _ = rigor_kill_uid(uid, 50) }
+            if rigor_sweep_uid(uid) != 0 || rigor_count_uid_since(uid, pid) != 0 { _ = rigor_kill_uid(uid, 50) }
             LiveAgents.releaseUID(uid)
         }
         LiveAgents.reapOrphans()
@@ -267,11 +271,13 @@ public final class ForkServer: @unchecked Sendable {
         }
         let bytes = (try? JSON.object(request).canonicalBytes()) ?? []
         // The exchange, under the request lock; nil when the server did not answer in time.
+        var fds = childFDs
+        if holdsUIDLocks, let uid, let lockFD = LiveAgents.lockDescriptor(for: uid) { fds.append(lockFD) }
         let exchanged = { () -> (sent: Int32, reply: [UInt8])? in
             self.requestLock.lock(); defer { self.requestLock.unlock() }
             guard self.controlOpen else { return (0, []) }
             let rc = bytes.withUnsafeBytes { raw in
-                childFDs.withUnsafeBufferPointer { rigor_send_fds(self.control, raw.baseAddress, raw.count, $0.baseAddress, 3) }
+                fds.withUnsafeBufferPointer { rigor_send_fds(self.control, raw.baseAddress, raw.count, $0.baseAddress, Int32($0.count)) }
             }
             guard rc == 0 else { return (rc, []) }
             var ready = [pollfd(fd: self.control, events: Int16(POLLIN), revents: 0)]

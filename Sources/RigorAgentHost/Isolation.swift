@@ -100,8 +100,9 @@ public enum Bubblewrap {
         // (a batch starts servers in the background). The server exits when its control socket
         // reaches end of file, which the runner's exit, however it happens, brings.
         // Only the capabilities a child needs to make its namespaces and take its uid.
+        // bwrap run by root keeps every capability unless told to drop them first.
         var args = [bwrap, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                    "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                    "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                     "--cap-add", "CAP_NET_ADMIN"] + systemView(for: python, kind: .pythonSDK)
         // Directories bwrap makes for a mount point are root's and private unless told
         // otherwise; an episode's agent, under its own uid, must be able to pass through them.

@@ -66,6 +66,13 @@ public enum LiveAgents {
         return nil
     }
 
+    /// The descriptor holding `uid`'s lock, to share it with a fork server that runs a child as
+    /// that uid (the lock is then held until both have let go).
+    static func lockDescriptor(for uid: uid_t) -> Int32? {
+        lock.lock(); defer { lock.unlock() }
+        return uidLocks[uid]
+    }
+
     /// Gives a uid back once nothing of its episode can run any more.
     static func releaseUID(_ uid: uid_t) {
         lock.lock(); defer { lock.unlock() }

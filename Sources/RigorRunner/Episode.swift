@@ -63,7 +63,9 @@ public enum Episode {
         do {
             session = try AgentSession(command: request.agent, seed: request.seed, settings: settings)
         } catch let error {
+            // The machine's failings, not the agent's: the run stops and says so.
             if case .isolationUnavailable = error { throw .agent(error) }
+            if case .noUIDAvailable = error { throw .agent(error) }
             loop.end(.agentExited, "cannot start the agent: \(error)")
         }
 

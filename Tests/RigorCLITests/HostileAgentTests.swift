@@ -270,6 +270,16 @@ struct HostileAgentTests {
             spinning = ProcessTable.pids(commandLineContaining: "\(sdk)/fork_server.py")
         }
         #expect(spinning.count >= 3, "the server and two children should be running: \(spinning)")
+        // The server itself (python, root) keeps only what it hands its children: CAP_SETGID,
+        // CAP_SETUID, CAP_NET_ADMIN and CAP_SYS_ADMIN.
+        for pid in spinning {
+            let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            guard !cmdline.hasPrefix("bwrap"), !cmdline.contains("/bwrap\u{0}"),
+                  status.contains("\nUid:\t0\t") else { continue }
+            let effective = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }.map { String($0.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            #expect(effective == "00000000002010c0", "the jailed server holds \(effective ?? "?")")
+        }
         kill(runner.processIdentifier, SIGKILL)
         runner.waitUntilExit()
         var left = ProcessTable.pids(commandLineContaining: "\(sdk)/fork_server.py")
@@ -278,5 +288,23 @@ struct HostileAgentTests {
             left = ProcessTable.pids(commandLineContaining: "\(sdk)/fork_server.py")
         }
         #expect(left.isEmpty, "left behind by the jailed server after its runner died: \(left)")
+    }
+
+    /// The kernel's pid_max: wrapping the pid counter round is quick at the default 32768, not at 4 million.
+    static let pidCounterWrapsQuickly: Bool = {
+        guard let text = try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8),
+              let max = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
+        return max <= 65536
+    }()
+
+    @Test("16. a daemon started after wrapping the pid counter round (below the agent's own pid) is killed too",
+          .enabled(if: geteuid() == 0 && HostileAgentTests.pidCounterWrapsQuickly),
+          arguments: ["process", "nsfork"])
+    func pidWrap(level: String) throws {
+        guard level == "process" || Self.bwrapWorks else { return }
+        let o = try run("Agents/adversarial/pid_wrap_daemon.py", level: level, actTimeout: "60")
+        #expect(o.output("WRAPPED") == "yes", "the agent could not wrap the pid counter: the test proves nothing")
+        #expect(o.failureType == "budget_exhausted")
+        // run(...) already checked that nothing of its uid is left.
     }
 }

@@ -45,6 +45,12 @@ int rigor_kill_group(pid_t pgid, int sig);
 /// Returns how many processes of that uid remain (0 on success).
 int rigor_kill_uid(uid_t uid, int rounds);
 
+/// Sends SIGKILL to every process of `uid` at once, from a short-lived helper (sharing the
+/// caller's memory, like vfork) that takes that uid and calls kill(-1, SIGKILL): no /proc scan,
+/// and nothing the processes did to the pid counter can hide one. 1 when it killed something,
+/// 0 when there was nothing of that uid, -errno when it could not look.
+int rigor_sweep_uid(uid_t uid);
+
 /// Counts the live (non-zombie) processes whose owner (effective uid) is `uid`, by scanning /proc.
 int rigor_count_uid(uid_t uid);
 
