@@ -130,7 +130,9 @@ def _child(request, fds, compiled, server):
 
 
 class _Jail:
-    """Namespaces for one episode, through the C library (ctypes, loaded once by the server)."""
+    """What a child does to itself before agent code runs: namespaces of its own (jailed servers)
+    and the lock-down after taking its uid (every server run by root), through the C library
+    (ctypes, loaded once by the server)."""
 
     NEWNS, NEWIPC, NEWUTS, NEWNET = 0x00020000, 0x08000000, 0x04000000, 0x40000000
     MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
@@ -383,7 +385,7 @@ def main():
     hello = {"hello": "rigor-fork/1", "pid": os.getpid()}
     if os.getuid() == 0:
         _jail()  # what a child needs to lock itself down, loaded once here, not in every child
-    if "--jail" in sys.argv[1:]:
+    if _JAILED_SERVER:
         problem = _jail_self_test()
         if problem:
             hello["error"] = problem  # the runner then execs the agents instead, or says why not

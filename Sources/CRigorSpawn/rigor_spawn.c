@@ -297,36 +297,7 @@ int rigor_count_uid(uid_t uid) {
     return count;
 }
 
-pid_t rigor_last_pid(void) {
-    int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    char buf[32];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = 0;
-    return (pid_t)strtol(buf, NULL, 10);
-}
-
-int rigor_count_uid_since(uid_t uid, pid_t first) {
-    pid_t last = rigor_last_pid();
-    /* Every process an agent starts gets a pid allocated after its own (in this pid namespace,
-       whatever namespace it runs in), so only the pids handed out since can belong to it —
-       unless the counter wrapped, or so many were handed out that a full scan is cheaper. */
-    if (first <= 0 || last < first || last - first > 256) return rigor_count_uid(uid);
-    int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (proc_fd < 0) return rigor_count_uid(uid);
-    int count = 0;
-    char name[16];
-    for (pid_t pid = first; pid <= last; pid++) {
-        snprintf(name, sizeof name, "%d", (int)pid);
-        count += live_process_of(proc_fd, name, uid);
-    }
-    close(proc_fd);
-    return count;
-}
-
-/* The helper of rigor_sweep_uid: raw system calls only (it shares the runner's memory). */
+/* The helper of sweep_uid: raw system calls only (it shares the runner's memory). */
 static int sweep_child(void *p) {
     long id = (long)*(const uid_t *)p;
     long killed = 0;
@@ -337,8 +308,9 @@ static int sweep_child(void *p) {
     return 0;
 }
 
-int rigor_sweep_uid(uid_t uid) {
-    if (uid == 0 || getuid() != 0) return -EPERM;
+/* One kill(-1, SIGKILL) as `uid`: 1 when it reached something, 0 when there was nothing of
+   that uid, -errno when it could not look. */
+static int sweep_uid(uid_t uid) {
     const size_t stack_size = 64 * 1024;
     void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return -errno;
@@ -358,20 +330,11 @@ int rigor_sweep_uid(uid_t uid) {
 
 int rigor_kill_uid(uid_t uid, int rounds) {
     if (uid == 0 || getuid() != 0) return rigor_count_uid(uid);
+    if (sweep_uid(uid) == 0) return 0;
     for (int round = 0; round < rounds; round++) {
-        int remaining = rigor_count_uid(uid);
-        if (remaining <= 0) return 0;
-        pid_t pid = fork();
-        if (pid == 0) {
-            /* kill(-1) from a process of that uid reaches exactly that uid's processes. */
-            if (setgid((gid_t)uid) == 0 && setuid(uid) == 0) (void)kill(-1, SIGKILL);
-            _exit(0);
-        }
-        if (pid > 0) {
-            int st;
-            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-        }
-        if (round > 0) usleep(1000 * round);
+        if (rigor_count_uid(uid) <= 0) return 0;
+        (void)sweep_uid(uid);
+        usleep(200 + 1000 * round);
     }
     return rigor_count_uid(uid);
 }

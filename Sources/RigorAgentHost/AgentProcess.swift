@@ -365,12 +365,7 @@ public final class AgentProcess {
         guard !swept else { return }
         swept = true
         if let uid, !uidIsShared {
-            // One SIGKILL to everything of its uid, whatever the agent did to the pid counter;
-            // then, when anything of it is still seen alive (one forking as it was killed), the
-            // rounds that kill until none is left.
-            // When it killed anything (or could not look), the rounds wait until none is alive,
-            // so that the orphans among them are reaped here, not left as zombies.
-            if rigor_sweep_uid(uid) != 0 || rigor_count_uid_since(uid, pid) != 0 { _ = rigor_kill_uid(uid, 50) }
+            _ = rigor_kill_uid(uid, 50)
             LiveAgents.releaseUID(uid)
         }
         LiveAgents.unregister(pid: pid)

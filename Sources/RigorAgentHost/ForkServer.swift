@@ -216,7 +216,7 @@ public final class ForkServer: @unchecked Sendable {
         var status: Int32 = 0
         _ = rigor_wait(pid, &status, 0)
         if let uid = childUID {
-            if rigor_sweep_uid(uid) != 0 || rigor_count_uid_since(uid, pid) != 0 { _ = rigor_kill_uid(uid, 50) }
+            _ = rigor_kill_uid(uid, 50)
             LiveAgents.releaseUID(uid)
         }
         LiveAgents.reapOrphans()

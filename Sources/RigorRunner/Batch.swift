@@ -67,20 +67,24 @@ public struct Batch: Sendable {
     /// Resolves every pairing first (a typo fails the batch before any episode runs), then runs.
     /// `progress` is called once per finished episode, serially, with the count done so far.
     public func run(in workspace: Workspace, progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [BatchOutcome] {
+        // Each agent resolved once (a missing one is reported when its pairing is prepared).
+        var agents: [String: AgentCommand] = [:]
+        for agent in Set(items.map(\.pairing.agent)).sorted() {
+            agents[agent] = try? AgentCommand.resolve(agent: agent, sdkDirectory: workspace.sdkDirectory).named(agent)
+        }
         if forkServer != .never {
             // The Python agents' fork server takes the longest to start and needs nothing of
             // the tasks: it starts first, showing (at the namespace level) every Python agent.
             var settings = GuardSettings(isolation: isolation ?? Bubblewrap.strongestAvailable)
             settings.forkServer = forkServer
-            let python = Set(items.map(\.pairing.agent)).sorted().filter { $0.hasSuffix(".py") }
-                .compactMap { try? AgentCommand.resolve(agent: $0, sdkDirectory: workspace.sdkDirectory) }
+            let python = agents.keys.sorted().compactMap { agents[$0] }.filter { $0.kind == .pythonSDK }
             AgentSession.prestartForkServers(commands: python, settings: settings)
         }
         var requests: [String: EpisodeRequest] = [:]
         for item in items where requests[item.pairing.name] == nil {
             let request = try workspace.prepare(RunOptions(
                 agent: item.pairing.agent, task: item.pairing.task, seed: 0, isolation: isolation,
-                actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer))
+                actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer), resolvedAgent: agents[item.pairing.agent])
             if request.agent.kind == .executable && !requests.values.contains(where: { $0.agent.agentFile == request.agent.agentFile }) {
                 // Native servers take the task's process limits: started once the first is known.
                 AgentSession.prestartForkServers(commands: [request.agent], settings: request.guardSettings)

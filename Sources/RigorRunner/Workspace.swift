@@ -88,14 +88,21 @@ public struct RunOptions: Sendable {
 extension Workspace {
     /// Resolves and freezes a pairing: task loaded and hashed, agent resolved and hashed,
     /// guard settings from the manifest, then the caller's overrides.
-    public func prepare(_ options: RunOptions, collectTiming: Bool = false) throws(RunnerError) -> EpisodeRequest {
+    /// `resolvedAgent`: the agent already resolved from `options.agent` (a batch resolves each
+    /// once, before it prepares its pairings).
+    public func prepare(_ options: RunOptions, collectTiming: Bool = false,
+                        resolvedAgent: AgentCommand? = nil) throws(RunnerError) -> EpisodeRequest {
         let registry = try registry()
         let task: LoadedTask
         do { task = try registry.resolve(options.task) } catch { throw .task(error) }
         let agent: AgentCommand
-        do {
-            agent = try AgentCommand.resolve(agent: options.agentFile ?? options.agent, sdkDirectory: sdkDirectory).named(options.agent)
-        } catch { throw .agent(error) }
+        if let resolvedAgent {
+            agent = resolvedAgent
+        } else {
+            do {
+                agent = try AgentCommand.resolve(agent: options.agentFile ?? options.agent, sdkDirectory: sdkDirectory).named(options.agent)
+            } catch { throw .agent(error) }
+        }
         var settings = GuardSettings(isolation: options.isolation ?? Bubblewrap.strongestAvailable)
         if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
             throw .agent(.isolationUnavailable(.namespace, reason: reason))

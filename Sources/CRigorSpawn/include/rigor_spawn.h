@@ -40,16 +40,12 @@ int rigor_term_signal(int status);
 /// Sends `sig` to every process of the group; returns 0 or errno.
 int rigor_kill_group(pid_t pgid, int sig);
 
-/// Kills every process running as `uid` (from a short-lived child that takes that uid and
-/// calls kill(-1, SIGKILL)), repeating until none is left or `rounds` are spent.
-/// Returns how many processes of that uid remain (0 on success).
+/// Kills every process running as `uid`: a short-lived helper (sharing the caller's memory,
+/// like vfork) takes that uid and calls kill(-1, SIGKILL), which reaches every process of it
+/// whatever they did to the pid counter. When that reached nothing, nothing is left (no /proc
+/// scan); otherwise it repeats, scanning /proc, until none is alive or `rounds` are spent, so
+/// that the caller can reap its orphans among them. Returns how many remain (0 on success).
 int rigor_kill_uid(uid_t uid, int rounds);
-
-/// Sends SIGKILL to every process of `uid` at once, from a short-lived helper (sharing the
-/// caller's memory, like vfork) that takes that uid and calls kill(-1, SIGKILL): no /proc scan,
-/// and nothing the processes did to the pid counter can hide one. 1 when it killed something,
-/// 0 when there was nothing of that uid, -errno when it could not look.
-int rigor_sweep_uid(uid_t uid);
 
 /// Counts the live (non-zombie) processes whose owner (effective uid) is `uid`, by scanning /proc.
 int rigor_count_uid(uid_t uid);
@@ -86,13 +82,6 @@ int rigor_syncfs(const char *path);
    filled), 0 when it is still running, -1 on error. Sleeps on a pidfd where the kernel has them. */
 pid_t rigor_wait_timeout(pid_t pid, int *status, int timeout_ms);
 
-/* The last pid the kernel handed out in this pid namespace (-1 if unknown). */
-pid_t rigor_last_pid(void);
-
-/* Live (non-zombie) processes of `uid` among the pids handed out from `first` on: a handful of
-   /proc entries instead of all of them (falls back to rigor_count_uid when the pid counter
-   wrapped or moved far). */
-int rigor_count_uid_since(uid_t uid, pid_t first);
 
 /* ---- For agents that are their own fork server (rigor-fork/1, spec/agent-protocol.md) ---- */
 
