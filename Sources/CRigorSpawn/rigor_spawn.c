@@ -297,24 +297,49 @@ int rigor_count_uid(uid_t uid) {
     return count;
 }
 
-/* The helper of sweep_uid: raw system calls only (it shares the runner's memory). */
-static int sweep_child(void *p) {
-    long id = (long)*(const uid_t *)p;
-    long killed = 0;
-    if (syscall(SYS_setgroups, 0, NULL) == 0 && syscall(SYS_setgid, id) == 0 && syscall(SYS_setuid, id) == 0) {
-        killed = syscall(SYS_kill, -1L, (long)SIGKILL) == 0;
-    }
-    syscall(SYS_exit, killed);
+/* In the sweep helper, as its uid: whether the uid has a task besides the helper (alive, or
+   dead and not reaped yet). kill(-1) cannot tell: it succeeds whenever any process exists, even
+   when every one of them refused the signal. The kernel counts each uid's tasks for
+   RLIMIT_NPROC, the new task included, and refuses a fork over the limit to a task without
+   CAP_SYS_RESOURCE: with the limit at 2 (the helper and the probe), a vfork fails exactly when
+   a third task of the uid exists. 1 when one does (or when it cannot tell), else 0. */
+static int uid_has_other_tasks(void) {
+    struct rlimit two = {2, 2};
+    if (setrlimit(RLIMIT_NPROC, &two) != 0) return 1;
+    pid_t pid = vfork();
+    if (pid == 0) syscall(SYS_exit, 0L);
+    if (pid < 0) return 1;
+    int st = 0;
+    while (syscall(SYS_wait4, (long)pid, &st, 0L, NULL) < 0 && errno == EINTR) {}
     return 0;
 }
 
-/* One kill(-1, SIGKILL) as `uid`: 1 when it reached something, 0 when there was nothing of
-   that uid, -errno when it could not look. */
-static int sweep_uid(uid_t uid) {
+struct sweep_target {
+    uid_t uid;
+    int kill;
+};
+
+/* The helper of sweep_uid: system calls only (it shares the runner's memory). */
+static int sweep_child(void *p) {
+    const struct sweep_target *target = p;
+    long id = (long)target->uid;
+    long left = 1;
+    if (syscall(SYS_setgroups, 0, NULL) == 0 && syscall(SYS_setgid, id) == 0 && syscall(SYS_setuid, id) == 0) {
+        if (target->kill) (void)syscall(SYS_kill, -1L, (long)SIGKILL);
+        left = uid_has_other_tasks();
+    }
+    syscall(SYS_exit, left);
+    return 0;
+}
+
+/* One kill(-1, SIGKILL) as `uid`: 1 when something of that uid may be left (killed, not yet
+   reaped, or it could not tell), 0 when there is nothing of that uid, -errno when it could not
+   look. */
+static int sweep_uid(uid_t uid, int kill_first) {
     const size_t stack_size = 64 * 1024;
     void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return -errno;
-    uid_t target = uid;
+    struct sweep_target target = {uid, kill_first};
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -328,12 +353,17 @@ static int sweep_uid(uid_t uid) {
     return WIFEXITED(st) && WEXITSTATUS(st) == 1 ? 1 : 0;
 }
 
+int rigor_uid_has_tasks(uid_t uid) {
+    if (uid == 0 || getuid() != 0) return -EPERM;
+    return sweep_uid(uid, 0);
+}
+
 int rigor_kill_uid(uid_t uid, int rounds) {
     if (uid == 0 || getuid() != 0) return rigor_count_uid(uid);
-    if (sweep_uid(uid) == 0) return 0;
+    if (sweep_uid(uid, 1) == 0) return 0;
     for (int round = 0; round < rounds; round++) {
         if (rigor_count_uid(uid) <= 0) return 0;
-        (void)sweep_uid(uid);
+        (void)sweep_uid(uid, 1);
         usleep(200 + 1000 * round);
     }
     return rigor_count_uid(uid);
@@ -543,4 +573,8 @@ long long rigor_available_bytes(const char *path) {
     struct statvfs fs;
     if (statvfs(path, &fs) != 0) return -1;
     return (long long)fs.f_bavail * (long long)fs.f_frsize;
+}
+
+int rigor_nice_thread(int nice) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0 ? 0 : errno;
 }

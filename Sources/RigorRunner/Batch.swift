@@ -1,4 +1,5 @@
 import Foundation
+import CRigorSpawn
 import RigorAgentHost
 import RigorSpec
 import RigorStore
@@ -121,6 +122,10 @@ public struct Batch: Sendable {
         Recorder.register(recorder)
         defer { Recorder.unregister(recorder) }
         let writer = Thread {
+            // Workers wait on their agents' answers all the time; the writer only needs to
+            // keep up. A lower priority lets a worker (or an agent) that wakes up run at
+            // once instead of waiting for the writer's time slice.
+            _ = rigor_nice_thread(Recorder.writerNice)
             defer { recorder.markFinished() }
             recorder.drain { jobs in
                 for (job, outcome) in Batch.keep(jobs, workspace: workspace, store: store) {
@@ -214,6 +219,11 @@ final class Recorder: @unchecked Sendable {
     private var intakeStopped = false
     private var finished = false
     private let limit = 64
+    /// Runs the writer waits for before recording, unless `lingerSeconds` pass first.
+    static let transactionSize = 16
+    static let lingerSeconds = 0.025
+    /// The writer thread's niceness (Linux: per thread).
+    static let writerNice: Int32 = Int32(ProcessInfo.processInfo.environment["RIGOR_NICE"] ?? "") ?? 19
     /// Whether the writer sleeps for want of jobs, and how many workers sleep for want of room:
     /// a signal goes only to someone who waits (each wake-up is a context switch).
     private var writerWaiting = false
@@ -235,7 +245,8 @@ final class Recorder: @unchecked Sendable {
             return
         }
         pending.append(job)
-        if writerWaiting { condition.broadcast() }
+        // The writer wakes for the first job (to start lingering) and for a full transaction.
+        if writerWaiting && (pending.count == 1 || pending.count >= Self.transactionSize) { condition.broadcast() }
         condition.unlock()
     }
 
@@ -306,6 +317,15 @@ final class Recorder: @unchecked Sendable {
             if pending.isEmpty && closed {
                 condition.unlock()
                 return
+            }
+            // Linger for a few more: a transaction's fixed cost (its commit above all) is
+            // shared by the runs it holds, and a batch's episodes end every few milliseconds.
+            let deadline = Date(timeIntervalSinceNow: Self.lingerSeconds)
+            while pending.count < Self.transactionSize && !closed {
+                writerWaiting = true
+                let woken = condition.wait(until: deadline)
+                writerWaiting = false
+                if !woken { break }
             }
             let jobs = pending
             pending.removeAll(keepingCapacity: true)

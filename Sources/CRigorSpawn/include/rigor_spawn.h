@@ -42,13 +42,20 @@ int rigor_kill_group(pid_t pgid, int sig);
 
 /// Kills every process running as `uid`: a short-lived helper (sharing the caller's memory,
 /// like vfork) takes that uid and calls kill(-1, SIGKILL), which reaches every process of it
-/// whatever they did to the pid counter. When that reached nothing, nothing is left (no /proc
-/// scan); otherwise it repeats, scanning /proc, until none is alive or `rounds` are spent, so
-/// that the caller can reap its orphans among them. Returns how many remain (0 on success).
+/// whatever they did to the pid counter. The helper then asks the kernel whether the uid has
+/// any task left (rigor_uid_has_tasks). When it has none, that is all (no /proc scan);
+/// otherwise it repeats, scanning /proc, until none is alive or `rounds` are spent, so that the
+/// caller can reap its orphans among them. Returns how many remain (0 on success).
 int rigor_kill_uid(uid_t uid, int rounds);
 
 /// Counts the live (non-zombie) processes whose owner (effective uid) is `uid`, by scanning /proc.
 int rigor_count_uid(uid_t uid);
+
+/// As root, for a uid other than 0: 1 when the uid has any task (alive, or dead and not reaped
+/// yet), 0 when it has none, -errno when it cannot tell (not root: -EPERM). Asked of the
+/// kernel's per-uid task count (RLIMIT_NPROC) instead of reading /proc; kill(-1) cannot tell,
+/// since it succeeds whenever any process exists, even when all refused the signal.
+int rigor_uid_has_tasks(uid_t uid);
 
 /// Makes this process a child subreaper: orphans of its agents are re-parented to it.
 int rigor_set_subreaper(void);
@@ -77,6 +84,9 @@ int rigor_is_tmpfs(const char *path);
 
 /* Flushes the file system holding `path` (a directory) to disk: 0, or an errno. */
 int rigor_syncfs(const char *path);
+
+/* Lowers the calling thread's scheduling priority to `nice` (Linux: per thread). 0 or errno. */
+int rigor_nice_thread(int nice);
 
 /* Waits up to `timeout_ms` for the child `pid` to exit and reaps it: its pid once reaped (status
    filled), 0 when it is still running, -1 on error. Sleeps on a pidfd where the kernel has them. */

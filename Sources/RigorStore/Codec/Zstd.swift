@@ -181,9 +181,21 @@ enum Zstd {
         let flat = samples.flatMap { $0 }
         let sizes = samples.map(\.count)
         var trained = [UInt8](repeating: 0, count: capacity)
+        // One fastCover training with fixed parameters. ZDICT_trainFromBuffer searches four
+        // segment sizes with a 1 MiB-entry table: 82 ms on the 256 samples of the 1,100-run
+        // batch, against 24 ms here for a dictionary that compresses the whole batch 6 % smaller
+        // (spec/store.md, section 3). A training runs on the recording path, once per store.
+        var training = ZDICT_fastCover_params_t()
+        training.k = 500
+        training.d = 8
+        training.f = 14
+        training.accel = 1
+        training.nbThreads = 1
+        training.splitPoint = 1.0
+        training.zParams.compressionLevel = level
         let trainedSize = trained.withUnsafeMutableBytes { out in
             flat.withUnsafeBytes { buffer in
-                ZDICT_trainFromBuffer(out.baseAddress, out.count, buffer.baseAddress, sizes, UInt32(sizes.count))
+                ZDICT_trainFromBuffer_fastCover(out.baseAddress, out.count, buffer.baseAddress, sizes, UInt32(sizes.count), training)
             }
         }
         guard ZDICT_isError(trainedSize) == 0 else { return nil }
