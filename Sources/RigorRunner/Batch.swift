@@ -101,8 +101,12 @@ public struct Batch: Sendable {
         // in the store, several runs per transaction. One writer means no two threads contend
         // for the runs directory or the store's write lock, and a transaction's fixed cost is
         // shared by the runs it holds.
-        let threads = (0..<min(workers, max(1, items.count))).map { _ in
+        let workerCount = min(workers, max(1, items.count))
+        recorder.expectWorkers(workerCount)
+        let threads = (0..<workerCount).map { _ in
             Thread { [items, strictSpec] in
+                // The last worker to run out of episodes closes the recorder: it stops lingering.
+                defer { recorder.workerFinished() }
                 while let i = queue.next() {
                     let item = items[i]
                     guard var request = frozen[item.pairing.name] else { continue }
@@ -293,6 +297,23 @@ final class Recorder: @unchecked Sendable {
         condition.lock()
         while !finished {
             if !condition.wait(until: deadline) { break }
+        }
+        condition.unlock()
+    }
+
+    private var workersLeft = 0
+
+    func expectWorkers(_ count: Int) {
+        condition.lock(); workersLeft = count; condition.unlock()
+    }
+
+    /// A worker has no more episodes to run; after the last one, no job will come.
+    func workerFinished() {
+        condition.lock()
+        workersLeft -= 1
+        if workersLeft <= 0 {
+            closed = true
+            condition.broadcast()
         }
         condition.unlock()
     }
