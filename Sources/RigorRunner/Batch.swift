@@ -227,7 +227,7 @@ final class Recorder: @unchecked Sendable {
     static let transactionSize = 16
     static let lingerSeconds = 0.025
     /// The writer thread's niceness (Linux: per thread).
-    static let writerNice: Int32 = Int32(ProcessInfo.processInfo.environment["RIGOR_NICE"] ?? "") ?? 19
+    static let writerNice: Int32 = 19
     /// Whether the writer sleeps for want of jobs, and how many workers sleep for want of room:
     /// a signal goes only to someone who waits (each wake-up is a context switch).
     private var writerWaiting = false
