@@ -5,9 +5,12 @@ else an episode does. With `--fork-server` (process isolation), Rigor starts thi
 for each episode it sends the agent's pipes (SCM_RIGHTS) and settings on the control socket
 (fd 0), and the server forks a child that sets its own process group, limits, uid, working
 directory and environment exactly as the runner would, then runs `run_agent.main` on the
-agent file. The server compiles each agent file once (compiling is not running it) and the
-children exec that code object. Nothing of one episode reaches another: each child starts from the same pristine
-state (the server never imports agent code), and dies with its episode.
+agent file. The server compiles the agent files named on its command line once, before its
+first fork (compiling is not running them), and the children exec those code objects:
+
+    python3 -s -B fork_server.py [--jail] [AGENT_FILE ...]
+
+Nothing of one episode reaches another: each child starts from the same pristine state (the server never imports agent code), and dies with its episode.
 
 At the namespace level Rigor starts this server inside a bubblewrap jail (read-only system, only
 the SDK and the batch's agent files visible) that keeps root's capabilities, and each request
@@ -55,10 +58,12 @@ _COMPILED = {}
 def _compiled(path):
     """The agent file compiled (never run), kept while the file is unchanged.
 
-    Compiling an agent costs 0.3-1 ms, a large share of a short episode; the server does it
-    once per file version and every child execs the same code object. Nothing runs here: the
-    server still never executes agent code. None when the file cannot be read or compiled:
-    the child then loads it the ordinary way and reports the error as it always does.
+    Compiling an agent costs 0.3-1 ms, a large share of a short episode; the server compiles
+    the agent files named on its command line before its first fork, and every child execs the
+    same code object (a child of another agent, or of a file changed since, compiles its own).
+    Nothing runs here: the server still never executes agent code. None when the file cannot be
+    read or compiled: the child then loads it the ordinary way and reports the error as it
+    always does.
     """
     try:
         st = os.stat(path)
@@ -75,12 +80,20 @@ def _compiled(path):
     return code
 
 
-def _child(request, fds, compiled, server):
-    """In the forked child: become the agent process of one episode. Never returns."""
+def _child(message, fds, server):
+    """In the forked child: become the agent process of one episode. Never returns.
+
+    The child, not the server, reads the request: every object the server makes between two
+    forks lands on a page it shares with the children still running, and its first write there
+    copies that page (a copy-on-write fault, ~2 us each here); parsing a request and building
+    its answer cost the server ~50 such faults per episode."""
     code = 1
     _CHILDREN.clear()  # the other episodes' pids and uids are the server's business
     _LOCKS.clear()
     try:
+        request = json.loads(message)
+        # A jailed server compiles nothing (the child compiles its own agent, as its uid).
+        compiled = None if request.get("jail") else _compiled(os.path.abspath(request["agent"]))
         os.setsid()  # own session and process group, as the runner gives exec'd agents
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -282,6 +295,7 @@ _JAIL = None
 _CHILDREN = {}  # pid of a child not reaped yet -> its uid
 _LOCKS = {}  # pid of a child not reaped yet -> the descriptor of its uid's lock (from the runner)
 _JAILED_SERVER = "--jail" in sys.argv[1:]
+_PRECOMPILE = [arg for arg in sys.argv[1:] if not arg.startswith("--")]  # the batch's agent files
 
 
 def _kill_children():
@@ -292,7 +306,15 @@ def _kill_children():
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-    for uid in {u for u in _CHILDREN.values() if u}:
+    uids = set()
+    for message in _CHILDREN.values():
+        try:
+            uid = json.loads(message).get("uid")
+        except Exception:  # noqa: BLE001  (its child refused it: nothing ran as a uid of its own)
+            continue
+        if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0:
+            uids.add(uid)
+    for uid in uids:
         try:
             helper = os.fork()
         except OSError:
@@ -362,11 +384,12 @@ def _reap(events):
         lock = _LOCKS.pop(pid, None)
         if lock is not None:
             os.close(lock)  # reaped: its uid's lock is the runner's alone again
-        event = {"pid": pid,
-                 "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-                 "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None}
+        if os.WIFEXITED(status):
+            event = b'{"pid":%d,"code":%d,"signal":null}' % (pid, os.WEXITSTATUS(status))
+        else:
+            event = b'{"pid":%d,"code":null,"signal":%d}' % (pid, os.WTERMSIG(status))
         try:
-            events.send(json.dumps(event).encode())
+            events.send(event)
         except OSError:
             pass
 
@@ -390,6 +413,10 @@ def main():
         if problem:
             hello["error"] = problem  # the runner then execs the agents instead, or says why not
     events.send(json.dumps(hello).encode())
+    if not _JAILED_SERVER:
+        for path in _PRECOMPILE:
+            _compiled(os.path.abspath(path))
+    server = os.getpid()
     while True:
         try:
             ready, _, _ = select.select([control, wake_r], [], [])
@@ -408,30 +435,28 @@ def main():
                     os.close(lock)
                 break
             lock = fds.pop() if len(fds) == 4 else None  # the child's uid lock, held until it is reaped
-            try:
-                request = json.loads(message)
-                if len(fds) != 3:
-                    raise ValueError("expected 3 file descriptors, got %d" % len(fds))
-                # A jailed server runs submissions it must keep apart: it compiles nothing (the
-                # child compiles its own agent, as its uid), so no agent's code is in its memory.
-                compiled = None if request.get("jail") else _compiled(os.path.abspath(request["agent"]))
-                server = os.getpid()
-                pid = os.fork()
-                if pid == 0:
-                    control.close()
-                    events.close()
-                    _child(request, fds, compiled, server)
-                _CHILDREN[pid] = request.get("uid")
-                if lock is not None:
-                    _LOCKS[pid], lock = lock, None
-                reply = {"pid": pid}
-            except Exception as exc:  # noqa: BLE001
-                reply = {"error": "%s: %s" % (type(exc).__name__, exc)}
+            if len(fds) == 3:
+                # The request itself is the child's to read (see _child).
+                try:
+                    pid = os.fork()
+                except OSError as exc:
+                    reply = json.dumps({"error": "fork: %s" % exc}).encode()
+                else:
+                    if pid == 0:
+                        control.close()
+                        events.close()
+                        _child(message, fds, server)
+                    _CHILDREN[pid] = message
+                    if lock is not None:
+                        _LOCKS[pid], lock = lock, None
+                    reply = b'{"pid":%d}' % pid
+            else:
+                reply = json.dumps({"error": "expected 3 file descriptors, got %d" % len(fds)}).encode()
             if lock is not None:
                 os.close(lock)
             for fd in fds:
                 os.close(fd)
-            control.send(json.dumps(reply).encode())
+            control.send(reply)
         _reap(events)
 
 

@@ -120,6 +120,8 @@ public final class AgentSession {
     /// exec'd: never asked for, an agent that has none, a native agent unless `--fork-server`
     /// asked at the process level (at the namespace level each gets a sandbox of its own), or a
     /// server that cannot start when the user did not ask for one (`ForkServerUse.python`).
+    /// `jailing`: the batch's Python agent files, which a server that starts shows (namespace
+    /// level) or compiles ahead (process level).
     static func forkServer(for command: AgentCommand, settings: GuardSettings,
                            jailing: Set<String> = []) throws(AgentHostError) -> ForkServer? {
         guard settings.forkServer != .never && command.offersForkServer else { return nil }
@@ -127,7 +129,8 @@ public final class AgentSession {
             switch (settings.isolation, command.kind) {
             case (.process, .pythonSDK):
                 guard let sdk = command.visiblePaths.last else { return nil }
-                return try ForkServer.shared(sdkDirectory: sdk, python: command.executable)
+                return try ForkServer.shared(sdkDirectory: sdk, python: command.executable,
+                                             agentFiles: jailing.union([command.agentFile]))
             case (.process, .executable):
                 guard settings.forkServer == .always else { return nil }
                 return try ForkServer.shared(native: command, limits: settings.limits)

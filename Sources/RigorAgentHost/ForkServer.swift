@@ -49,11 +49,14 @@ public final class ForkServer: @unchecked Sendable {
     /// The argument that starts a native agent as its own fork server.
     public static let nativeFlag = "--rigor-fork-server"
 
-    /// The Python SDK's server for `sdkDirectory`, started on first use.
-    public static func shared(sdkDirectory: String, python: String) throws(AgentHostError) -> ForkServer {
+    /// The Python SDK's server for `sdkDirectory`, started on first use. The server that starts
+    /// compiles `agentFiles` before its first fork (the agents of a batch); a child of any other
+    /// agent compiles its own.
+    public static func shared(sdkDirectory: String, python: String, agentFiles: Set<String> = []) throws(AgentHostError) -> ForkServer {
         let script = "\(sdkDirectory)/fork_server.py"
         guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
-        return try shared(key: "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script], what: script, native: nil)
+        return try shared(key: "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script] + agentFiles.sorted(),
+                          what: script, native: nil)
     }
 
     /// The Python SDK's server at the namespace level, in a jail that shows `agentFiles`: an
