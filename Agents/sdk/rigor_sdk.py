@@ -42,6 +42,14 @@ def _log(message):
         pass
 
 
+def _reads_fd0(stream):
+    """Whether `stream` reads descriptor 0 (claim_stdio runs before anything reads it)."""
+    try:
+        return stream is not None and stream.fileno() == 0
+    except Exception:  # noqa: BLE001  (replaced, detached or closed: make a fresh one)
+        return False
+
+
 def claim_stdio():
     """Take over the process's stdin/stdout for the protocol.
 
@@ -62,7 +70,8 @@ def claim_stdio():
         except OSError:
             pass
     sys.stdout = sys.stderr
-    sys.stdin = open(os.devnull, "r")
+    if not _reads_fd0(sys.stdin):
+        sys.stdin = open(os.devnull, "r")  # else the stream on descriptor 0 now reads /dev/null
     reader = os.fdopen(in_fd, "rb")
     writer = os.fdopen(out_fd, "wb", buffering=0)
     return reader, writer

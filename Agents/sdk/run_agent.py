@@ -82,27 +82,35 @@ def find_agent_class(module):
     return None
 
 
-def load_module(path, compiled=None):
-    """Loads the agent file as a module. `compiled`, when given, is the file's code object
-    (compiled by the fork server): it is executed instead of compiling the file again."""
-    folder = os.path.dirname(path)
-    sys.path.insert(0, folder)
+def prepare_module(path):
+    """The module object the agent file loads into: made, not executed (no agent code runs).
+
+    A fork server makes it once per agent file, before its first fork; each child executes the
+    agent into its own copy-on-write copy (and so skips ~0.25 ms of importlib per episode)."""
     name = os.path.splitext(os.path.basename(path))[0]
     if not name.isidentifier() or name in sys.modules:
         name = "rigor_agent_module"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError("cannot load %s as a Python module" % path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    return importlib.util.module_from_spec(spec)
+
+
+def load_module(path, compiled=None, prepared=None):
+    """Loads the agent file as a module. `compiled`, when given, is the file's code object
+    (compiled by the fork server): it is executed instead of compiling the file again;
+    `prepared`, the module from `prepare_module` to execute it in."""
+    sys.path.insert(0, os.path.dirname(path))
+    module = prepared if prepared is not None else prepare_module(path)
+    sys.modules[module.__name__] = module
     if compiled is not None:
         exec(compiled, module.__dict__)  # what the loader's exec_module does, minus the compile
     else:
-        spec.loader.exec_module(module)
+        module.__spec__.loader.exec_module(module)
     return module
 
 
-def main(argv, compiled=None):
+def main(argv, compiled=None, prepared=None):
     if len(argv) != 2:
         return _usage("expected exactly one argument, the agent file")
     path = os.path.abspath(argv[1])
@@ -111,7 +119,7 @@ def main(argv, compiled=None):
 
     reader, writer = rigor_sdk.claim_stdio()
     try:
-        module = load_module(path, compiled)
+        module = load_module(path, compiled, prepared)
     except Exception:
         import traceback
 
