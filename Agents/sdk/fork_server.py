@@ -10,7 +10,8 @@ first fork (compiling is not running them), and the children exec those code obj
 
     python3 -s -B fork_server.py [--jail] [AGENT_FILE ...]
 
-Nothing of one episode reaches another: each child starts from the same pristine state (the server never imports agent code), and dies with its episode.
+Nothing of one episode reaches another: each child starts from the same pristine state (the
+server never imports agent code), and dies with its episode.
 
 At the namespace level Rigor starts this server inside a bubblewrap jail (read-only system, only
 the SDK and the batch's agent files visible) that keeps root's capabilities, and each request
@@ -104,18 +105,18 @@ def _child(message, fds, server):
             os.dup2(fd, target)
         os.closerange(3, 65536)
         jail = request.get("jail")
-        uid = request.get("uid")
+        uid = _own_uid(request)
         if _JAILED_SERVER and not jail:
             raise RuntimeError("a jailed server forks only jailed children: the request has no \"jail\"")
         if jail:
-            if not isinstance(uid, int) or isinstance(uid, bool) or uid < 1:
-                raise RuntimeError("a jailed child needs a uid of its own, and the request has %r: refusing to run the agent as root" % (uid,))
+            if uid is None:
+                raise RuntimeError("a jailed child needs a uid of its own, and the request has none: refusing to run the agent as root")
             _jail().enter(jail["home"], uid, keep=(os.path.abspath(request["agent"]), _SDK), hide=jail.get("hide") or ())
         for name, which in _LIMITS:
             value = (request.get("limits") or {}).get(name) or 0
             if value > 0:
                 resource.setrlimit(which, (value, value))
-        if uid:
+        if uid is not None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
@@ -142,6 +143,17 @@ def _child(message, fds, server):
             except Exception:  # noqa: BLE001
                 pass
         os._exit(code)
+
+
+def _own_uid(request):
+    """The uid a request's child takes: None (it keeps the server's), or an int of at least 1.
+    Anything else is refused (ValueError): a child never runs as root by mistake."""
+    uid = request.get("uid")
+    if uid is None:
+        return None
+    if not isinstance(uid, int) or isinstance(uid, bool) or uid < 1:
+        raise ValueError("the request's uid is %r, not a uid of its own (an integer of at least 1)" % (uid,))
+    return uid
 
 
 def _replace_environment(env):
@@ -331,11 +343,10 @@ def _kill_children():
     uids = set()
     for message in _CHILDREN.values():
         try:
-            uid = json.loads(message).get("uid")
+            uids.add(_own_uid(json.loads(message)))
         except Exception:  # noqa: BLE001  (its child refused it: nothing ran as a uid of its own)
             continue
-        if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0:
-            uids.add(uid)
+    uids.discard(None)
     for uid in uids:
         try:
             helper = os.fork()

@@ -108,7 +108,7 @@ public final class AgentSession {
             if command.kind == .pythonSDK {
                 if sdkDone { continue }
                 sdkDone = true
-                starts.append { _ = try? AgentSession.forkServer(for: command, settings: settings, jailing: pythonFiles) }
+                starts.append { _ = try? AgentSession.forkServer(for: command, settings: settings, pythonAgents: pythonFiles) }
             } else {
                 starts.append { _ = try? AgentSession.forkServer(for: command, settings: settings) }
             }
@@ -120,17 +120,17 @@ public final class AgentSession {
     /// exec'd: never asked for, an agent that has none, a native agent unless `--fork-server`
     /// asked at the process level (at the namespace level each gets a sandbox of its own), or a
     /// server that cannot start when the user did not ask for one (`ForkServerUse.python`).
-    /// `jailing`: the batch's Python agent files, which a server that starts shows (namespace
+    /// `pythonAgents`: the batch's Python agent files, which a server that starts shows (namespace
     /// level) or compiles ahead (process level).
     static func forkServer(for command: AgentCommand, settings: GuardSettings,
-                           jailing: Set<String> = []) throws(AgentHostError) -> ForkServer? {
+                           pythonAgents: Set<String> = []) throws(AgentHostError) -> ForkServer? {
         guard settings.forkServer != .never && command.offersForkServer else { return nil }
         do throws(AgentHostError) {
             switch (settings.isolation, command.kind) {
             case (.process, .pythonSDK):
                 guard let sdk = command.visiblePaths.last else { return nil }
                 return try ForkServer.shared(sdkDirectory: sdk, python: command.executable,
-                                             agentFiles: jailing.union([command.agentFile]))
+                                             agentFiles: pythonAgents.union([command.agentFile]))
             case (.process, .executable):
                 guard settings.forkServer == .always else { return nil }
                 return try ForkServer.shared(native: command, limits: settings.limits)
@@ -141,7 +141,7 @@ public final class AgentSession {
                         + "namespaces, which needs the runner to be root; run as root, at --isolation process, or with --no-fork-server")
                 }
                 return try ForkServer.sharedJailed(sdkDirectory: sdk, python: command.executable,
-                                                   agentFiles: jailing.union([command.agentFile]))
+                                                   agentFiles: pythonAgents.union([command.agentFile]))
             default:
                 return nil
             }
