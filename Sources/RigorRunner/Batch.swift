@@ -144,13 +144,8 @@ public struct Batch: Sendable {
         for t in threads { t.stackSize = 8 << 20; t.start() }
         results.waitUntilFull()
         recorder.close()
-        // Artifacts were written without a flush each, and the store's log without a sync: one
-        // flush of the file system makes them all durable, and the store need not checkpoint.
-        store.leaveLogOnClose()
+        // Artifacts were written without a flush each; one flush makes them all durable.
         ArtifactFile.flush(workspace.runsDirectory)
-        if !ArtifactFile.sameFileSystem(workspace.runsDirectory, workspace.stateDirectory) {
-            ArtifactFile.flush(workspace.stateDirectory)  // runs/ is a mount of its own: the store's too
-        }
         var out: [BatchOutcome] = []
         for r in results.values {
             switch r {

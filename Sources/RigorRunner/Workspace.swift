@@ -185,12 +185,6 @@ public enum ArtifactFile {
         }
     }
 
-    /// True when both paths are on one file system (false when either cannot be read).
-    public static func sameFileSystem(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev
-    }
-
     /// Flushes everything written under `directory` (its whole file system) to disk: what a
     /// batch calls once, after writing its artifacts without `durable`.
     public static func flush(_ directory: String) {

@@ -82,17 +82,6 @@ public final class RunStore: @unchecked Sendable {
         try Schema.refuseNewer(version, connection)
     }
 
-    /// When this store is closed, its write-ahead log is left as it is instead of being copied
-    /// into `rigor.db` and synced (SQLite's checkpoint on close, ~5-10 ms on a disk). For a batch,
-    /// which syncs the file system once its last run is recorded (`ArtifactFile.flush`): with
-    /// `synchronous = NORMAL` that sync is what makes the log's commits durable, and the next
-    /// connection to close checkpoints the log (SQLite also does whenever it passes 1,000 pages). Readers see the log's commits either way.
-    public func leaveLogOnClose() {
-        lock.lock()
-        defer { lock.unlock() }
-        connection.skipCheckpointOnClose()
-    }
-
     /// Runs `body` with exclusive use of the connection.
     func withConnection<T>(_ body: (Connection) throws(StoreError) -> T) throws(StoreError) -> T {
         lock.lock()

@@ -50,32 +50,6 @@ struct OpeningTests {
         #expect(try store.statistics().runs == 1)
     }
 
-    @Test("a store closed with leaveLogOnClose keeps its commits in the log, and the next close checkpoints them")
-    func leaveLogOnClose() throws {
-        let directory: String
-        var runs: [StoredRun] = []
-        do {
-            let (store, dir) = try Fixtures.store("leave-log")
-            directory = dir
-            for i in 0..<3 { runs.append(try store.record(try Fixtures.rigorArtifact(runID: Fixtures.runID("leave-log-\(i)")))) }
-            store.leaveLogOnClose()
-        }
-        // Closed without a checkpoint: the log is still there, and still holds the runs.
-        let log = directory + "/rigor.db-wal"
-        let logBytes = try #require(FileManager.default.attributesOfItem(atPath: log)[.size] as? Int)
-        #expect(logBytes > 0)
-        do {
-            let again = try RunStore.open(directory: directory, create: false)
-            #expect(try again.statistics().runs == 3)
-            for run in runs { #expect(try again.summary(run.runID) == run.summary) }
-            #expect(try again.verifyLedger().isIntact)
-        }
-        // An ordinary close checkpoints: the log is folded into rigor.db and removed.
-        #expect(!FileManager.default.fileExists(atPath: log))
-        let last = try RunStore.open(directory: directory, create: false)
-        #expect(try last.statistics().runs == 3)
-    }
-
     @Test("a store from a newer schema is refused, naming both versions, and left as it was")
     func newerSchema() throws {
         let directory: String

@@ -50,12 +50,6 @@ final class Connection {
         sqlite3_close_v2(db)
     }
 
-    /// Closing leaves the write-ahead log as it is (no checkpoint, no sync): for a caller that
-    /// makes the whole file system durable itself once it is done (see `RunStore`).
-    func skipCheckpointOnClose() {
-        _ = rigor_sqlite_skip_checkpoint_on_close(db)
-    }
-
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(db)) }
 
