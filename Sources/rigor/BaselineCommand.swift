@@ -10,7 +10,7 @@ struct BaselineCommand: ParsableCommand {
         subcommands: [Record.self, List.self],
         defaultSubcommand: List.self)
 
-    struct Record: ParsableCommand {
+    struct Record: ParsableCommand, InputChecked {
         static let configuration = CommandConfiguration(
             abstract: "Run pairings × seeds and write Baselines/<pairing>/seed-<n>.json (+ the artifact, compressed).",
             discussion: """
@@ -25,6 +25,8 @@ struct BaselineCommand: ParsableCommand {
         @Flag(help: "Overwrite existing baselines even when CI=true.") var force = false
         @OptionGroup var options: EpisodeOptions
         @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func checkInput() throws { try options.checkInput() }
 
         func run() throws {
             let workspace = workspaceOptions.workspace

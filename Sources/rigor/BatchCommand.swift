@@ -4,7 +4,7 @@ import RigorAgentHost
 import RigorRunner
 import RigorSpec
 
-struct BatchCommand: ParsableCommand {
+struct BatchCommand: ParsableCommand, InputChecked {
     static let configuration = CommandConfiguration(
         commandName: "batch",
         abstract: "Run a matrix of pairings × seeds in parallel and summarise it.",
@@ -38,16 +38,15 @@ struct BatchCommand: ParsableCommand {
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
-    func validate() throws {
+    func checkInput() throws {
+        try options.checkInput()
+        if from == nil && (pairings == nil || seeds == nil) {
+            throw ValidationError("give --pairings and --seeds, or --from FILE (e.g. rigor batch --pairings all --seeds 0..9)")
+        }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 
     func run() throws {
-        // Checked here, not in validate(): ArgumentParser validates before it reports unknown
-        // options, so `rigor batch --wrokers 2` would hide its typo behind this message.
-        if from == nil && (pairings == nil || seeds == nil) {
-            throw Console.fail(.usage("give --pairings and --seeds, or --from FILE (e.g. rigor batch --pairings all --seeds 0..9); see rigor batch --help"))
-        }
         let workspace = workspaceOptions.workspace
         let batch: Batch
         do {

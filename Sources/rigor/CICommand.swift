@@ -4,7 +4,7 @@ import RigorAgentHost
 import RigorRunner
 import RigorSpec
 
-struct CICommand: ParsableCommand {
+struct CICommand: ParsableCommand, InputChecked {
     static let configuration = CommandConfiguration(
         commandName: "ci",
         abstract: "Re-run every baseline, check each artifact against the spec, and fail on any regression.",
@@ -26,7 +26,7 @@ struct CICommand: ParsableCommand {
     var forkServer: Bool?
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
-    func validate() throws {
+    func checkInput() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 

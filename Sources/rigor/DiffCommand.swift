@@ -8,7 +8,7 @@ enum DiffFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, markdown, html
 }
 
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: ParsableCommand, InputChecked {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show where two episodes part ways: the first divergent step side by side, outcome, budgets, IO.",
@@ -52,7 +52,7 @@ struct DiffCommand: ParsableCommand {
 
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
-    func validate() throws {
+    func checkInput() throws {
         if let width, width < 60 { throw ValidationError("--width must be at least 60 (got \(width))") }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 import RigorRunner
 import RigorSpec
 
-struct PairingCommand: ParsableCommand {
+struct PairingCommand: ParsableCommand, InputChecked {
     static let configuration = CommandConfiguration(
         commandName: "pairing",
         abstract: "Run a named pairing from Agents/pairings.json (or list them).",
@@ -30,7 +30,8 @@ struct PairingCommand: ParsableCommand {
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
-    func validate() throws {
+    func checkInput() throws {
+        try options.checkInput()
         if !list && !all && name == nil {
             throw ValidationError("name a pairing, or pass --list or --all")
         }

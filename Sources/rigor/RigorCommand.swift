@@ -43,3 +43,12 @@ struct WorkspaceOptions: ParsableArguments {
         Workspace(tasksDirectory: tasksDirectory, sdkDirectory: sdkDirectory, stateDirectory: stateDirectory, pairingsFile: pairingsFile)
     }
 }
+
+/// Checks of a command's input that need its parsed values: a value out of range, options that
+/// only go together. `main.swift` runs them once parsing is done, in place of ArgumentParser's
+/// `validate()`, which runs before unknown options are reported: `rigor run pairing --lsit`
+/// would say "name a pairing" instead of naming the typo. A `ValidationError` from here is
+/// printed as ArgumentParser prints its own (the message, the command's usage), exit 2.
+protocol InputChecked {
+    func checkInput() throws
+}

@@ -45,7 +45,7 @@ struct EpisodeOptions: ParsableArguments {
         }
     }
 
-    func validate() throws {
+    func checkInput() throws {
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
         }
@@ -57,7 +57,7 @@ struct EpisodeOptions: ParsableArguments {
     var isolationLevel: IsolationLevel? { isolation.flatMap(IsolationLevel.init(rawValue:)) }
 }
 
-struct RunEpisodeCommand: ParsableCommand {
+struct RunEpisodeCommand: ParsableCommand, InputChecked {
     static let configuration = CommandConfiguration(
         commandName: "episode",
         abstract: "Run one agent on one task with one seed and write the artifact (the default).",
@@ -93,7 +93,8 @@ struct RunEpisodeCommand: ParsableCommand {
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
-    func validate() throws {
+    func checkInput() throws {
+        try options.checkInput()
         if sign != nil && !record { throw ValidationError("--sign only applies with --record") }
     }
 

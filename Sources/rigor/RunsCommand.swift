@@ -18,7 +18,7 @@ struct RunsCommand: ParsableCommand {
 
     static func fail(_ error: StoreError) -> CLIExit { Console.fail(.store(error)) }
 
-    struct List: ParsableCommand {
+    struct List: ParsableCommand, InputChecked {
         static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
 
         @Option(help: ArgumentHelp("Only runs whose agent_ref contains this text.", valueName: "text")) var agent: String?
@@ -29,7 +29,7 @@ struct RunsCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
-        func validate() throws {
+        func checkInput() throws {
             if let outcome, RunFilter.Outcome(rawValue: outcome) == nil {
                 throw ValidationError("--outcome must be success or failure (got '\(outcome)')")
             }

@@ -5,7 +5,7 @@ import RigorSpec
 import RigorTasks
 
 /// `rigor tasks validate`: the oracle check of every task.
-struct TasksValidateCommand: ParsableCommand {
+struct TasksValidateCommand: ParsableCommand, InputChecked {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Prove each task solvable (its reference agent passes) and not trivially passed (a do-nothing agent fails).",
@@ -33,6 +33,8 @@ struct TasksValidateCommand: ParsableCommand {
 
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
+
+    func checkInput() throws { try options.checkInput() }
 
     struct Row {
         let task: String

@@ -6,6 +6,7 @@ import Foundation
 Interrupts.install()
 do {
     var command = try RigorCommand.parseAsRoot()
+    try checkInput(of: command)
     try command.run()
 } catch let exit as CLIExit {
     Foundation.exit(exit.code.rawValue)
@@ -17,4 +18,22 @@ do {
     let message = RigorCommand.fullMessage(for: error)
     FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
     Foundation.exit(ExitStatusCode.usage.rawValue)
+}
+
+/// Runs the command's own input checks (`InputChecked`), after parsing has reported any unknown
+/// option; a failed one exits 2 with the message and the command's usage.
+func checkInput(of command: ParsableCommand) throws {
+    guard let checked = command as? InputChecked else { return }
+    do {
+        try checked.checkInput()
+    } catch let invalid as ValidationError {
+        FileHandle.standardError.write(Data(message(invalid, for: type(of: command)).utf8))
+        throw CLIExit(code: .usage)
+    }
+}
+
+private func message(_ invalid: ValidationError, for type: ParsableCommand.Type) -> String {
+    let usage = RigorCommand.usageString(for: type)
+    let path = usage.split(separator: " ").prefix { !$0.hasPrefix("<") && !$0.hasPrefix("[") && !$0.hasPrefix("-") }
+    return "Error: \(invalid.message)\nUsage: \(usage)\n  See '\(path.joined(separator: " ")) --help' for more information.\n"
 }

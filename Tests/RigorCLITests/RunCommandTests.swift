@@ -73,6 +73,38 @@ struct RunCommandTests {
         #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
     }
 
+    // Every command's own input checks run after parsing (InputChecked), so a mistyped option
+    // is named even when the rest of the command line would fail those checks too.
+    @Test("a mistyped option is named before any other problem with the command line", arguments: [
+        (["run", "pairing", "--lsit"], "Unknown option '--lsit'. Did you mean '--list'?"),
+        (["run", "--agent", "Agents/toy_agent.py", "--task", "filesystem_hidden_config@1", "--isolation", "jail", "--sede", "1"],
+         "Unknown option '--sede'. Did you mean '--seed'?"),
+        (["runs", "list", "--outcome", "maybe", "--limt", "3"], "Unknown option '--limt'. Did you mean '--limit'?"),
+        (["batch", "--wrokers", "2"], "Unknown option '--wrokers'. Did you mean '--workers'?"),
+        (["tasks", "validate", "--isolation", "jail", "--wrokers", "2"], "Unknown option '--wrokers'. Did you mean '--workers'?"),
+    ])
+    func typoFirst(args: [String], message: String) throws {
+        let r = try CommandLineRun.rigor(args)
+        #expect(r.status == 2, "status \(r.status) for \(args)")
+        #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+    }
+
+    @Test("a command's own input checks still refuse bad values, with its usage", arguments: [
+        (["run", "pairing"], "name a pairing, or pass --list or --all", "rigor run pairing --help"),
+        (["runs", "list", "--outcome", "maybe"], "--outcome must be success or failure", "rigor runs list --help"),
+        (["batch", "--pairings", "all", "--seeds", "0..1", "--isolation", "jail"], "none, process, namespace", "rigor batch --help"),
+        (["tasks", "validate", "--isolation", "jail"], "none, process, namespace", "rigor tasks validate --help"),
+        (["baseline", "record", "--pairings", "all", "--seeds", "0", "--isolation", "jail"], "none, process, namespace", "rigor baseline record --help"),
+        (["ci", "--workers", "0"], "--workers must be at least 1", "rigor ci --help"),
+        (["diff", "a", "b", "--width", "10"], "--width must be at least 60", "rigor diff --help"),
+    ])
+    func inputChecks(args: [String], message: String, help: String) throws {
+        let r = try CommandLineRun.rigor(args)
+        #expect(r.status == 2, "status \(r.status) for \(args)")
+        #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+        #expect(r.stderr.contains(help), "stderr: \(r.stderr)")
+    }
+
     @Test("help and version exit 0")
     func help() throws {
         let h = try CommandLineRun.rigor(["run", "--help"])
