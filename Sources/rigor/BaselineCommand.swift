@@ -12,6 +12,7 @@ struct BaselineCommand: ParsableCommand {
 
     struct Record: ParsableCommand, InputChecked {
         static let configuration = CommandConfiguration(
+            commandName: "record",
             abstract: "Run pairings × seeds and write Baselines/<pairing>/seed-<n>.json (+ the artifact, compressed).",
             discussion: """
                 rigor baseline record --pairings all --seeds 0..4
@@ -49,7 +50,7 @@ struct BaselineCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the baselines in a directory.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the baselines in a directory.")
         @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory.", valueName: "dir")) var directory = "Baselines"
         @Flag(help: "Print JSON.") var json = false
 

@@ -13,6 +13,7 @@ struct BundleCommand: ParsableCommand {
 
     struct Seal: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "seal",
             abstract: "Write a bundle: artifact, task folder, agent (and SDK), manifest of hashes, optional Ed25519 signature.",
             discussion: "The bundle is verified again after it is written, and the seal is entered in the ledger.")
         @Argument(help: ArgumentHelp("Run id, prefix or latest.", valueName: "run")) var runRef: String
@@ -41,6 +42,7 @@ struct BundleCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Recompute every hash in a bundle and check its signature.",
             discussion: "Exit 0 intact, 1 when any check fails, 2 when the file cannot be read at all.")
         @Argument(help: ArgumentHelp("The bundle file.", valueName: "file")) var file: String
@@ -158,7 +160,7 @@ struct KeysCommand: ParsableCommand {
                                                     subcommands: [Generate.self])
 
     struct Generate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a new key pair: PREFIX.key (private, mode 600) and PREFIX.pub.")
+        static let configuration = CommandConfiguration(commandName: "generate", abstract: "Write a new key pair: PREFIX.key (private, mode 600) and PREFIX.pub.")
         @Option(help: ArgumentHelp("Path prefix (default: .rigor/keys/rigor-ed25519).", valueName: "prefix")) var out: String?
         @Flag(help: "Replace existing key files.") var force = false
         @OptionGroup var workspaceOptions: WorkspaceOptions

@@ -19,7 +19,7 @@ struct RunsCommand: ParsableCommand {
     static func fail(_ error: StoreError) -> CLIExit { Console.fail(.store(error)) }
 
     struct List: ParsableCommand, InputChecked {
-        static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first.")
 
         @Option(help: ArgumentHelp("Only runs whose agent_ref contains this text.", valueName: "text")) var agent: String?
         @Option(help: ArgumentHelp("Only runs of this task ref (id@version).", valueName: "ref")) var task: String?
@@ -68,7 +68,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one run's summary (and with --trace, its steps).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run's summary (and with --trace, its steps).")
         @Argument(help: ArgumentHelp("Run id, prefix or latest.", valueName: "run")) var runRef: String
         @Flag(help: "Also print every step: action, result, budget left.") var trace = false
         @Flag(help: "Print the whole artifact as JSON.") var json = false
@@ -108,6 +108,7 @@ struct RunsCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write a run's artifact (canonical JSON, byte-identical on every export).")
         @Argument(help: ArgumentHelp("Run id, prefix or latest.", valueName: "run")) var runRef: String
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("File to write (default: stdout).", valueName: "file")) var output: String?
@@ -126,7 +127,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add artifacts from elsewhere (Rigor's or TraceCore's) to the store.")
+        static let configuration = CommandConfiguration(commandName: "import", abstract: "Add artifacts from elsewhere (Rigor's or TraceCore's) to the store.")
         @Argument(help: ArgumentHelp("Artifact JSON files.", valueName: "file")) var files: [String]
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
@@ -160,6 +161,7 @@ struct RunsCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check every stored blob and run: decompress, recompute SHA-256 and artifact_hash; and the ledger.")
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
@@ -203,6 +205,7 @@ struct LedgerCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Recompute the whole chain; name the first bad entry and the kind of break.",
             discussion: "Exit 0 when intact, 1 when broken, 2 when there is no store.")
         @Flag(help: "Print JSON.") var json = false
@@ -223,7 +226,7 @@ struct LedgerCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List ledger entries.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List ledger entries.")
         @Option(help: ArgumentHelp("Show the last n entries (0: all).", valueName: "n")) var limit = 20
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
@@ -243,6 +246,7 @@ struct LedgerCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write the ledger as JSON Lines that anyone can re-verify (recipe in spec/store.md).")
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("File to write (default: stdout).", valueName: "file")) var output: String?
         @OptionGroup var workspaceOptions: WorkspaceOptions

@@ -11,6 +11,7 @@ struct SpecCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Schema, required-metadata and taxonomy checks (no hash check; see `rigor verify`).",
             discussion: "Exit 0 when every file passes, 1 when any has problems, 2 when a file cannot be read.")
 
@@ -47,7 +48,7 @@ struct SpecCommand: ParsableCommand {
     }
 
     struct Schema: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the artifact JSON Schema Rigor checks against.")
+        static let configuration = CommandConfiguration(commandName: "schema", abstract: "Print the artifact JSON Schema Rigor checks against.")
 
         func run() throws {
             if let schema = try? JSON.parse(ArtifactSchema.text) { Console.printJSON(schema) } else { print(ArtifactSchema.text) }

@@ -12,7 +12,7 @@ struct TasksCommand: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tasks with their suite, budgets and hash.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List tasks with their suite, budgets and hash.")
 
         @Flag(help: "Print JSON.")
         var json = false
