@@ -31,8 +31,12 @@
 #   TRACECORE_VERSION   the TraceCore release to compare against (default 1.1.3)
 #   BENCH_WORKERS       workers for the comparison rows (default 2)
 #   BENCH_RUNS          runs per command in "Where the time goes" (default 50)
-#   BENCH_REPEAT        runs of every comparison row, TraceCore's included; a row reports the
-#                       median (default 3: one unlucky run on a shared machine decides nothing)
+#   BENCH_REPEAT        rounds of the comparison (default 5). A round runs TraceCore once and
+#                       then every Rigor row once, so that every row is measured across the same
+#                       stretch of time: a shared VM drifts by tens of percent over minutes, and
+#                       rows measured one after the other would each catch a different part of the
+#                       drift. A row reports its median over the rounds; a target also shows the
+#                       ratio of each round (that round's TraceCore time over the row's).
 
 set -euo pipefail
 
@@ -48,7 +52,7 @@ PIP_TARGET_DIR="$BENCH_DIR/tracecore-target"   # fallback when no venv can be ma
 TC_VERSION="${TRACECORE_VERSION:-1.1.3}"
 WORKERS="${BENCH_WORKERS:-2}"
 RUNS="${BENCH_RUNS:-50}"
-REPEAT="${BENCH_REPEAT:-3}"
+REPEAT="${BENCH_REPEAT:-5}"
 SYS_PY=/usr/bin/python3
 
 # The 7 reference pairings, TraceCore's name and Rigor's name side by side. TraceCore's
@@ -194,7 +198,7 @@ setup_tracecore() {
 # ---------------------------------------------------------------------------------------
 TC_EPISODES="n/a"; TC_PASSED="n/a"; TC_SECONDS="n/a"; TC_EPS="n/a"; TC_SUMMARY=""; TC_SPREAD=""
 
-run_tracecore() {
+prepare_tracecore() { # writes TraceCore's batch file (the runs are in the rounds below)
   # Its own working directory: TraceCore writes every run to ./.agent_bench/runs, and its
   # agent loader tries "agents/x.py" relative to the cwd first (then inside the package).
   # An empty directory keeps the repository clean and makes it load its packaged agents.
@@ -214,21 +218,31 @@ run_tracecore() {
   } >"$batch"
   TC_EPISODES="$(( ${#TC_PAIRINGS[@]} * 20 ))"
 
-  local t0 t1 rc=0 run times=()
-  for ((run = 1; run <= REPEAT; run++)); do
-    log "TraceCore: run batch, $TC_EPISODES jobs, --workers $WORKERS (run $run of $REPEAT)"
-    rm -rf "$cwd/.agent_bench"
-    t0="$(now)"
-    # No per-job --timeout: TraceCore would then run each job through a different, slower path
-    # (run_isolated); the whole command gets a generous limit instead.
-    (cd "$cwd" && NO_COLOR=1 TERM=dumb COLUMNS=200 timeout 900 "${TC_CMD[@]}" run batch --batch-file "$batch" --workers "$WORKERS") \
-      >"$out" 2>&1 </dev/null || rc=$?
-    t1="$(now)"
-    times+=("$(fsub "$t1" "$t0")")
-    grep -Eq 'passed=[0-9]+ +failed=0' "$out" || break   # a failing run is checked below, not repeated
-  done
-  TC_SECONDS="$(median "${times[@]}")"
-  TC_SPREAD="$(spread "${times[@]}")"
+  TC_BATCH="$batch"; TC_CWD="$cwd"; TC_OUT="$out"
+}
+
+TC_TIMES=()
+TC_FAILED=0
+tracecore_once() { # one run of TraceCore's batch: appends its wall clock to TC_TIMES
+  local round="$1" t0 t1 rc=0
+  [ "$TC_FAILED" = 0 ] || return 0   # a failing run is reported below, not repeated
+  log "TraceCore: run batch, $TC_EPISODES jobs, --workers $WORKERS (round $round of $REPEAT)"
+  rm -rf "$TC_CWD/.agent_bench"
+  t0="$(now)"
+  # No per-job --timeout: TraceCore would then run each job through a different, slower path
+  # (run_isolated); the whole command gets a generous limit instead.
+  (cd "$TC_CWD" && NO_COLOR=1 TERM=dumb COLUMNS=200 timeout 900 "${TC_CMD[@]}" run batch --batch-file "$TC_BATCH" --workers "$WORKERS") \
+    >"$TC_OUT" 2>&1 </dev/null || rc=$?
+  t1="$(now)"
+  TC_TIMES+=("$(fsub "$t1" "$t0")")
+  TC_RC="$rc"
+  grep -Eq 'passed=[0-9]+ +failed=0' "$TC_OUT" || TC_FAILED=1
+}
+
+tracecore_result() { # after the rounds: sets TC_SECONDS, TC_EPS...; non-zero when it is no baseline
+  local out="$TC_OUT" rc="${TC_RC:-?}"
+  TC_SECONDS="$(median "${TC_TIMES[@]}")"
+  TC_SPREAD="$(spread "${TC_TIMES[@]}")"
 
   # TraceCore's last word: "Summary  passed=N  failed=M  p50=...s  p95=...s".
   local summary
@@ -242,7 +256,7 @@ run_tracecore() {
   TC_SUMMARY="$(grep -E 'Summary' "$out" | tail -n 1 | sed -E 's/ +/ /g' || true)"
   local failed; failed="$(sed -E 's/.*failed=([0-9]+)/\1/' <<<"$summary")"
   TC_EPS="$(fdiv "$TC_EPISODES" "$TC_SECONDS")"
-  log "TraceCore: passed=$TC_PASSED failed=$failed in ${TC_SECONDS}s (exit $rc)"
+  log "TraceCore: passed=$TC_PASSED failed=$failed, median ${TC_SECONDS}s (exit $rc)"
   if [ "$failed" != 0 ] || [ "$TC_PASSED" != "$TC_EPISODES" ]; then
     # A fast failing run is no comparison: show what failed, keep the numbers but flag them.
     warn "TraceCore: $failed of $TC_EPISODES jobs failed — its rate is not a valid baseline. Failing rows:"
@@ -253,46 +267,71 @@ run_tracecore() {
   return 0
 }
 
-TC_OK=0
+TC_INSTALLED=0
 if setup_tracecore; then
-  if run_tracecore; then TC_OK=1; fi
+  prepare_tracecore
+  TC_INSTALLED=1
 fi
-[ "$TC_OK" = 1 ] || warn "TraceCore not available: $TC_REASON"
-TC_REASON="${TC_REASON//|//}"   # it goes into a Markdown table cell
 
 # ---------------------------------------------------------------------------------------
-# 2–3. Rigor batches. rigor_batch LABEL ARGS... -> sets R_TOTAL R_PASSED R_SECONDS R_EPS
-# (wall clock of the command, same method as TraceCore) and R_JSON_S R_JSON_EPS (Rigor's own
-# elapsed_s and episodes_per_second, which leave out process start and the summary).
+# 2–3. Rigor batches. rigor_once LABEL ROUND ARGS... runs one batch and keeps its wall clock
+# (same method as TraceCore) and Rigor's own episodes_per_second (which leaves out process
+# start and the summary); rigor_result LABEL then sets R_TOTAL R_PASSED R_SECONDS R_SPREAD
+# R_EPS R_JSON_EPS from the median of the runs.
 # ---------------------------------------------------------------------------------------
-rigor_batch() {
-  local label="$1"; shift
-  local state="$WORK/state-$label" out="$WORK/rigor-$label.json" t0 t1 rc=0 run times=() json_eps=()
-  for ((run = 1; run <= REPEAT; run++)); do
-    rm -rf "$state"
-    log "Rigor: $label (run $run of $REPEAT)"
-    t0="$(now)"
-    "$RIGOR" batch "$@" --json --state-dir "$state" >"$out" 2>"$WORK/rigor-$label.err" </dev/null || rc=$?
-    t1="$(now)"
-    jget "$out" 'd["total"]' >/dev/null 2>&1 || break
-    times+=("$(fsub "$t1" "$t0")")
-    json_eps+=("$(jget "$out" '"%.1f" % d["episodes_per_second"]')")
-  done
-  if [ "${#times[@]}" -lt "$REPEAT" ]; then
-    warn "rigor batch ($label) failed (exit $rc): $(tail -n 3 "$WORK/rigor-$label.err")"
+declare -A R_TIMES=() R_JEPS=() R_FAILED=()
+rigor_once() {
+  local label="$1" round="$2"; shift 2
+  local state="$WORK/state-$label" out="$WORK/rigor-$label.json" t0 t1 rc=0
+  [ -z "${R_FAILED[$label]:-}" ] || return 0   # a failing row is reported once, not repeated
+  rm -rf "$state"
+  log "Rigor: $label (round $round of $REPEAT)"
+  t0="$(now)"
+  "$RIGOR" batch "$@" --json --state-dir "$state" >"$out" 2>"$WORK/rigor-$label.err" </dev/null || rc=$?
+  t1="$(now)"
+  if ! jget "$out" 'd["total"]' >/dev/null 2>&1; then
+    R_FAILED[$label]="exit $rc: $(tail -n 3 "$WORK/rigor-$label.err")"
+    return 0
+  fi
+  R_TIMES[$label]+=" $(fsub "$t1" "$t0")"
+  R_JEPS[$label]+=" $(jget "$out" '"%.1f" % d["episodes_per_second"]')"
+}
+
+rigor_result() {
+  local label="$1" out="$WORK/rigor-$label.json"
+  if [ -n "${R_FAILED[$label]:-}" ]; then
+    warn "rigor batch ($label) failed (${R_FAILED[$label]})"
     R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_S="n/a"; R_JSON_EPS="n/a"; R_SPREAD=""
     return 0
   fi
+  # shellcheck disable=SC2086  # the lists are space-separated numbers
+  R_SECONDS="$(median ${R_TIMES[$label]})"
+  # shellcheck disable=SC2086
+  R_SPREAD="$(spread ${R_TIMES[$label]})"
+  # shellcheck disable=SC2086
+  R_JSON_EPS="$(median ${R_JEPS[$label]})"
   R_TOTAL="$(jget "$out" 'd["total"]')"
   R_PASSED="$(jget "$out" 'd["passed"]')"
   R_JSON_S="$(jget "$out" 'd["elapsed_s"]')"
-  R_JSON_EPS="$(median "${json_eps[@]}")"
-  R_SECONDS="$(median "${times[@]}")"
-  R_SPREAD="$(spread "${times[@]}")"
   R_EPS="$(fdiv "$R_TOTAL" "$R_SECONDS")"
   if [ "$R_PASSED" != "$R_TOTAL" ]; then
     warn "rigor batch ($label): only $R_PASSED/$R_TOTAL passed; failures by type: $(jget "$out" 'json.dumps(d.get("failed_by_type"))')"
   fi
+}
+
+rigor_batch() { # rigor_batch LABEL ARGS...: REPEAT runs in a row, then rigor_result
+  local label="$1" round; shift
+  for ((round = 1; round <= REPEAT; round++)); do rigor_once "$label" "$round" "$@"; done
+  rigor_result "$label"
+}
+
+# round_ratios LABEL -> each round's TraceCore seconds over the row's, "11.2 11.8 ..." (episodes
+# are 140 on both sides), or nothing without a TraceCore baseline.
+round_ratios() {
+  [ "$TC_OK" = 1 ] || return 0
+  # shellcheck disable=SC2086
+  paste -d' ' <(printf '%s\n' "${TC_TIMES[@]}") <(printf '%s\n' ${R_TIMES[$1]:-}) \
+    | awk 'NF == 2 && $2 > 0 { printf "%s%.1f", (n++ ? " " : ""), $1 / $2 }'
 }
 
 # Which isolation the default gives on this machine (namespace when bwrap works, else process).
@@ -307,19 +346,44 @@ printf '[{"name":"swift_filesystem","agent":"%s","task":"filesystem_hidden_confi
 ROWS=()   # "runtime|agents|episodes|passed|seconds|eps|json_eps" for the summary table
 add_row() { ROWS+=("$1|$2|$R_TOTAL|$R_PASSED|$R_SECONDS|$R_SPREAD|$R_EPS|$R_JSON_EPS"); }
 
-rigor_batch py-default --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS"
+# The rows, in the order of the table. Every round runs TraceCore once, then each row once.
+ROW_LABELS=(py-default py-ns-exec py-process py-process-exec swift-default swift-process swift-fork)
+row_once() { # row_once LABEL ROUND
+  local py=(--pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS")
+  local sw=(--pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS")
+  case "$1" in
+    py-default) rigor_once "$1" "$2" "${py[@]}" ;;
+    py-ns-exec) rigor_once "$1" "$2" "${py[@]}" --no-fork-server ;;
+    py-process) rigor_once "$1" "$2" "${py[@]}" --isolation process ;;
+    py-process-exec) rigor_once "$1" "$2" "${py[@]}" --isolation process --no-fork-server ;;
+    swift-default) rigor_once "$1" "$2" "${sw[@]}" ;;
+    swift-process) rigor_once "$1" "$2" "${sw[@]}" --isolation process ;;
+    swift-fork) rigor_once "$1" "$2" "${sw[@]}" --isolation process --fork-server ;;
+  esac
+}
+for ((round = 1; round <= REPEAT; round++)); do
+  [ "$TC_INSTALLED" = 1 ] && tracecore_once "$round"
+  for label in "${ROW_LABELS[@]}"; do row_once "$label" "$round"; done
+done
+
+TC_OK=0
+if [ "$TC_INSTALLED" = 1 ] && tracecore_result; then TC_OK=1; fi
+[ "$TC_OK" = 1 ] || warn "TraceCore not available: $TC_REASON"
+TC_REASON="${TC_REASON//|//}"   # it goes into a Markdown table cell
+
+rigor_result py-default
 add_row "Rigor ($DEFAULT_ISOLATION, default: forked from the SDK's server)" "Python (7 pairings)"; PY_NS_EPS="$R_EPS"; PY_NS_W2="$R_JSON_EPS"
-rigor_batch py-ns-exec --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --no-fork-server
+rigor_result py-ns-exec
 add_row "Rigor ($DEFAULT_ISOLATION, --no-fork-server)" "Python (7 pairings)"; PY_NSX_EPS="$R_EPS"
-rigor_batch py-process --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --isolation process
+rigor_result py-process
 add_row "Rigor (process, forked from the SDK's server)" "Python (7 pairings)"; PY_PR_EPS="$R_EPS"
-rigor_batch py-process-exec --pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS" --isolation process --no-fork-server
+rigor_result py-process-exec
 add_row "Rigor (process, --no-fork-server)" "Python (7 pairings)"; PY_PRX_EPS="$R_EPS"
-rigor_batch swift-default --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS"
+rigor_result swift-default
 add_row "Rigor ($DEFAULT_ISOLATION, default: exec'd)" "Swift (toy, filesystem)"; SW_NS_EPS="$R_EPS"; SW_NS_W2="$R_JSON_EPS"
-rigor_batch swift-process --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS" --isolation process
+rigor_result swift-process
 add_row "Rigor (process, exec'd)" "Swift (toy, filesystem)"; SW_PR_EPS="$R_EPS"
-rigor_batch swift-fork --pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS" --isolation process --fork-server
+rigor_result swift-fork
 add_row "Rigor (process, --fork-server: its own server)" "Swift (toy, filesystem)"; SW_FS_EPS="$R_EPS"
 
 # ---------------------------------------------------------------------------------------
@@ -330,8 +394,9 @@ echo "## Rigor vs TraceCore $TC_VERSION — episodes per second"
 echo
 echo "Same matrix shape for every row: 140 episodes, $WORKERS workers, $(nproc) cores;"
 echo "1-minute load average $LOAD_START when the script started, $(loadavg) now."
-echo "\`seconds\` is the wall clock of the whole command (process start to exit), the median of $REPEAT runs"
-echo "(\`range\`: the fastest and the slowest), for every row, TraceCore's included;"
+echo "\`seconds\` is the wall clock of the whole command (process start to exit), the median of $REPEAT rounds"
+echo "(\`range\`: the fastest and the slowest), for every row, TraceCore's included. A round runs TraceCore"
+echo "once, then every Rigor row once, so that all rows share the same stretch of the machine's drift;"
 echo "\`rigor's own eps/s\` is the \`episodes_per_second\` Rigor reports in its JSON (episode loop only)."
 echo
 echo "| runtime | agents | episodes | passed | seconds | range | episodes/s | × TraceCore | rigor's own eps/s |"
@@ -354,26 +419,40 @@ if [ -n "$TC_SUMMARY" ]; then
   echo "TraceCore's own last line (per-job wall clock, in its worker processes): \`$TC_SUMMARY\`"
 fi
 
-target_line() { # target_line DESCRIPTION EPS FACTOR
+target_line() { # target_line DESCRIPTION LABEL EPS FACTOR
   local r verdict
-  r="$(ratio "$2" "$BASE")"
+  r="$(ratio "$3" "$BASE")"
   if [ "$r" = "n/a" ]; then verdict="unknown (no TraceCore baseline)"
-  elif awk -v a="$2" -v b="$BASE" -v f="$3" 'BEGIN { exit !(a / b >= f) }'; then verdict="**met**"
+  elif awk -v a="$3" -v b="$BASE" -v f="$4" 'BEGIN { exit !(a / b >= f) }'; then verdict="**met**"
   else verdict="**not met**"; fi
-  echo "| $1 | ≥ $3× | $r | $verdict |"
+  echo "| $1 | ≥ $4× | $r | $(round_ratios "$2") | $verdict |"
+}
+other_line() { # other_line DESCRIPTION LABEL EPS
+  echo "| $1 | $(ratio "$3" "$BASE") | $(round_ratios "$2") |"
 }
 echo
 echo "### Targets"
 echo
-echo "| target | needs | measured | verdict |"
-echo "|---|---:|---:|---|"
-target_line "Rigor, Python agents, $DEFAULT_ISOLATION (default, forked)" "$PY_NS_EPS" 10
-target_line "Rigor, Python agents, $DEFAULT_ISOLATION, --no-fork-server" "$PY_NSX_EPS" 10
-target_line "Rigor, Python agents, process (forked)" "$PY_PR_EPS" 10
-target_line "Rigor, Python agents, process, --no-fork-server" "$PY_PRX_EPS" 10
-target_line "Rigor, Swift agent, $DEFAULT_ISOLATION (default, exec'd)" "$SW_NS_EPS" 30
-target_line "Rigor, Swift agent, process (exec'd)" "$SW_PR_EPS" 30
-target_line "Rigor, Swift agent, process + --fork-server" "$SW_FS_EPS" 30
+echo "TraceCore runs each agent inside its own worker process, with no isolation at all. The like-for-like"
+echo "rows are Rigor's process level: each episode still gets a fresh process of its own, its own uid"
+echo "(when run as root), rlimits, a private directory and a pinned environment."
+echo
+echo "| target | needs | measured (medians) | each round | verdict |"
+echo "|---|---:|---:|---|---|"
+target_line "Python agents (7 pairings), process, forked from the SDK's server" py-process "$PY_PR_EPS" 10
+target_line "Swift agent on filesystem_hidden_config, process, its own fork server" swift-fork "$SW_FS_EPS" 30
+echo
+echo "The other rows, for reference: Rigor at isolation TraceCore does not have (the namespace level:"
+echo "a read-only system, no network, fresh mount, network, IPC and UTS namespaces per episode), or"
+echo "without its fork servers (a fresh interpreter or binary per episode):"
+echo
+echo "| row | × TraceCore (medians) | each round |"
+echo "|---|---:|---|"
+other_line "Python agents, $DEFAULT_ISOLATION (the default), forked" py-default "$PY_NS_EPS"
+other_line "Python agents, $DEFAULT_ISOLATION, --no-fork-server" py-ns-exec "$PY_NSX_EPS"
+other_line "Python agents, process, --no-fork-server" py-process-exec "$PY_PRX_EPS"
+other_line "Swift agent, $DEFAULT_ISOLATION (the default), exec'd" swift-default "$SW_NS_EPS"
+other_line "Swift agent, process, exec'd" swift-process "$SW_PR_EPS"
 
 # ---------------------------------------------------------------------------------------
 # 5. Where the time goes: fixed per-episode costs.
