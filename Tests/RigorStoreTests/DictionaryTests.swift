@@ -21,7 +21,7 @@ struct DictionaryTests {
         return Dictionary(grouping: frames.map(Zstd.frameDictionaryID), by: { $0 }).mapValues(\.count)
     }
 
-    @Test("the dictionaries are trained at the 64th item; everything stored before is recompressed and reads back")
+    @Test("the dictionaries are trained at the threshold (32nd item); everything stored before is recompressed and reads back")
     func trainedAtThreshold() throws {
         let (store, _) = try Fixtures.store("dict")
         let threshold = DictionaryPurpose.trainingThreshold

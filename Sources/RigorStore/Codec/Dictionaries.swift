@@ -8,7 +8,7 @@ enum DictionaryPurpose: String, CaseIterable, Sendable {
     case volatile
 
     /// The store trains a purpose's dictionary once it holds this many items of it.
-    static let trainingThreshold = 64
+    static let trainingThreshold = 32
     /// At most this many items, evenly spread over the store, are training samples...
     static let maximumSamples = 256
     /// ...holding at most this many bytes.
