@@ -195,7 +195,8 @@ setup_tracecore() {
 }
 
 # ---------------------------------------------------------------------------------------
-# 1b. Run TraceCore's batch. Sets TC_EPISODES TC_PASSED TC_SECONDS TC_EPS.
+# 1b. TraceCore's batch: prepare_tracecore writes its batch file, tracecore_once runs it once (in
+# the rounds below), tracecore_result sets TC_PASSED TC_SECONDS TC_SPREAD TC_EPS from the runs.
 # ---------------------------------------------------------------------------------------
 TC_EPISODES="n/a"; TC_PASSED="n/a"; TC_SECONDS="n/a"; TC_EPS="n/a"; TC_SUMMARY=""; TC_SPREAD=""
 
@@ -218,7 +219,6 @@ prepare_tracecore() { # writes TraceCore's batch file (the runs are in the round
     printf '\n]\n'
   } >"$batch"
   TC_EPISODES="$(( ${#TC_PAIRINGS[@]} * 20 ))"
-
   TC_BATCH="$batch"; TC_CWD="$cwd"; TC_OUT="$out"
 }
 
@@ -302,7 +302,7 @@ rigor_result() {
   local label="$1" out="$WORK/rigor-$label.json"
   if [ -n "${R_FAILED[$label]:-}" ]; then
     warn "rigor batch ($label) failed (${R_FAILED[$label]})"
-    R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_S="n/a"; R_JSON_EPS="n/a"; R_SPREAD=""
+    R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_EPS="n/a"; R_SPREAD=""
     return 0
   fi
   # shellcheck disable=SC2086  # the lists are space-separated numbers
@@ -313,7 +313,6 @@ rigor_result() {
   R_JSON_EPS="$(median ${R_JEPS[$label]})"
   R_TOTAL="$(jget "$out" 'd["total"]')"
   R_PASSED="$(jget "$out" 'd["passed"]')"
-  R_JSON_S="$(jget "$out" 'd["elapsed_s"]')"
   R_EPS="$(fdiv "$R_TOTAL" "$R_SECONDS")"
   if [ "$R_PASSED" != "$R_TOTAL" ]; then
     warn "rigor batch ($label): only $R_PASSED/$R_TOTAL passed; failures by type: $(jget "$out" 'json.dumps(d.get("failed_by_type"))')"
