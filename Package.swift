@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTestSupport"]),
         .testTarget(name: "RigorTasksTests", dependencies: ["RigorTasks", "RigorTestSupport"]),
         .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
-        .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorTestSupport"]),
+        .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorTestSupport"]),
         .testTarget(name: "RigorStoreTests", dependencies: ["RigorStore", "RigorTestSupport"]),
     ]
 )

@@ -25,7 +25,9 @@ Protocol rigor-fork/1 (SOCK_SEQPACKET, one JSON object per message):
   runner → server, with 3 fds (stdin, stdout, stderr of the child):
       {"agent": path, "cwd": dir, "env": {...}, "uid": n|null,
        "limits": {"cpu": s, "as": bytes, "fsize": bytes, "nofile": n, "nproc": n},
-       "jail": {"home": dir} (optional: namespaces of its own, see above)}
+       "jail": {"home": dir} (optional: namespaces of its own, see above),
+       "cpus": [n, ...] (optional: the CPUs the child runs on, those of the runner's thread
+                         that asked, as an exec'd agent inherits them)}
   server → runner (same socket):  {"pid": n}  or  {"error": "..."}
   server → runner (events socket, fd 1), when a child ends:
       {"pid": n, "code": n|null, "signal": n|null}
@@ -96,6 +98,12 @@ def _child(message, fds, server):
     _LOCKS.clear()
     try:
         request = json.loads(message)
+        cpus = request.get("cpus")
+        if cpus:
+            try:
+                os.sched_setaffinity(0, cpus)  # first: the rest of the set-up runs there too
+            except (OSError, TypeError, ValueError, OverflowError):
+                pass  # where it runs is a matter of speed, never of the episode's outcome
         # A jailed server compiles nothing (the child compiles its own agent, as its uid).
         compiled = None if request.get("jail") else _compiled(os.path.abspath(request["agent"]))
         os.setsid()  # own session and process group, as the runner gives exec'd agents

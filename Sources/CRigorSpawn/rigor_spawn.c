@@ -578,3 +578,24 @@ long long rigor_available_bytes(const char *path) {
 int rigor_nice_thread(int nice) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0 ? 0 : errno;
 }
+
+int rigor_task_cpus(pid_t tid, int *out, int max) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(tid, sizeof set, &set) != 0) return -errno;
+    int n = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && n < max; cpu++) {
+        if (CPU_ISSET(cpu, &set)) out[n++] = cpu;
+    }
+    return n;
+}
+
+int rigor_pin_thread(const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+    }
+    if (CPU_COUNT(&set) == 0) return EINVAL;
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno;
+}

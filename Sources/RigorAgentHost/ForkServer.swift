@@ -268,6 +268,10 @@ public final class ForkServer: @unchecked Sendable {
             // The jail shows every agent of the batch; the child hides all but its own.
             request["jail"] = ["home": .string(cwd), "hide": .array(visible.subtracting([agentFile]).sorted().map(JSON.string))]
         }
+        if let cpus = CPUPlacement.childCPUs() {
+            // A pinned worker's agent runs on its CPU, as an exec'd one would (CPUPlacement).
+            request["cpus"] = .array(cpus.map { .int($0) })
+        }
         if let limits {
             request["limits"] = ["cpu": .int(limits.cpuSeconds), "as": .int(limits.addressSpaceBytes),
                                  "fsize": .int(limits.fileSizeBytes), "nofile": .int(limits.openFiles), "nproc": .int(limits.processes)]

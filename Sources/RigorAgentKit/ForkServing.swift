@@ -110,6 +110,10 @@ public enum RigorForkServer {
             limits.processes = Int64(l["nproc"]?.intValue ?? 0)
         }
         limits.run_as_uid = Int64(request["uid"]?.intValue ?? 0)
+        if let cpus = request["cpus"]?.arrayValue?.compactMap({ $0.intValue.map { Int32(clamping: $0) } }), !cpus.isEmpty {
+            // The runner's pinned worker's CPUs (a matter of speed: a refusal is not an error).
+            _ = cpus.withUnsafeBufferPointer { rigor_pin_thread($0.baseAddress, Int32($0.count)) }
+        }
         let failed = fds.withUnsafeBufferPointer { f in rigor_zygote_child_setup(f.baseAddress, &limits, cwd) }
         if failed != 0 {
             var message = Array("rigor fork server: cannot set up the agent process: \(String(cString: strerror(failed)))\n".utf8)

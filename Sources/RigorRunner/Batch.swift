@@ -46,6 +46,9 @@ public struct Batch: Sendable {
     /// When agents are forked from a warm server: by default, Python agents (from the SDK's
     /// server, which a batch starts before anything else).
     public var forkServer = ForkServerUse.python
+    /// Whether each worker, and the agents it starts, may be pinned to a CPU of its own
+    /// (`cpuPlan`); false keeps every thread and agent where the scheduler puts it.
+    public var pinWorkers = true
 
     public init(pairings: [Pairing], seeds: [Int], workers: Int, isolation: IsolationLevel? = nil,
                 actTimeoutSeconds: Double? = nil, strictSpec: Bool = false) {
@@ -63,6 +66,17 @@ public struct Batch: Sendable {
         self.isolation = isolation
         self.actTimeoutSeconds = actTimeoutSeconds
         self.strictSpec = strictSpec
+    }
+
+    /// The CPU each worker is pinned to, in worker order, or nil when the batch does not pin:
+    /// asked not to, a single CPU, or more workers than the CPUs this process may use (then the
+    /// scheduler balances them). See `CPUPlacement`.
+    public func cpuPlan() -> [Int]? {
+        guard pinWorkers else { return nil }
+        let workerCount = min(workers, max(1, items.count))
+        let cpus = CPUPlacement.allowedCPUs()
+        guard cpus.count > 1, workerCount <= cpus.count else { return nil }
+        return Array(cpus.prefix(workerCount))
     }
 
     /// Resolves every pairing first (a typo fails the batch before any episode runs), then runs.
@@ -103,8 +117,10 @@ public struct Batch: Sendable {
         // shared by the runs it holds.
         let workerCount = min(workers, max(1, items.count))
         recorder.expectWorkers(workerCount)
-        let threads = (0..<workerCount).map { _ in
+        let plan = cpuPlan()
+        let threads = (0..<workerCount).map { worker in
             Thread { [items, strictSpec] in
+                if let plan { CPUPlacement.pinCurrentThread(to: [plan[worker]]) }
                 // The last worker to run out of episodes closes the recorder: it stops lingering.
                 defer { recorder.workerFinished() }
                 while let i = queue.next() {

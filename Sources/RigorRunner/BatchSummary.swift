@@ -16,11 +16,14 @@ public struct BatchSummary: Sendable {
     public let outcomes: [BatchOutcome]
     public let workers: Int
     public let elapsedSeconds: Double
+    /// The CPU each worker was pinned to (`Batch.cpuPlan`), or nil.
+    public let pinnedCPUs: [Int]?
 
-    public init(outcomes: [BatchOutcome], workers: Int, elapsedSeconds: Double) {
+    public init(outcomes: [BatchOutcome], workers: Int, elapsedSeconds: Double, pinnedCPUs: [Int]? = nil) {
         self.outcomes = outcomes
         self.workers = workers
         self.elapsedSeconds = elapsedSeconds
+        self.pinnedCPUs = pinnedCPUs
     }
 
     public var total: Int { outcomes.count }
@@ -60,6 +63,7 @@ public struct BatchSummary: Sendable {
             "total": .int(total), "passed": .int(passed), "failed": .int(failed),
             "failed_by_type": .object(failuresByType.mapValues(JSON.int)),
             "workers": .int(workers),
+            "pinned_cpus": pinnedCPUs.map { .array($0.map(JSON.int)) } ?? .null,
             "elapsed_s": .double((elapsedSeconds * 1000).rounded() / 1000),
             "episodes_per_second": .double((episodesPerSecond * 10).rounded() / 10),
             "wall_s": ["p50": .double(wall.0), "p95": .double(wall.1)],

@@ -35,6 +35,10 @@ struct BatchCommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n"))
     var workers: Int?
 
+    @Flag(name: .customLong("no-pin"), help: ArgumentHelp(
+        "Let the scheduler place workers and agents (default: when there are no more workers than CPUs, each worker and the agents it starts run on a CPU of their own)."))
+    var noPin = false
+
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
@@ -60,7 +64,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         } catch { throw Console.fail(error) }
         reporter.finish()
         let summary = BatchSummary(outcomes: outcomes, workers: batch.workers,
-                                   elapsedSeconds: Double(MonotonicClock.nanoseconds() - t0) / 1e9)
+                                   elapsedSeconds: Double(MonotonicClock.nanoseconds() - t0) / 1e9, pinnedCPUs: batch.cpuPlan())
         if options.json { Console.printJSON(summary.json) } else { BatchReport.print(summary) }
         if summary.failed > 0 { throw CLIExit(code: .failed) }
     }
@@ -92,6 +96,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? cores,
                           isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: options.strictSpec)
         batch.forkServer = options.forkServerUse(default: .python)
+        batch.pinWorkers = !noPin
         return batch
     }
 }
@@ -132,7 +137,8 @@ enum BatchReport {
 
     static func print(_ s: BatchSummary) {
         Swift.print("\(s.total) episodes, \(Console.green("\(s.passed) passed")), \(s.failed > 0 ? Console.red("\(s.failed) failed") : "0 failed")  "
-            + Console.dim(String(format: "(%.1f s, %.1f episodes/s, %d workers)", s.elapsedSeconds, s.episodesPerSecond, s.workers)))
+            + Console.dim(String(format: "(%.1f s, %.1f episodes/s, %d workers", s.elapsedSeconds, s.episodesPerSecond, s.workers)
+                + (s.pinnedCPUs.map { " on CPUs " + $0.map(String.init).joined(separator: ",") } ?? "") + ")"))
         if !s.failuresByType.isEmpty {
             Swift.print("failed by type: " + s.failuresByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

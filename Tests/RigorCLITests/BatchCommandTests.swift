@@ -1,4 +1,5 @@
 import Foundation
+import RigorAgentHost
 import RigorSpec
 import RigorTestSupport
 import Testing
@@ -72,6 +73,57 @@ struct BatchCommandTests {
         #expect(hostile["pairings"]?.arrayValue?.first { $0["name"] == "toy" }?["passed"] == 17)
         #expect(ProcessTable.pids(commandLineContaining: "fork_bomb.py").isEmpty)
         #expect(ProcessTable.pids(commandLineContaining: "memory_hog.py").isEmpty)
+    }
+
+    /// A Python agent whose first action's intent names the CPUs it may run on.
+    static let cpuReporter = """
+        import os
+
+        class Agent:
+            def reset(self, task):
+                pass
+
+            def observe(self, observation):
+                pass
+
+            def act(self):
+                cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+                return {"type": "set_output", "args": {"key": "cpus", "value": cpus}, "intent": "cpus=" + cpus}
+        """
+
+    @Test("each worker, and every agent it starts (exec'd or forked), runs on a CPU of its own; --no-pin leaves them anywhere",
+          .enabled(if: CPUPlacement.allowedCPUs().count >= 2, "needs two CPUs"))
+    func workersArePinned() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-batch-pin")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let agent = "\(dir)/cpu_reporter.py"
+        try Data(BatchCommandTests.cpuReporter.utf8).write(to: URL(fileURLWithPath: agent))
+        let file = try pairingsFile([("cpus", agent)], in: dir)
+        let allowed = CPUPlacement.allowedCPUs()
+        func agentCPUs(_ extra: [String]) throws -> (summary: JSON, seen: [String]) {
+            let (r, summary) = try batch(["--pairings", "all", "--seeds", "0..7", "--workers", "2", "--pairings-file", file] + extra, dir: dir)
+            #expect(r.status == 1, "the agent's answer is wrong on purpose: \(r.stderr)")
+            var seen: [String] = []
+            for e in summary["episodes"]?.arrayValue ?? [] {
+                let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+                seen.append(artifact["action_trace"]?.arrayValue?.first?["intent"]?.stringValue ?? "no intent")
+            }
+            #expect(seen.count == 8, "\(summary)")
+            return (summary, seen)
+        }
+        let plan = Array(allowed.prefix(2))
+        for launch in [[], ["--isolation", "process"], ["--isolation", "process", "--no-fork-server"]] {
+            let (summary, seen) = try agentCPUs(launch)
+            #expect(summary["pinned_cpus"] == .array(plan.map(JSON.int)), "\(launch)")
+            // Every agent ran on one of the workers' CPUs, and each worker's CPU had agents.
+            #expect(Set(seen) == Set(plan.map { "cpus=\($0)" }), "\(launch): \(seen)")
+        }
+        let (free, seen) = try agentCPUs(["--no-pin"])
+        #expect(free["pinned_cpus"] == .null)
+        #expect(Set(seen) == ["cpus=" + allowed.map(String.init).joined(separator: ",")], "\(seen)")
+        // More workers than CPUs: the scheduler places them.
+        let (_, crowded) = try batch(["--pairings", "all", "--seeds", "0..\(allowed.count + 1)", "--workers", "\(allowed.count + 1)", "--pairings-file", file], dir: dir)
+        #expect(crowded["pinned_cpus"] == .null)
     }
 
     @Test("a native agent that is its own fork server gives the same artifacts as exec'd, and its children are reaped")
@@ -239,6 +291,8 @@ struct SuiteDeterminismTests {
         // Batches fork Python agents from the SDK's server by default (at the namespace level a
         // jailed one, namespaces per child): the same artifacts as starting each in bwrap.
         #expect(one == (try hashes("2", ["--no-fork-server"])))
+        // Where workers and agents run is a matter of speed only.
+        #expect(one == (try hashes("2", ["--no-pin"])))
         // The fork server is only a faster way to start the same agent: same artifacts as exec.
         func processHashes(_ extra: [String]) throws -> [String: String] {
             let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--json", "--isolation", "process",

@@ -121,3 +121,11 @@ int rigor_contains(const void *haystack, size_t length, const char *needle);
 long long rigor_available_bytes(const char *path);
 
 #endif
+
+/* The CPUs task `tid` may run on (0: the calling thread; the process id: its main thread), in
+   increasing order: writes up to `max` of them to `out` and returns how many, or -errno. */
+int rigor_task_cpus(pid_t tid, int *out, int max);
+
+/* Restricts the calling thread (in a just-forked child: the process) to the `count` CPUs in
+   `cpus`. 0, or an errno (EINVAL when none of them exists or may be used). */
+int rigor_pin_thread(const int *cpus, int count);
