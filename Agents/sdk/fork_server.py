@@ -5,8 +5,8 @@ else an episode does. With `--fork-server` (process isolation), Rigor starts thi
 for each episode it sends the agent's pipes (SCM_RIGHTS) and settings on the control socket
 (fd 0), and the server forks a child that sets its own process group, limits, uid, working
 directory and environment exactly as the runner would, then runs `run_agent.main` on the
-agent file. The server compiles the agent files named on its command line once, before its
-first fork (compiling is not running them), and the children exec those code objects:
+agent file. The server compiles the agent files named on its command line once, while no
+request waits (compiling is not running them), and later children exec those code objects:
 
     python3 -s -B fork_server.py [--jail] [AGENT_FILE ...]
 
@@ -63,8 +63,8 @@ def _compiled(path):
     kept while the file is unchanged: `(code, module)`, or None.
 
     Compiling an agent costs 0.3-1 ms, and making its module ~0.25 ms, a large share of a short
-    episode; the server does both for the agent files named on its command line, before its
-    first fork, and every child executes the same code object in its own copy-on-write copy
+    episode; the server does both for the agent files named on its command line, whenever no
+    request waits, and every later child executes the same code object in its own copy-on-write copy
     of the module (a child of another agent, or of a file changed since, does both itself).
     Nothing runs here: the server still never executes agent code. None when the file cannot
     be read or compiled: the child then loads it the ordinary way and reports the error as it
@@ -454,14 +454,17 @@ def main():
         if problem:
             hello["error"] = problem  # the runner then execs the agents instead, or says why not
     events.send(json.dumps(hello).encode())
-    if not _JAILED_SERVER:
-        for path in _PRECOMPILE:
-            _compiled(os.path.abspath(path))
+    # The agent files are compiled while no request waits, never in front of one: the first
+    # episodes start at once (their children compile their own agent), later ones find it done.
+    uncompiled = [] if _JAILED_SERVER else [os.path.abspath(path) for path in _PRECOMPILE]
     server = os.getpid()
     while True:
         try:
-            ready, _, _ = select.select([control, wake_r], [], [])
+            ready, _, _ = select.select([control, wake_r], [], [], 0 if uncompiled else None)
         except InterruptedError:
+            continue
+        if not ready:
+            _compiled(uncompiled.pop(0))
             continue
         if wake_r in ready:
             os.read(wake_r, 4096)

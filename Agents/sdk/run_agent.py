@@ -85,7 +85,7 @@ def find_agent_class(module):
 def prepare_module(path):
     """The module object the agent file loads into: made, not executed (no agent code runs).
 
-    A fork server makes it once per agent file, before its first fork; each child executes the
+    A fork server makes it once per agent file, while idle; each later child executes the
     agent into its own copy-on-write copy (and so skips ~0.25 ms of importlib per episode)."""
     name = os.path.splitext(os.path.basename(path))[0]
     if not name.isidentifier() or name in sys.modules:
