@@ -99,7 +99,9 @@ public final class AgentSession {
     /// will use (if they use any), so that their start-up overlaps the caller's other
     /// preparations instead of delaying the first episodes. At the namespace level one jailed
     /// server shows every Python agent of the batch. Errors surface when an episode asks.
-    public static func prestartForkServers(commands: [AgentCommand], settings: GuardSettings) {
+    /// `cpus`: the CPUs the batch's workers are pinned to, one each; every one of them gets
+    /// servers of its own, started from a thread pinned there (see `ForkServer`).
+    public static func prestartForkServers(commands: [AgentCommand], settings: GuardSettings, cpus: [Int]? = nil) {
         guard settings.forkServer != .never else { return }
         var starts: [@Sendable () -> Void] = []
         var sdkDone = false
@@ -113,7 +115,14 @@ public final class AgentSession {
                 starts.append { _ = try? AgentSession.forkServer(for: command, settings: settings) }
             }
         }
-        for start in starts { Thread { start() }.start() }
+        for cpu in cpus ?? [-1] {
+            for start in starts {
+                Thread {
+                    if cpu >= 0 { CPUPlacement.pinCurrentThread(to: [cpu]) }
+                    start()
+                }.start()
+            }
+        }
     }
 
     /// The fork server episodes of `command` start from under `settings`, or nil when they are

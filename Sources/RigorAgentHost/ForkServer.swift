@@ -14,6 +14,12 @@ import Glibc
 /// The server is the agents' parent: it forks them and reports how they end on a second
 /// socket, which a reader thread turns into exit statuses the episodes wait for. The runner
 /// still owns everything else: the pipes, the kill (process group and uid), the timeouts.
+///
+/// A thread pinned to CPUs of its own (a batch's worker, `CPUPlacement`) gets servers of its
+/// own, started from it: the server, its reader thread and every child it forks then run on
+/// that worker's CPU, so that asking for a child and learning how it ended are hand-overs on
+/// one CPU instead of wake-ups of another (each one, in a virtual machine, a trip through the
+/// hypervisor).
 public final class ForkServer: @unchecked Sendable {
     let pid: pid_t
     /// For a native server started while the runner is root: the uid it runs as, which its
@@ -42,7 +48,18 @@ public final class ForkServer: @unchecked Sendable {
     private var controlOpen = true
 
     nonisolated(unsafe) private static var servers: [String: ForkServer] = [:]
+    /// One lock per key, held while that key's server starts: servers for different keys (one
+    /// per pinned worker) start side by side, and each key still gets a single server.
+    nonisolated(unsafe) private static var startLocks: [String: NSLock] = [:]
+    nonisolated(unsafe) private static var stopsAtExit = false
     private static let serversLock = NSLock()
+
+    /// The part of a server's key that says where it runs: the calling thread's CPUs when it is
+    /// pinned (`CPUPlacement.childCPUs`), else nothing (one server for the whole process).
+    private static func placementKey() -> String {
+        guard let cpus = CPUPlacement.childCPUs() else { return "" }
+        return "cpus=" + cpus.map(String.init).joined(separator: ",") + "\u{0}"
+    }
     /// How long a server may take to say hello, or to answer a request, before it is given up on.
     static let helloTimeoutSeconds = 10.0
     static let replyTimeoutMilliseconds: Int32 = 10_000
@@ -55,7 +72,7 @@ public final class ForkServer: @unchecked Sendable {
     public static func shared(sdkDirectory: String, python: String, agentFiles: Set<String> = []) throws(AgentHostError) -> ForkServer {
         let script = "\(sdkDirectory)/fork_server.py"
         guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
-        return try shared(key: "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script] + agentFiles.sorted(),
+        return try shared(key: placementKey() + "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script] + agentFiles.sorted(),
                           what: script, native: nil)
     }
 
@@ -64,7 +81,7 @@ public final class ForkServer: @unchecked Sendable {
     public static func sharedJailed(sdkDirectory: String, python: String, agentFiles: Set<String>) throws(AgentHostError) -> ForkServer {
         let script = "\(sdkDirectory)/fork_server.py"
         guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
-        let prefix = "python-sdk-jail:\(sdkDirectory)\u{0}"
+        let prefix = placementKey() + "python-sdk-jail:\(sdkDirectory)\u{0}"
         serversLock.lock()
         let covering = servers.first { key, server in
             key.hasPrefix(prefix) && server.isAlive && agentFiles.isSubset(of: server.jailedAgentFiles ?? [])
@@ -86,7 +103,7 @@ public final class ForkServer: @unchecked Sendable {
     public static func shared(native command: AgentCommand, limits: ProcessLimits) throws(AgentHostError) -> ForkServer {
         let argv = [command.executable] + command.arguments + [nativeFlag]
         // The file's identity is part of the key: a rebuilt agent gets a server of its own.
-        return try shared(key: "native:\(command.fileIdentity):" + argv.joined(separator: "\u{0}"), argv: argv, what: command.ref,
+        return try shared(key: placementKey() + "native:\(command.fileIdentity):" + argv.joined(separator: "\u{0}"), argv: argv, what: command.ref,
                           native: limits)
     }
 
@@ -95,19 +112,40 @@ public final class ForkServer: @unchecked Sendable {
 
     private static func shared(key: String, argv: [String], what: String, native: ProcessLimits?,
                                jailing: Set<String>? = nil) throws(AgentHostError) -> ForkServer {
-        serversLock.lock(); defer { serversLock.unlock() }
-        if let s = servers[key] {
-            if s.isAlive { return s }
-            s.stop()  // it died: free what it held before starting another
+        serversLock.lock()
+        if let s = servers[key], s.isAlive {
+            serversLock.unlock()
+            return s
         }
-        if let failure = failures[key] { throw failure }
+        let startLock = startLocks[key] ?? NSLock()
+        startLocks[key] = startLock
+        serversLock.unlock()
+        // Only this key's starts wait here (another thread may have started it meanwhile).
+        startLock.lock(); defer { startLock.unlock() }
+        serversLock.lock()
+        let existing = servers[key]
+        let failure = failures[key]
+        if existing?.isAlive == false { servers[key] = nil }
+        serversLock.unlock()
+        if let existing {
+            if existing.isAlive { return existing }
+            existing.stop()  // it died: free what it held before starting another
+        }
+        if let failure { throw failure }
         do {
             let s = try ForkServer(argv: argv, what: what, native: native, jailing: jailing)
-            if servers.isEmpty { atexit { ForkServer.stopAll() } }
+            serversLock.lock()
+            if !stopsAtExit {
+                stopsAtExit = true
+                atexit { ForkServer.stopAll() }
+            }
             servers[key] = s
+            serversLock.unlock()
             return s
         } catch {
+            serversLock.lock()
             failures[key] = error
+            serversLock.unlock()
             throw error
         }
     }

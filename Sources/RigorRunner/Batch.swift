@@ -87,13 +87,14 @@ public struct Batch: Sendable {
         for agent in Set(items.map(\.pairing.agent)).sorted() {
             agents[agent] = try? AgentCommand.resolve(agent: agent, sdkDirectory: workspace.sdkDirectory).named(agent)
         }
+        let plan = cpuPlan()
         if forkServer != .never {
             // The Python agents' fork server takes the longest to start and needs nothing of
             // the tasks: it starts first, showing (at the namespace level) every Python agent.
             var settings = GuardSettings(isolation: isolation ?? Bubblewrap.strongestAvailable)
             settings.forkServer = forkServer
             let python = agents.keys.sorted().compactMap { agents[$0] }.filter { $0.kind == .pythonSDK }
-            AgentSession.prestartForkServers(commands: python, settings: settings)
+            AgentSession.prestartForkServers(commands: python, settings: settings, cpus: plan)
         }
         var requests: [String: EpisodeRequest] = [:]
         for item in items where requests[item.pairing.name] == nil {
@@ -102,7 +103,7 @@ public struct Batch: Sendable {
                 actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer), resolvedAgent: agents[item.pairing.agent])
             if request.agent.kind == .executable && !requests.values.contains(where: { $0.agent.agentFile == request.agent.agentFile }) {
                 // Native servers take the task's process limits: started once the first is known.
-                AgentSession.prestartForkServers(commands: [request.agent], settings: request.guardSettings)
+                AgentSession.prestartForkServers(commands: [request.agent], settings: request.guardSettings, cpus: plan)
             }
             requests[item.pairing.name] = request
         }
@@ -117,7 +118,6 @@ public struct Batch: Sendable {
         // shared by the runs it holds.
         let workerCount = min(workers, max(1, items.count))
         recorder.expectWorkers(workerCount)
-        let plan = cpuPlan()
         let threads = (0..<workerCount).map { worker in
             Thread { [items, strictSpec] in
                 if let plan { CPUPlacement.pinCurrentThread(to: [plan[worker]]) }

@@ -75,7 +75,7 @@ struct BatchCommandTests {
         #expect(ProcessTable.pids(commandLineContaining: "memory_hog.py").isEmpty)
     }
 
-    /// A Python agent whose first action's intent names the CPUs it may run on.
+    /// A Python agent whose first action's intent names the CPUs it may run on, then its parent.
     static let cpuReporter = """
         import os
 
@@ -88,10 +88,11 @@ struct BatchCommandTests {
 
             def act(self):
                 cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
-                return {"type": "set_output", "args": {"key": "cpus", "value": cpus}, "intent": "cpus=" + cpus}
+                return {"type": "set_output", "args": {"key": "cpus", "value": cpus},
+                        "intent": "cpus=%s parent=%d" % (cpus, os.getppid())}
         """
 
-    @Test("each worker, and every agent it starts (exec'd or forked), runs on a CPU of its own; --no-pin leaves them anywhere",
+    @Test("each worker, and every agent it starts (exec'd or forked from a server of its own), runs on a CPU of its own; --no-pin leaves them anywhere",
           .enabled(if: CPUPlacement.allowedCPUs().count >= 2, "needs two CPUs"))
     func workersArePinned() throws {
         let dir = RepoPaths.temporaryDirectory("rigor-batch-pin")
@@ -100,6 +101,7 @@ struct BatchCommandTests {
         try Data(BatchCommandTests.cpuReporter.utf8).write(to: URL(fileURLWithPath: agent))
         let file = try pairingsFile([("cpus", agent)], in: dir)
         let allowed = CPUPlacement.allowedCPUs()
+        /// The summary, and each episode's "cpus=… parent=…".
         func agentCPUs(_ extra: [String]) throws -> (summary: JSON, seen: [String]) {
             let (r, summary) = try batch(["--pairings", "all", "--seeds", "0..7", "--workers", "2", "--pairings-file", file] + extra, dir: dir)
             #expect(r.status == 1, "the agent's answer is wrong on purpose: \(r.stderr)")
@@ -112,15 +114,21 @@ struct BatchCommandTests {
             return (summary, seen)
         }
         let plan = Array(allowed.prefix(2))
+        func cpus(_ seen: [String]) -> Set<String> { Set(seen.map { String($0.split(separator: " ")[0]) }) }
         for launch in [[], ["--isolation", "process"], ["--isolation", "process", "--no-fork-server"]] {
             let (summary, seen) = try agentCPUs(launch)
             #expect(summary["pinned_cpus"] == .array(plan.map(JSON.int)), "\(launch)")
             // Every agent ran on one of the workers' CPUs, and each worker's CPU had agents.
-            #expect(Set(seen) == Set(plan.map { "cpus=\($0)" }), "\(launch): \(seen)")
+            #expect(cpus(seen) == Set(plan.map { "cpus=\($0)" }), "\(launch): \(seen)")
+            if launch == ["--isolation", "process"] {
+                // Forked: each worker's agents come from a server of its own (on its CPU).
+                let parents = Set(seen.map { $0.split(separator: " ").last.map(String.init) ?? "" })
+                #expect(parents.count == 2 && Set(seen).count == 2, "one server per worker: \(seen)")
+            }
         }
         let (free, seen) = try agentCPUs(["--no-pin"])
         #expect(free["pinned_cpus"] == .null)
-        #expect(Set(seen) == ["cpus=" + allowed.map(String.init).joined(separator: ",")], "\(seen)")
+        #expect(cpus(seen) == ["cpus=" + allowed.map(String.init).joined(separator: ",")], "\(seen)")
         // More workers than CPUs: the scheduler places them.
         let (_, crowded) = try batch(["--pairings", "all", "--seeds", "0..\(allowed.count + 1)", "--workers", "\(allowed.count + 1)", "--pairings-file", file], dir: dir)
         #expect(crowded["pinned_cpus"] == .null)
@@ -145,11 +153,13 @@ struct BatchCommandTests {
             #expect(artifact["diagnostics"]?["agent"]?["exit_status"]?["code"] == 0)
             if let uid = artifact["diagnostics"]?["agent"]?["uid"]?.intValue { uids.insert(uid) }
         }
-        // The server is agent code: as root, Rigor runs it (and so its children) under one uid
-        // of its own, never as root; nothing of that uid outlives the runner.
+        // The server is agent code: as root, Rigor runs it (and so its children) under a uid of
+        // its own, never as root; nothing of that uid outlives the runner. A batch that pins its
+        // workers starts a server for each.
         if geteuid() == 0 {
-            #expect(uids.count == 1 && !uids.contains(0), "\(uids)")
-            if let uid = uids.first { #expect(ProcessTable.pids(ownedBy: uid).isEmpty) }
+            let servers = forked["pinned_cpus"]?.arrayValue?.count ?? 1
+            #expect((1...servers).contains(uids.count) && !uids.contains(0), "\(uids)")
+            for uid in uids { #expect(ProcessTable.pids(ownedBy: uid).isEmpty) }
         }
         // The server leaves with the runner (it ends when its control socket closes).
         var left = ProcessTable.pids(commandLineContaining: "--rigor-fork-server")
