@@ -575,10 +575,6 @@ long long rigor_available_bytes(const char *path) {
     return (long long)fs.f_bavail * (long long)fs.f_frsize;
 }
 
-int rigor_nice_thread(int nice) {
-    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0 ? 0 : errno;
-}
-
 int rigor_task_cpus(pid_t tid, int *out, int max) {
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -142,10 +142,10 @@ public struct Batch: Sendable {
         Recorder.register(recorder)
         defer { Recorder.unregister(recorder) }
         let writer = Thread {
-            // Workers wait on their agents' answers all the time; the writer only needs to
-            // keep up. A lower priority lets a worker (or an agent) that wakes up run at
-            // once instead of waiting for the writer's time slice.
-            _ = rigor_nice_thread(Recorder.writerNice)
+            // At the workers' priority. Pinned workers and their agents keep their CPUs busy;
+            // a writer at a lower one (it once ran at nice 19) fell behind until the last
+            // episode, and the batch then waited for its backlog on one CPU: 3% (Python) to
+            // 9% (Swift agent) slower, medians of 10-14 interleaved pairs.
             defer { recorder.markFinished() }
             recorder.drain { jobs in
                 for (job, outcome) in Batch.keep(jobs, workspace: workspace, store: store) {
@@ -242,8 +242,6 @@ final class Recorder: @unchecked Sendable {
     /// Runs the writer waits for before recording, unless `lingerSeconds` pass first.
     static let transactionSize = 16
     static let lingerSeconds = 0.025
-    /// The writer thread's niceness (Linux: per thread).
-    static let writerNice: Int32 = 19
     /// Whether the writer sleeps for want of jobs, and how many workers sleep for want of room:
     /// a signal goes only to someone who waits (each wake-up is a context switch).
     private var writerWaiting = false

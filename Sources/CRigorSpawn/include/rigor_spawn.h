@@ -85,8 +85,6 @@ int rigor_is_tmpfs(const char *path);
 /* Flushes the file system holding `path` (a directory) to disk: 0, or an errno. */
 int rigor_syncfs(const char *path);
 
-/* Lowers the calling thread's scheduling priority to `nice` (Linux: per thread). 0 or errno. */
-int rigor_nice_thread(int nice);
 
 /* Waits up to `timeout_ms` for the child `pid` to exit and reaps it: its pid once reaped (status
    filled), 0 when it is still running, -1 on error. Sleeps on a pidfd where the kernel has them. */
