@@ -59,8 +59,13 @@ struct BatchCommandTests {
         // start into an act timeout and fail the test for the wrong reason.
         let clean = try pairingsFile([("toy", RepoPaths.swiftAgent)], in: dir)
         let (_, reference) = try batch(["--pairings", "all", "--seeds", "0..16", "--workers", "2", "--act-timeout", "4", "--pairings-file", clean], dir: dir)
-        let mixed = try pairingsFile([("toy", RepoPaths.swiftAgent), ("bomb", "Agents/adversarial/fork_bomb.py"),
-                                      ("hog", "Agents/adversarial/memory_hog.py")], in: dir)
+        // Copies under names of their own: the hostile-agent suite, running alongside, checks that
+        // nothing mentioning fork_bomb.py or memory_hog.py outlives its own runs (and the fork
+        // servers of this batch name their agents on their command lines).
+        let bomb = "\(dir)/batch_bomb.py", hog = "\(dir)/batch_hog.py"
+        try FileManager.default.copyItem(atPath: "\(RepoPaths.agents)/adversarial/fork_bomb.py", toPath: bomb)
+        try FileManager.default.copyItem(atPath: "\(RepoPaths.agents)/adversarial/memory_hog.py", toPath: hog)
+        let mixed = try pairingsFile([("toy", RepoPaths.swiftAgent), ("bomb", bomb), ("hog", hog)], in: dir)
         let (r, hostile) = try batch(["--pairings", "all", "--seeds", "0..16", "--workers", "2", "--act-timeout", "4",
                                       "--pairings-file", mixed], dir: dir)
         #expect(r.status == 1)
@@ -71,8 +76,8 @@ struct BatchCommandTests {
             .map { "seed \($0["seed"]?.intValue ?? -1): \($0["termination_reason"]?.stringValue ?? "?")" }
         #expect(toyHashes == hashes(reference), "toy episodes that failed: \(toyFailures)")
         #expect(hostile["pairings"]?.arrayValue?.first { $0["name"] == "toy" }?["passed"] == 17)
-        #expect(ProcessTable.pids(commandLineContaining: "fork_bomb.py").isEmpty)
-        #expect(ProcessTable.pids(commandLineContaining: "memory_hog.py").isEmpty)
+        #expect(ProcessTable.pids(commandLineContaining: "batch_bomb.py").isEmpty)
+        #expect(ProcessTable.pids(commandLineContaining: "batch_hog.py").isEmpty)
     }
 
     /// A Python agent whose first action's intent names the CPUs it may run on, then its parent.
