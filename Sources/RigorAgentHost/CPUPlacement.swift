@@ -8,7 +8,7 @@ import Foundation
 /// when the scheduler spreads them over two, each one is a cross-CPU wake-up (an
 /// inter-processor interrupt, which in a virtual machine is a trip through the hypervisor),
 /// and each side's caches start cold. A batch therefore pins each worker, and the agents it
-/// starts, to a CPU of its own when it has no more workers than CPUs (spec/batch.md).
+/// starts, to a CPU of its own when it has a worker for every CPU (`Batch.cpuPlan`).
 ///
 /// Agents get the CPUs of the thread that starts them: an exec'd agent inherits them, and a
 /// fork server's child is given them (the request's `cpus`, spec/agent-protocol.md §10).
@@ -17,6 +17,13 @@ public enum CPUPlacement {
     /// system cannot say.
     public static func allowedCPUs() -> [Int] {
         cpus(of: getpid())
+    }
+
+    /// How many episodes a batch runs at once unless told: one per CPU this process may use
+    /// (what `taskset` or a cgroup leaves it, not every core of the machine).
+    public static var defaultWorkerCount: Int {
+        let allowed = allowedCPUs().count
+        return allowed > 0 ? allowed : ProcessInfo.processInfo.activeProcessorCount
     }
 
     /// The CPUs the calling thread may run on.

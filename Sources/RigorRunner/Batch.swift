@@ -68,15 +68,17 @@ public struct Batch: Sendable {
         self.strictSpec = strictSpec
     }
 
-    /// The CPU each worker is pinned to, in worker order, or nil when the batch does not pin:
-    /// asked not to, a single CPU, or more workers than the CPUs this process may use (then the
-    /// scheduler balances them). See `CPUPlacement`.
+    /// The CPU each worker is pinned to, in worker order, or nil when the batch does not pin.
+    /// It pins when it has a worker for every CPU this process may use (the default
+    /// `--workers`): it then has the machine to itself, and batches that run side by side each
+    /// spread over all of it. With fewer workers, or more, or a single CPU, or when asked not
+    /// to, the scheduler places them (two batches of 2 workers on 16 CPUs must not both sit on
+    /// the first two). See `CPUPlacement`.
     public func cpuPlan() -> [Int]? {
         guard pinWorkers else { return nil }
-        let workerCount = min(workers, max(1, items.count))
         let cpus = CPUPlacement.allowedCPUs()
-        guard cpus.count > 1, workerCount <= cpus.count else { return nil }
-        return Array(cpus.prefix(workerCount))
+        guard cpus.count > 1, workers == cpus.count else { return nil }
+        return Array(cpus.prefix(min(workers, max(1, items.count))))
     }
 
     /// Resolves every pairing first (a typo fails the batch before any episode runs), then runs.

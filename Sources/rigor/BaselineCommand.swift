@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RigorAgentHost
 import RigorRunner
 import RigorSpec
 
@@ -22,7 +23,7 @@ struct BaselineCommand: ParsableCommand {
         @Option(help: ArgumentHelp("'all' or comma-separated pairing names.", valueName: "names")) var pairings: String
         @Option(help: ArgumentHelp("Seeds: 0..4, 1,2,5.", valueName: "list")) var seeds: String
         @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory.", valueName: "dir")) var directory = "Baselines"
-        @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n")) var workers: Int?
+        @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n")) var workers: Int?
         @Flag(help: "Overwrite existing baselines even when CI=true.") var force = false
         @OptionGroup var options: EpisodeOptions
         @OptionGroup var workspaceOptions: WorkspaceOptions
@@ -40,7 +41,7 @@ struct BaselineCommand: ParsableCommand {
                         throw RunnerError.usage("refusing to overwrite \(Baseline.path(in: directory, pairing: p.name, seed: s)) under CI=true; record baselines locally and commit them (or pass --force)")
                     } }
                 }
-                var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? CPUPlacement.defaultWorkerCount,
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
                 batch.forkServer = options.forkServerUse(default: .python)
                 let outcomes = try batch.run(in: workspace) { _, _ in }

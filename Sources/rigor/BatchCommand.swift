@@ -32,11 +32,11 @@ struct BatchCommand: ParsableCommand, InputChecked {
     @Option(name: .customLong("from"), help: ArgumentHelp("A JSON file with {\"pairings\": [...], \"seeds\": \"0..9\"}.", valueName: "file"))
     var from: String?
 
-    @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n"))
+    @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n"))
     var workers: Int?
 
     @Flag(name: .customLong("no-pin"), help: ArgumentHelp(
-        "Let the scheduler place workers and agents (default: when there are no more workers than CPUs, each worker and the agents it starts run on a CPU of their own)."))
+        "Let the scheduler place workers and agents (default: with a worker per CPU, each worker and the agents it starts run on a CPU of their own)."))
     var noPin = false
 
     @OptionGroup var options: EpisodeOptions
@@ -94,7 +94,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         if let seeds { seedList = try SeedList.parse(seeds) }
         if selected.isEmpty { throw .usage("the batch has no pairings") }
         if seedList.isEmpty { throw .usage("the batch has no seeds") }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = CPUPlacement.defaultWorkerCount
         var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? cores,
                           isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: options.strictSpec)
         batch.forkServer = options.forkServerUse(default: .python)

@@ -16,7 +16,7 @@ struct CICommand: ParsableCommand, InputChecked {
             """)
 
     @Option(help: ArgumentHelp("Baselines directory.", valueName: "dir")) var baselines = "Baselines"
-    @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n")) var workers: Int?
+    @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n")) var workers: Int?
     @Option(help: ArgumentHelp("Write JUnit XML here.", valueName: "file")) var junit: String?
     @Option(help: ArgumentHelp("Write a Markdown summary here (for CI job pages).", valueName: "file")) var summary: String?
     @Flag(help: "Re-record the baselines that changed (refused under CI=true).") var update = false
@@ -42,7 +42,7 @@ struct CICommand: ParsableCommand, InputChecked {
             if all.isEmpty { throw RunnerError.usage("no baselines in '\(baselines)'; record some with `rigor baseline record`") }
             let progress = BatchProgress(total: all.count, quiet: json)
             let fork: ForkServerUse = forkServer.map { $0 ? .always : .never } ?? .python
-            checks = try CIGate.run(all, in: workspace, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+            checks = try CIGate.run(all, in: workspace, workers: workers ?? CPUPlacement.defaultWorkerCount,
                                     forkServer: fork) { done, o in
                 progress.report(done: done, o)
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RigorAgentHost
 import RigorRunner
 import RigorSpec
 import RigorTasks
@@ -28,7 +29,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("Only these tasks (comma-separated refs).", valueName: "refs"))
     var tasks: String?
 
-    @Option(help: ArgumentHelp("Episodes run at once (default: the number of cores).", valueName: "n"))
+    @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n"))
     var workers: Int?
 
     @OptionGroup var options: EpisodeOptions
@@ -65,9 +66,9 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
                 if let wanted, !wanted.contains(ref) { continue }
                 let references = catalog.pairings.filter { $0.task == ref }
                 let null = Pairing(name: "do_nothing", agent: nullAgent, task: ref)
-                var batch = Batch(pairings: references, seeds: referenceSeeds, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                var batch = Batch(pairings: references, seeds: referenceSeeds, workers: workers ?? CPUPlacement.defaultWorkerCount,
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
-                var nullBatch = Batch(pairings: [null], seeds: nullSeedList, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                var nullBatch = Batch(pairings: [null], seeds: nullSeedList, workers: workers ?? CPUPlacement.defaultWorkerCount,
                                       isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout)
                 batch.forkServer = options.forkServerUse(default: .python)
                 nullBatch.forkServer = options.forkServerUse(default: .python)
