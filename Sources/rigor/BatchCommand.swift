@@ -139,7 +139,8 @@ enum BatchReport {
 
     static func print(_ s: BatchSummary) {
         Swift.print("\(s.total) episodes, \(Console.green("\(s.passed) passed")), \(s.failed > 0 ? Console.red("\(s.failed) failed") : "0 failed")  "
-            + Console.dim(String(format: "(%.1f s, %.1f episodes/s, %d workers", s.elapsedSeconds, s.episodesPerSecond, s.workers)
+            + Console.dim(String(format: "(%.1f s, %.1f episodes/s, %d worker", s.elapsedSeconds, s.episodesPerSecond, s.workers)
+                + (s.workers == 1 ? "" : "s")
                 + (s.pinnedCPUs.map { " on CPUs " + $0.map(String.init).joined(separator: ",") } ?? "") + ")"))
         if !s.failuresByType.isEmpty {
             Swift.print("failed by type: " + s.failuresByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
