@@ -71,7 +71,7 @@ let package = Package(
             dependencies: ["RigorRunner"],
             path: "Sources/RigorTestSupport"
         ),
-        .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTestSupport"]),
+        .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTasks", "RigorTestSupport"]),
         .testTarget(name: "RigorTasksTests", dependencies: ["RigorTasks", "RigorTestSupport"]),
         .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
         .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorTestSupport"]),

@@ -1,6 +1,7 @@
 import Foundation
 import RigorSpec
 import RigorStore
+import RigorTasks
 
 /// A committed, reviewable record of one episode that CI must reproduce (`spec/baselines.md`).
 ///
@@ -23,6 +24,14 @@ public struct Baseline: Sendable {
     public var taskRef: String { document["task_ref"]?.stringValue ?? "" }
     public var artifactHash: String? { document["artifact_hash"]?.stringValue }
     public var stepDigests: [String] { document["step_digests"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    /// The world key the episode was recorded under: CI rebuilds the same world with it.
+    public var worldKey: WorldKey? { document["world_key"]?.stringValue.flatMap(WorldKey.init(hex:)) }
+
+    /// The baseline's key, else (a baseline from before keyed worlds) the workspace's.
+    public func worldKey(or workspace: Workspace) throws(RunnerError) -> WorldKey {
+        if let worldKey { return worldKey }
+        return try workspace.worldKey()
+    }
 
     /// The digest of each step, chained: d₀ = 64 zeros, dᵢ = SHA-256(dᵢ₋₁ ‖ JCS(step i's
     /// observation, action, intent, result, io_audit)).
@@ -39,8 +48,8 @@ public struct Baseline: Sendable {
         return out
     }
 
-    /// The baseline of an episode of `pairing`.
-    public init(pairing: String, artifact: JSON) {
+    /// The baseline of an episode of `pairing`, whose world was built under `worldKey`.
+    public init(pairing: String, artifact: JSON, worldKey: WorldKey) {
         let outcome: JSON = [
             "success": artifact["success"] ?? .null, "termination_reason": artifact["termination_reason"] ?? .null,
             "failure_type": artifact["failure_type"] ?? .null,
@@ -55,7 +64,7 @@ public struct Baseline: Sendable {
             "outcome": outcome,
             "budgets": artifact["budgets"] ?? .null,
             "used": ["steps": artifact["steps_used"] ?? .null, "tool_calls": artifact["tool_calls_used"] ?? .null],
-            "isolation": artifact["sandbox"]?["isolation"] ?? .null,
+            "world_key": .string(worldKey.hex),
             "act_timeout_seconds": artifact["sandbox"]?["limits"]?["act_timeout_seconds"] ?? .null,
             "runtime_identity": artifact["runtime_identity"] ?? .null,
             "step_digests": .array(Baseline.stepDigests(artifact).map(JSON.string)),

@@ -3,6 +3,7 @@ import CRigorSpawn
 import RigorAgentHost
 import RigorSpec
 import RigorStore
+import RigorTasks
 
 /// One episode of a batch: which pairing, which seed.
 public struct BatchItem: Sendable {
@@ -46,6 +47,8 @@ public struct Batch: Sendable {
     /// When agents are forked from a warm server: by default, Python agents (from the SDK's
     /// server, which a batch starts before anything else).
     public var forkServer = ForkServerUse.python
+    /// The world key every episode is built under; nil: the workspace's (`WorldKeyFile`).
+    public var worldKey: WorldKey?
     /// Whether each worker, and the agents it starts, may be pinned to a CPU of its own
     /// (`cpuPlan`); false keeps every thread and agent where the scheduler puts it.
     public var pinWorkers = true
@@ -87,7 +90,8 @@ public struct Batch: Sendable {
         // Each agent resolved once (a missing one is reported when its pairing is prepared).
         var agents: [String: AgentCommand] = [:]
         for agent in Set(items.map(\.pairing.agent)).sorted() {
-            agents[agent] = try? AgentCommand.resolve(agent: agent, sdkDirectory: workspace.sdkDirectory).named(agent)
+            let location = workspace.agentLocation(agent)
+            agents[agent] = try? AgentCommand.resolve(agent: location.file, sdkDirectory: workspace.sdkDirectory).named(location.ref)
         }
         let plan = cpuPlan()
         if forkServer != .never {
@@ -99,10 +103,12 @@ public struct Batch: Sendable {
             AgentSession.prestartForkServers(commands: python, settings: settings, cpus: plan)
         }
         var requests: [String: EpisodeRequest] = [:]
+        let worldKey: WorldKey
+        if let chosen = self.worldKey { worldKey = chosen } else { worldKey = try workspace.worldKey() }
         for item in items where requests[item.pairing.name] == nil {
             let request = try workspace.prepare(RunOptions(
                 agent: item.pairing.agent, task: item.pairing.task, seed: 0, isolation: isolation,
-                actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer), resolvedAgent: agents[item.pairing.agent])
+                actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer, worldKey: worldKey), resolvedAgent: agents[item.pairing.agent])
             if request.agent.kind == .executable && !requests.values.contains(where: { $0.agent.agentFile == request.agent.agentFile }) {
                 // Native servers take the task's process limits: started once the first is known.
                 AgentSession.prestartForkServers(commands: [request.agent], settings: request.guardSettings, cpus: plan)

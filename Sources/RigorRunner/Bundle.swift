@@ -46,6 +46,9 @@ public struct Bundle: Sendable {
             "run_id": artifact["run_id"] ?? .null,
             "spec_version": artifact["spec_version"] ?? .null,
             "runtime_identity": artifact["runtime_identity"] ?? .null,
+            // The key the world was built under: whoever verifies the bundle rebuilds the same
+            // world with it (spec/determinism.md §1.1). Covered by the signature.
+            "world_key": .string(request.worldKey.hex),
             "task": [
                 "ref": .string(request.task.manifest.ref), "hash": .string(request.task.taskHash),
                 "world": ["kind": .string(request.task.worldKind.kind), "code_version": .string(request.task.worldKind.codeVersion)],

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import RigorSpec
+import RigorTasks
 
 extension Bundle {
     /// Recomputes every hash in the bundle and checks the signature. Returns the problems, one
@@ -32,6 +33,13 @@ extension Bundle {
         let report = VerificationReport(verifying: artifact)
         problems += report.integrityProblems.map { "artifact: \($0)" }
         if manifest["artifact_hash"] != artifact["artifact_hash"] { problems.append("the manifest names another artifact_hash than the artifact's") }
+        if let recorded = artifact["world_key_id"]?.stringValue {
+            if let key = manifest["world_key"]?.stringValue.flatMap(WorldKey.init(hex:)) {
+                if key.id != recorded { problems.append("the bundle's world key is not the one the artifact's world was built under") }
+            } else {
+                problems.append("the manifest lacks the world key (64 hex digits) the artifact's world was built under")
+            }
+        }
         // The signature over the canonical manifest.
         switch signature {
         case .null:
@@ -92,7 +100,10 @@ extension Bundle {
             if name == "agent/\(agentFile)" { chmod(target, 0o755) }
         }
         let workspace = Workspace(root: directory, stateDirectory: "\(directory)/.rigor")
-        let (request, changes) = try Replay.planFromFile(artifact, agentFile: "\(directory)/Agents/\(agentFile)", agentRef: agentRef, in: workspace)
+        let key = manifest["world_key"]?.stringValue.flatMap(WorldKey.init(hex:))
+        guard key != nil || artifact["world_key_id"] == nil else { throw .usage("the bundle's manifest lacks a valid world key") }
+        let (request, changes) = try Replay.planFromFile(artifact, agentFile: "\(directory)/Agents/\(agentFile)", agentRef: agentRef,
+                                                         worldKey: key, in: workspace)
         if !changes.isEmpty {
             return ReplayReport(status: .changed, recordedHash: artifact["artifact_hash"]?.stringValue, replayedHash: nil,
                                 changes: changes, divergence: nil, replayRunID: nil)

@@ -1,6 +1,7 @@
 import Foundation
 import RigorAgentHost
 import RigorSpec
+import RigorTasks
 
 /// The verdict on one baseline in `rigor ci`.
 public struct CICheck: Sendable {
@@ -34,35 +35,44 @@ public struct CICheck: Sendable {
 /// divergent step), budget usage above the baseline, a spec failure, or a baseline whose task or
 /// agent no longer exists.
 public enum CIGate {
-    public static func run(_ baselines: [Baseline], in workspace: Workspace, workers: Int, forkServer: ForkServerUse = .python,
+    public static func run(_ baselines: [Baseline], in workspace: Workspace, workers: Int, isolation: IsolationLevel? = nil,
+                           forkServer: ForkServerUse = .python,
                            progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [CICheck] {
         var checks: [Int: CICheck] = [:]
-        // Group runnable baselines by the guard they were recorded under; refuse missing pairings.
+        // Group runnable baselines by the world key and act timeout they were recorded under
+        // (the level this machine isolates at is not part of what an episode is: every baseline
+        // runs at the default, or `isolation`); refuse missing pairings.
         var groups: [String: [(Int, BatchItem)]] = [:]
-        var guards: [String: (IsolationLevel?, Double?)] = [:]
+        var guards: [String: (WorldKey, Double?)] = [:]
         for (i, b) in baselines.enumerated() {
-            let isolation = b.document["isolation"]?.stringValue.flatMap(IsolationLevel.init(rawValue:))
+            guard let worldKey = b.worldKey else {
+                checks[i] = CICheck(baseline: b, regressions: ["the baseline has no world_key (recorded before keyed worlds): re-record it with rigor baseline record"],
+                                    newArtifact: nil, firstDivergentStep: nil, divergence: nil, newRunID: nil)
+                continue
+            }
             let act: Double? = switch b.document["act_timeout_seconds"] {
             case .int(let v)?: Double(v)
             case .double(let v)?: v
             default: nil
             }
             do {
-                _ = try workspace.prepare(RunOptions(agent: b.agentRef, task: b.taskRef, seed: b.seed, isolation: isolation, actTimeoutSeconds: act))
+                _ = try workspace.prepare(RunOptions(agent: b.agentRef, task: b.taskRef, seed: b.seed, isolation: isolation,
+                                                     actTimeoutSeconds: act, worldKey: worldKey))
             } catch {
                 if case .agent(.isolationUnavailable) = error { throw error }
                 checks[i] = CICheck(baseline: b, regressions: ["its task or agent no longer exists: \(error)"], newArtifact: nil,
                                     firstDivergentStep: nil, divergence: nil, newRunID: nil)
                 continue
             }
-            let key = "\(isolation?.rawValue ?? "default")|\(act.map { String($0) } ?? "default")"
-            guards[key] = (isolation, act)
+            let key = "\(worldKey.hex)|\(act.map { String($0) } ?? "default")"
+            guards[key] = (worldKey, act)
             groups[key, default: []].append((i, BatchItem(pairing: Pairing(name: b.pairing, agent: b.agentRef, task: b.taskRef), seed: b.seed)))
         }
         for (key, members) in groups.sorted(by: { $0.key < $1.key }) {
-            let (isolation, act) = guards[key] ?? (nil, nil)
+            guard let (worldKey, act) = guards[key] else { continue }
             var batch = Batch(items: members.map(\.1), workers: workers, isolation: isolation, actTimeoutSeconds: act, strictSpec: true)
             batch.forkServer = forkServer
+            batch.worldKey = worldKey
             let outcomes = try batch.run(in: workspace, progress: progress)
             for ((i, _), outcome) in zip(members, outcomes) {
                 checks[i] = compare(baselines[i], outcome)

@@ -8,14 +8,18 @@ public struct EpisodeRequest: Sendable {
     public var task: LoadedTask
     public var agent: AgentCommand
     public var seed: Int
+    /// The evaluator's key the world is built under (never shown to the agent).
+    public var worldKey: WorldKey
     public var guardSettings: GuardSettings
     /// Record per-step runner timings (for benchmarks).
     public var collectTiming: Bool
 
-    public init(task: LoadedTask, agent: AgentCommand, seed: Int, guardSettings: GuardSettings, collectTiming: Bool = false) {
+    public init(task: LoadedTask, agent: AgentCommand, seed: Int, worldKey: WorldKey, guardSettings: GuardSettings,
+                collectTiming: Bool = false) {
         self.task = task
         self.agent = agent
         self.seed = seed
+        self.worldKey = worldKey
         self.guardSettings = guardSettings
         self.collectTiming = collectTiming
     }
@@ -48,7 +52,7 @@ public enum Episode {
         let manifest = request.task.manifest
         let world: any TaskWorld
         do {
-            world = try request.task.makeWorld(seed: request.seed)
+            world = try request.task.makeWorld(seed: request.seed, key: request.worldKey)
         } catch {
             throw .task(error)
         }
@@ -101,11 +105,14 @@ public enum Episode {
         let completedAt = Timestamp.now()
         let tAssemble = MonotonicClock.nanoseconds()
 
+        // The hashed `sandbox` holds the guard's *policy* (allowlists, limits): what the episode
+        // is. How this machine enforced it (level, a uid of its own) depends on the machine and
+        // the user, so it goes to `diagnostics.guard`, outside the hash: the same pairing hashes
+        // the same as root or not, at every level that can run it.
         var sandbox = manifest.sandbox.json.objectValue ?? [:]
-        sandbox["isolation"] = .string(settings.isolation.rawValue)
         sandbox["limits"] = settings.limitsJSON
-        sandbox["separate_uid"] = .bool(session?.agentUID != nil)
         let diagnostics: JSON = [
+            "guard": ["isolation": .string(settings.isolation.rawValue), "separate_uid": .bool(session?.agentUID != nil)],
             "agent": [
                 "exit_status": exit?.json ?? .null,
                 "stderr_tail": .string(session?.stderrText ?? ""),
@@ -118,12 +125,13 @@ public enum Episode {
             "protocol": .string(RigorIdentity.protocolVersion),
             "timing": ["monotonic_elapsed_s": .double(Double(tAssemble - startNanos) / 1e9)],
         ]
-        let record = Artifact(
+        var record = Artifact(
             runID: RunID.make(), agentRef: request.agent.ref, agentHash: request.agent.agentHash,
             taskID: manifest.id, taskVersion: manifest.version, taskHash: request.task.taskHash, seed: request.seed,
             budgets: manifest.budgets, termination: termination, failureReason: loop.failureReason, trace: loop.trace,
             toolCallsUsed: loop.toolCallsUsed, validator: loop.verdict, startedAt: startedAt, completedAt: completedAt,
             sandbox: .object(sandbox), diagnostics: diagnostics, gitSHA: nil)
+        record.worldKeyID = request.worldKey.id
         let sealed: JSON
         let hashedBytes: [UInt8]
         do {

@@ -2,6 +2,7 @@ import Foundation
 import RigorAgentHost
 import RigorSpec
 import RigorStore
+import RigorTasks
 
 /// The verdict of re-running a recorded episode.
 public struct ReplayReport: Sendable {
@@ -41,25 +42,41 @@ public struct ReplayReport: Sendable {
 public enum Replay {
     /// The request that reproduces `artifact`, and what changed since it was recorded (task or
     /// agent content, by hash).
-    public static func plan(_ artifact: JSON, in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
-        try planFromFile(artifact, agentFile: nil, agentRef: nil, in: workspace)
+    /// `worldKey`: the key the recording was made under when the caller holds it (a bundle's or
+    /// a baseline's); nil: this workspace's key, which must be the recording's.
+    /// `isolation`: the level to run at (nil: this machine's strongest; not part of the hash).
+    public static func plan(_ artifact: JSON, in workspace: Workspace, worldKey: WorldKey? = nil,
+                            isolation: IsolationLevel? = nil) throws(RunnerError) -> (EpisodeRequest, [String]) {
+        try planFromFile(artifact, agentFile: nil, agentRef: nil, worldKey: worldKey, isolation: isolation, in: workspace)
     }
 
     /// As `plan`, running `agentFile` (an unpacked copy) under the recorded `agentRef`.
-    static func planFromFile(_ artifact: JSON, agentFile: String?, agentRef: String?, in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
+    static func planFromFile(_ artifact: JSON, agentFile: String?, agentRef: String?, worldKey: WorldKey? = nil,
+                             isolation: IsolationLevel? = nil, in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
         guard let agent = artifact["agent_ref"]?.stringValue, let task = artifact["task_ref"]?.stringValue,
               let seed = artifact["seed"]?.intValue else {
             throw .usage("the recording lacks agent_ref, task_ref or seed; it cannot be replayed")
         }
-        let isolation = artifact["sandbox"]?["isolation"]?.stringValue.flatMap(IsolationLevel.init(rawValue:))
+        // The level the recording ran at is not part of what the episode is (it is outside the
+        // hash): a replay runs at this machine's default, and must reproduce all the same.
+        let key: WorldKey
+        if let worldKey { key = worldKey } else { key = try workspace.worldKey() }
+        if let recordedKey = artifact["world_key_id"]?.stringValue, recordedKey != key.id {
+            throw .usage("this run's world was built under world key \(recordedKey), not under this workspace's (\(key.id)): "
+                + "replay it from its bundle (rigor bundle replay) or baseline, which carry their key, or set "
+                + "\(WorldKeyFile.environmentVariable) to the key it was recorded with")
+        }
         let actTimeout: Double? = switch artifact["sandbox"]?["limits"]?["act_timeout_seconds"] {
         case .int(let i)?: Double(i)
         case .double(let d)?: d
         default: nil
         }
         let request = try workspace.prepare(RunOptions(agent: agentRef ?? agent, task: task, seed: seed, isolation: isolation,
-                                                       actTimeoutSeconds: actTimeout, agentFile: agentFile))
+                                                       actTimeoutSeconds: actTimeout, agentFile: agentFile, worldKey: key))
         var changes: [String] = []
+        if artifact["world_key_id"]?.stringValue == nil {
+            changes.append("the recording has no world_key_id (made before keyed worlds, or by another runtime): its world cannot be rebuilt")
+        }
         if let recorded = artifact["task_hash"]?.stringValue, recorded != request.task.taskHash {
             changes.append("task \(task) changed since the recording: task_hash was \(recorded), is now \(request.task.taskHash)")
         }
@@ -73,9 +90,10 @@ public enum Replay {
     }
 
     /// Replays `artifact`. With changes and without `allowChanged`, nothing runs.
-    public static func run(_ artifact: JSON, in workspace: Workspace, allowChanged: Bool,
+    public static func run(_ artifact: JSON, in workspace: Workspace, allowChanged: Bool, worldKey: WorldKey? = nil,
+                           isolation: IsolationLevel? = nil,
                            keep: ((EpisodeResult) throws(RunnerError) -> Void)? = nil) throws(RunnerError) -> ReplayReport {
-        let (request, changes) = try plan(artifact, in: workspace)
+        let (request, changes) = try plan(artifact, in: workspace, worldKey: worldKey, isolation: isolation)
         let recorded = artifact["artifact_hash"]?.stringValue
         if !changes.isEmpty && !allowChanged {
             return ReplayReport(status: .changed, recordedHash: recorded, replayedHash: nil, changes: changes, divergence: nil, replayRunID: nil)

@@ -24,6 +24,37 @@ public struct Workspace: Sendable {
 
     public var runsDirectory: String { "\(stateDirectory)/runs" }
 
+    /// The project's root: the directory that holds the tasks directory (`Tasks/` sits at the
+    /// root of a project). Agent refs are recorded relative to it, so that the same agent has
+    /// the same `agent_ref` — and the same `artifact_hash` — whichever directory Rigor runs from.
+    public var projectRoot: String {
+        let tasks = tasksDirectory.hasPrefix("/") ? tasksDirectory : FileManager.default.currentDirectoryPath + "/" + tasksDirectory
+        return ((tasks as NSString).standardizingPath as NSString).deletingLastPathComponent
+    }
+
+    /// Where an agent the user named lives, and the `agent_ref` it is recorded under: a path
+    /// that exists from the working directory is taken from there, else from the project root
+    /// (a recorded ref, replayed from a subdirectory); the ref is the file's path relative to the
+    /// project root when it lies inside it (normalised: no `./`, no `..`), else absolute.
+    public func agentLocation(_ given: String) -> (file: String, ref: String) {
+        let fm = FileManager.default
+        let root = projectRoot
+        var file = (given.hasPrefix("/") ? given : fm.currentDirectoryPath + "/" + given)
+        file = (file as NSString).standardizingPath
+        if !given.hasPrefix("/") && !fm.fileExists(atPath: file) {
+            let fromRoot = ((root + "/" + given) as NSString).standardizingPath
+            if fm.fileExists(atPath: fromRoot) { file = fromRoot }
+        }
+        let prefix = root == "/" ? "/" : root + "/"
+        let ref = file.hasPrefix(prefix) && file.count > prefix.count ? String(file.dropFirst(prefix.count)) : file
+        return (file, ref)
+    }
+
+    /// The world key new episodes of this workspace are built under (`WorldKeyFile`).
+    public func worldKey() throws(RunnerError) -> WorldKey {
+        try WorldKeyFile.resolve(stateDirectory: stateDirectory)
+    }
+
     /// The run store in the state directory; `create` makes it (and the directory) when missing.
     public func store(create: Bool) throws(RunnerError) -> RunStore {
         if create {
@@ -72,9 +103,13 @@ public struct RunOptions: Sendable {
     public var agentFile: String?
     /// When the agent is forked from a warm server (a single run: never, unless asked).
     public var forkServer = ForkServerUse.never
+    /// The world key to build the world under; nil: this workspace's (`WorldKeyFile`). A
+    /// baseline's or bundle's own key when one is re-run.
+    public var worldKey: WorldKey?
 
     public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
-                agentFile: String? = nil, forkServer: ForkServerUse = .never) {
+                agentFile: String? = nil, forkServer: ForkServerUse = .never, worldKey: WorldKey? = nil) {
+        self.worldKey = worldKey
         self.agentFile = agentFile
         self.forkServer = forkServer
         self.agent = agent
@@ -100,7 +135,9 @@ extension Workspace {
             agent = resolvedAgent
         } else {
             do {
-                agent = try AgentCommand.resolve(agent: options.agentFile ?? options.agent, sdkDirectory: sdkDirectory).named(options.agent)
+                let named = agentLocation(options.agent)
+                let file = options.agentFile ?? named.file
+                agent = try AgentCommand.resolve(agent: file, sdkDirectory: sdkDirectory).named(options.agentFile == nil ? named.ref : options.agent)
             } catch { throw .agent(error) }
         }
         var settings = GuardSettings(isolation: options.isolation ?? Bubblewrap.strongestAvailable)
@@ -121,7 +158,10 @@ extension Workspace {
             guard v > 0 else { throw .usage("--act-timeout must be a positive number of seconds") }
             settings.actTimeoutSeconds = v
         }
-        return EpisodeRequest(task: task, agent: agent, seed: options.seed, guardSettings: settings, collectTiming: collectTiming)
+        let key: WorldKey
+        if let chosen = options.worldKey { key = chosen } else { key = try worldKey() }
+        return EpisodeRequest(task: task, agent: agent, seed: options.seed, worldKey: key, guardSettings: settings,
+                              collectTiming: collectTiming)
     }
 }
 

@@ -120,6 +120,9 @@ public struct Artifact: Sendable {
     public var sandbox: JSON
     public var diagnostics: JSON
     public var gitSHA: String?
+    /// `WorldKey.id` of the key the world was built under (hashed: a world built under another
+    /// key is another episode). Nil only for artifacts of worlds that take no key.
+    public var worldKeyID: String?
 
     public init(
         runID: String, agentRef: String, agentHash: String, taskID: String, taskVersion: Int, taskHash: String,
@@ -185,6 +188,7 @@ public struct Artifact: Sendable {
             "sandbox": sandbox,
             "determinism": ["seed": .int(seed), "tooling": ["models": [], "mocks": []]],
             "diagnostics": diagnostics,
+            "world_key_id": worldKeyID.map(JSON.string) ?? .null,
         ])
     }
 

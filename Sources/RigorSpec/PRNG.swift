@@ -1,3 +1,5 @@
+import Crypto
+
 /// The portable pseudo-random generator every task world is built from ("rigor-prng/1").
 ///
 /// Worlds must be identical on every machine and every Rigor build, so Rigor never uses the
@@ -11,9 +13,22 @@ public struct PRNG: Sendable {
         self.init(material: Array("rigor-prng/1|\(taskID)|\(seed)".utf8))
     }
 
+    /// Keyed seeding (spec/determinism.md §1.1): the state is HMAC-SHA256 under the world key of
+    /// the same material. Every world Rigor runs is seeded this way, so that knowing the task id
+    /// and the seed — both of which the agent is told — is not enough to rebuild the world: its
+    /// hidden values also depend on a key the agent never sees.
+    public init(taskID: String, seed: Int, key: [UInt8]) {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("rigor-prng/1|\(taskID)|\(seed)".utf8), using: SymmetricKey(data: key))
+        self.init(state: Array(mac))
+    }
+
     /// Seeds from the SHA-256 of arbitrary bytes.
     public init(material: [UInt8]) {
-        let d = Digest.sha256Bytes(material)
+        self.init(state: Digest.sha256Bytes(material))
+    }
+
+    /// Seeds from 32 bytes read as four big-endian 64-bit words.
+    private init(state d: [UInt8]) {
         func word(_ i: Int) -> UInt64 {
             var w: UInt64 = 0
             for b in d[(i * 8)..<(i * 8 + 8)] { w = (w << 8) | UInt64(b) }

@@ -9,9 +9,9 @@ public struct LoadedTask: Sendable {
     /// `sha256:` over every file in the folder plus the world code's identity.
     public let taskHash: String
 
-    /// Builds the world for `seed`.
-    public func makeWorld(seed: Int) throws(TaskError) -> any TaskWorld {
-        try worldKind.make(manifest: manifest, seed: seed)
+    /// Builds the world for `seed` under the evaluator's world key.
+    public func makeWorld(seed: Int, key: WorldKey) throws(TaskError) -> any TaskWorld {
+        try worldKind.make(manifest: manifest, seed: seed, key: key)
     }
 }
 

@@ -41,7 +41,8 @@ public protocol WorldKind: Sendable {
     static var kind: String { get }
     /// Bumped whenever the code's behaviour changes; part of `task_hash`.
     static var codeVersion: String { get }
-    static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld
+    /// `key`: the evaluator's world key; every hidden value must be drawn from `PRNG(taskID:seed:key:)`.
+    static func make(manifest: TaskManifest, seed: Int, key: WorldKey) throws(TaskError) -> any TaskWorld
 }
 
 /// Every world kind this build of Rigor knows.

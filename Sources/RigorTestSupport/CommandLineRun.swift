@@ -14,7 +14,12 @@ public enum CommandLineRun {
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        if let environment { p.environment = environment }
+        // Every test run builds its worlds under one fixed world key, so that runs in different
+        // state directories can be compared; a test that exercises the key file passes an
+        // environment with RIGOR_WORLD_KEY set to "" (unset, for Rigor).
+        var env = environment ?? ProcessInfo.processInfo.environment
+        if env["RIGOR_WORLD_KEY"] == nil { env["RIGOR_WORLD_KEY"] = TestWorldKey.fixed.hex }
+        p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

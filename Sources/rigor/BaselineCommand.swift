@@ -71,9 +71,10 @@ struct BaselineCommand: ParsableCommand {
 enum BaselineWriter {
     static func write(_ outcomes: [BatchOutcome], directory: String, workspace: Workspace, json: Bool) throws(RunnerError) {
         let store = try workspace.store(create: true)
+        let worldKey = try workspace.worldKey()
         var written: [JSON] = []
         for o in outcomes {
-            let baseline = Baseline(pairing: o.item.pairing.name, artifact: o.artifact)
+            let baseline = Baseline(pairing: o.item.pairing.name, artifact: o.artifact, worldKey: worldKey)
             let path = Baseline.path(in: directory, pairing: o.item.pairing.name, seed: o.item.seed)
             try baseline.write(to: path, artifact: o.artifact)
             do {

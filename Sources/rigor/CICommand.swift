@@ -19,6 +19,8 @@ struct CICommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n")) var workers: Int?
     @Option(help: ArgumentHelp("Write JUnit XML here.", valueName: "file")) var junit: String?
     @Option(help: ArgumentHelp("Write a Markdown summary here (for CI job pages).", valueName: "file")) var summary: String?
+    @Option(help: ArgumentHelp("Agent isolation: none, process or namespace (default: the strongest available). Baselines reproduce at every level: the level is not part of the hash.", valueName: "level"))
+    var isolation: String?
     @Flag(help: "Re-record the baselines that changed (refused under CI=true).") var update = false
     @Flag(help: "Print JSON.") var json = false
     @Flag(name: .customLong("fork-server"), inversion: .prefixedNo,
@@ -28,6 +30,9 @@ struct CICommand: ParsableCommand, InputChecked {
 
     func checkInput() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let isolation, IsolationLevel(rawValue: isolation) == nil {
+            throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
+        }
     }
 
     func run() throws {
@@ -43,7 +48,7 @@ struct CICommand: ParsableCommand, InputChecked {
             let progress = BatchProgress(total: all.count, quiet: json)
             let fork: ForkServerUse = forkServer.map { $0 ? .always : .never } ?? .python
             checks = try CIGate.run(all, in: workspace, workers: workers ?? CPUPlacement.defaultWorkerCount,
-                                    forkServer: fork) { done, o in
+                                    isolation: isolation.flatMap(IsolationLevel.init(rawValue:)), forkServer: fork) { done, o in
                 progress.report(done: done, o)
             }
             progress.finish()
@@ -69,7 +74,7 @@ struct CICommand: ParsableCommand, InputChecked {
             do {
                 for (c, artifact) in outcomes {
                     guard let path = c.baseline.path else { continue }
-                    try Baseline(pairing: c.baseline.pairing, artifact: artifact).write(to: path, artifact: artifact)
+                                        try Baseline(pairing: c.baseline.pairing, artifact: artifact, worldKey: try c.baseline.worldKey(or: workspace)).write(to: path, artifact: artifact)
                     if !json { print("updated \(path)") }
                 }
             } catch { throw Console.fail(error) }

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import RigorAgentHost
 import RigorRunner
 import RigorSpec
 
-struct ReplayCommand: ParsableCommand {
+struct ReplayCommand: ParsableCommand, InputChecked {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Re-run a recorded run (same agent, task, seed, budgets, guard) and compare it step by step.",
@@ -23,7 +24,16 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print the replay report as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("Agent isolation: none, process or namespace (default: the strongest available). The level is not part of the hash: a run reproduces at every level that can run it.", valueName: "level"))
+    var isolation: String?
+
     @OptionGroup var workspaceOptions: WorkspaceOptions
+
+    func checkInput() throws {
+        if let isolation, IsolationLevel(rawValue: isolation) == nil {
+            throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
+        }
+    }
 
     func run() throws {
         let workspace = workspaceOptions.workspace
@@ -36,7 +46,8 @@ struct ReplayCommand: ParsableCommand {
             } else {
                 do { artifact = try store.artifact(try store.resolve(runRef)) } catch { throw RunnerError.store(error) }
             }
-            report = try Replay.run(artifact, in: workspace, allowChanged: allowChanged) { result throws(RunnerError) in
+            report = try Replay.run(artifact, in: workspace, allowChanged: allowChanged,
+                                    isolation: isolation.flatMap(IsolationLevel.init(rawValue:))) { result throws(RunnerError) in
                 _ = try workspace.keep(result, store: store)
             }
         } catch let e as RunnerError { throw Console.fail(e) }

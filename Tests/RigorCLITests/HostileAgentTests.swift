@@ -50,7 +50,7 @@ struct HostileAgentTests {
              "--out", out, "--state-dir", dir] + isolation, environment: environment)
         let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: out), "no artifact: \(r.stderr)")))
         #expect(r.status == 1, "\(agent) under \(level): rigor exited \(r.status): \(r.stderr)")
-        #expect(artifact["sandbox"]?["isolation"]?.stringValue == Self.isolation(level))
+        #expect(artifact["diagnostics"]?["guard"]?["isolation"]?.stringValue == Self.isolation(level))
         if level.hasSuffix("fork") && agent.hasSuffix(".py") {
             #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "fork_server")
         }
@@ -189,7 +189,7 @@ struct HostileAgentTests {
                 let path = try #require(e["artifact_path"]?.stringValue)
                 let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: path))))
                 let o = Outcome(status: r.status, artifact: artifact)
-                #expect(artifact["sandbox"]?["isolation"] == "namespace")
+                #expect(artifact["diagnostics"]?["guard"]?["isolation"] == "namespace")
                 #expect(artifact["diagnostics"]?["agent"]?["launched_by"]?.stringValue == (fork ? "fork_server" : "exec"), "\(path): \(artifact["failure_reason"] ?? .null)")
                 #expect(o.output("MARKER") == "absent")
                 #expect(o.output("SHARED") == "absent", "an episode saw a file another left in /tmp or /dev/shm (fork: \(fork))")

@@ -146,7 +146,7 @@ struct TaskSuiteTests {
         let answer = try #require(r.record.trace.last?.action["args"]?["value"]?.stringValue)
         #expect(answer.contains("|"))
         let task = try TaskRegistry(directory: RepoPaths.tasks).resolve("sandboxed_code_auditor@1")
-        let world = try #require(try task.makeWorld(seed: seed) as? ReportedAnswerWorld)
+        let world = try #require(try task.makeWorld(seed: seed, key: TestWorldKey.fixed) as? ReportedAnswerWorld)
         for (path, content) in world.fileContents {
             #expect(!content.contains(answer), "\(path) holds the answer")
         }
@@ -163,9 +163,9 @@ struct TaskSuiteTests {
           arguments: SuitePairing.tasks)
     func fileWorldsAreDeterministic(_ ref: String) throws {
         let task = try TaskRegistry(directory: RepoPaths.tasks).resolve(ref)
-        guard let a = try task.makeWorld(seed: 7) as? ReportedAnswerWorld else { return }
-        let b = try #require(try task.makeWorld(seed: 7) as? ReportedAnswerWorld)
-        let c = try #require(try task.makeWorld(seed: 8) as? ReportedAnswerWorld)
+        guard let a = try task.makeWorld(seed: 7, key: TestWorldKey.fixed) as? ReportedAnswerWorld else { return }
+        let b = try #require(try task.makeWorld(seed: 7, key: TestWorldKey.fixed) as? ReportedAnswerWorld)
+        let c = try #require(try task.makeWorld(seed: 8, key: TestWorldKey.fixed) as? ReportedAnswerWorld)
         #expect(a.fileContents == b.fileContents)
         #expect(a.fileContents != c.fileContents)
     }

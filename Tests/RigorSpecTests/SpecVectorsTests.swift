@@ -1,5 +1,6 @@
 import Foundation
 import RigorSpec
+import RigorTasks
 import RigorTestSupport
 import Testing
 
@@ -40,6 +41,26 @@ struct SpecVectorsTests {
             var items = Array(0..<10)
             g.shuffle(&items)
             #expect(items == c["shuffle_0_to_9"]?.arrayValue?.compactMap { $0.intValue })
+        }
+    }
+
+    @Test("keyed seeding and world key ids match spec/vectors/prng.json")
+    func keyedPRNG() throws {
+        let cases = try #require(try Self.load("prng.json")["keyed_cases"]?.arrayValue)
+        #expect(cases.count >= 4)
+        for c in cases {
+            let task = try #require(c["task_id"]?.stringValue)
+            let seed = try #require(c["seed"]?.intValue)
+            let hex = try #require(c["key_hex"]?.stringValue)
+            let key = try #require(WorldKey(hex: hex))
+            #expect(key.id == c["key_id"]?.stringValue)
+            var g = PRNG(taskID: task, seed: seed, key: key)
+            let expected = try #require(c["next_u64_hex"]?.arrayValue?.compactMap { $0.stringValue })
+            #expect((0..<expected.count).map { _ in Self.hex(g.next()) } == expected, "seed \(seed)")
+            // Keyed and unkeyed generators differ: the seed alone does not give the world.
+            var plain = PRNG(taskID: task, seed: seed)
+            var keyed = PRNG(taskID: task, seed: seed, key: key)
+            #expect(plain.next() != keyed.next())
         }
     }
 

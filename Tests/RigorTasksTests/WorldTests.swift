@@ -21,7 +21,7 @@ struct WorldTests {
 
     @Test("the world has a readme, a decoy and a hidden config whose key comes from the seed")
     func worldLayout() throws {
-        let world = try #require(try task().makeWorld(seed: 42) as? ReportedAnswerWorld)
+        let world = try #require(try task().makeWorld(seed: 42, key: TestWorldKey.fixed) as? ReportedAnswerWorld)
         let files = world.files.fs.files
         #expect(files["/app/readme.txt"] != nil)
         #expect(files["/app/config.example"]?.contains("API_KEY=changeme") == true)
@@ -37,8 +37,8 @@ struct WorldTests {
         let t = try task()
         var secrets = Set<String>()
         for seed in 0..<100 {
-            let a = try #require(try t.makeWorld(seed: seed) as? ReportedAnswerWorld)
-            let b = try #require(try t.makeWorld(seed: seed) as? ReportedAnswerWorld)
+            let a = try #require(try t.makeWorld(seed: seed, key: TestWorldKey.fixed) as? ReportedAnswerWorld)
+            let b = try #require(try t.makeWorld(seed: seed, key: TestWorldKey.fixed) as? ReportedAnswerWorld)
             #expect(a.files.fs.files == b.files.fs.files)
             secrets.insert(a.files.fs.files[HiddenConfig.hiddenPath(in: a) ?? ""] ?? "")
         }
@@ -48,7 +48,7 @@ struct WorldTests {
     @Test("list_dir returns sorted absolute paths and fills files_seen")
     func listDir() throws {
         let t = try task()
-        let world = try t.makeWorld(seed: 7)
+        let world = try t.makeWorld(seed: 7, key: TestWorldKey.fixed)
         let action = try t.manifest.surface.check(type: "list_dir", args: ["path": "/app"]).get()
         let outcome = world.execute(action)
         let files = try #require(outcome.result["files"]?.arrayValue?.compactMap { $0.stringValue })
@@ -63,7 +63,7 @@ struct WorldTests {
     @Test("a wrong output is not terminal; the right one succeeds")
     func validator() throws {
         let t = try task()
-        let world = try #require(try t.makeWorld(seed: 3) as? ReportedAnswerWorld)
+        let world = try #require(try t.makeWorld(seed: 3, key: TestWorldKey.fixed) as? ReportedAnswerWorld)
         let set = { (v: String) throws -> WorldVerdict in
             _ = world.execute(try t.manifest.surface.check(type: "set_output", args: ["key": "API_KEY", "value": .string(v)]).get())
             return world.evaluate()

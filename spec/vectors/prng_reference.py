@@ -11,6 +11,7 @@ Standard library only; Python 3.9 or later.
 """
 
 import hashlib
+import hmac
 import json
 import sys
 
@@ -35,10 +36,16 @@ def _rotl(x, k):
 
 
 class RigorPRNG:
-    """xoshiro256** seeded from SHA-256("rigor-prng/1|<task_id>|<seed>")."""
+    """xoshiro256** seeded from SHA-256("rigor-prng/1|<task_id>|<seed>"), or, with a world key
+    (keyed seeding, what every Rigor world uses), from HMAC-SHA256(key, the same material)."""
 
-    def __init__(self, task_id, seed):
-        digest = hashlib.sha256(seed_material(task_id, seed)).digest()
+    def __init__(self, task_id, seed, key=None):
+        if key is None:
+            digest = hashlib.sha256(seed_material(task_id, seed)).digest()
+        else:
+            if len(key) != 32:
+                raise ValueError("a world key is 32 bytes")
+            digest = hmac.new(key, seed_material(task_id, seed), hashlib.sha256).digest()
         self.digest = digest
         s = [int.from_bytes(digest[i * 8:(i + 1) * 8], "big") for i in range(4)]
         if s == [0, 0, 0, 0]:
@@ -118,11 +125,25 @@ def vectors():
             },
             "shuffle_0_to_9": shuffled,
         })
+    keyed = []
+    for key in [bytes(range(32)), bytes([0xff] * 32)]:
+        for seed in [0, 42]:
+            g = RigorPRNG(TASK_ID, seed, key)
+            keyed.append({
+                "task_id": TASK_ID,
+                "seed": seed,
+                "key_hex": key.hex(),
+                "key_id": "sha256:" + hashlib.sha256(b"rigor-world-key-id/1|" + key).hexdigest(),
+                "state_hmac_sha256": g.digest.hex(),
+                "next_u64_hex": ["%016x" % g.next() for _ in range(4)],
+            })
     return {
         "generator": DOMAIN,
         "note": "Each group of values starts from a fresh generator; digits_4 and "
-                "string_24 come from the same generator, in that order.",
+                "string_24 come from the same generator, in that order. keyed_cases: "
+                "keyed seeding (HMAC-SHA256 under the world key) and the key's id.",
         "cases": cases,
+        "keyed_cases": keyed,
     }
 
 

@@ -12,14 +12,14 @@ import RigorSpec
 /// Tests: verifying before answering when a guess costs the episode.
 public enum AnswerVault: WorldKind {
     public static let kind = "answer_vault"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     static let slotCount = 8
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let root = manifest.sandbox.filesystemRoots.first ?? "/app"
         let key = manifest.validator["output_key"]?.stringValue ?? "VAULT_CODE"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let seals = WorldText.distinct(slotCount) { rng.string(4, alphabet: WorldText.hex) }
         let codes = WorldText.distinct(slotCount) { "VLT-" + rng.string(10, alphabet: WorldText.upper) }
         let active = rng.below(slotCount)

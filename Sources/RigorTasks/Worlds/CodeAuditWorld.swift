@@ -15,7 +15,7 @@ import RigorSpec
 /// `KEY=value` inside comments and log lines.
 public enum CodeAudit: WorldKind {
     public static let kind = "code_audit"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     static let modules = ["runtime_guard", "net_policy", "fs_policy"]
     static let severities = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
@@ -26,10 +26,10 @@ public enum CodeAudit: WorldKind {
         ("limit_open_files(requested, config)", "return min(requested, config.max_files)"),
     ]
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let root = manifest.sandbox.filesystemRoots.first ?? "/app"
         let key = manifest.validator["output_key"]?.stringValue ?? "SANDBOX_AUDIT_TOKEN"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let issues = WorldText.distinct(3) { "SBX-" + rng.digits(4) }
         let codes = WorldText.distinct(3) { "AUD-" + rng.digits(6) }
         let bypass = rng.below(3)

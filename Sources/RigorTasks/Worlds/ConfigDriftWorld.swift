@@ -11,7 +11,7 @@ import RigorSpec
 /// than by line.
 public enum ConfigDrift: WorldKind {
     public static let kind = "config_drift"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     static let options: [(String, [String])] = [
         ("MAX_CONN", ["128", "250", "300", "350", "512"]),
@@ -24,10 +24,10 @@ public enum ConfigDrift: WorldKind {
         ("TLS_MIN", ["1.2", "1.3"]),
     ]
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let root = manifest.sandbox.filesystemRoots.first ?? "/app"
         let key = manifest.validator["output_key"]?.stringValue ?? "DRIFT_PATCH"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let desired = options.map { ($0.0, $0.1[rng.below($0.1.count)]) }
         let drifted = rng.below(desired.count)
         let others = options[drifted].1.filter { $0 != desired[drifted].1 }

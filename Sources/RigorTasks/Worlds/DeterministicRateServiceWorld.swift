@@ -11,11 +11,11 @@ import RigorSpec
 /// handshake id salt (`string(4, a–z0–9)`), the unblock moment (`int(4…8)`).
 public enum DeterministicRateService: WorldKind {
     public static let kind = "deterministic_rate_service"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let key = manifest.validator["output_key"]?.stringValue ?? "ACCESS_TOKEN"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let token = "tok-" + rng.string(20, alphabet: RateLimitedAPI.upper)
         let clientID = "rigor-drs-" + rng.string(6, alphabet: RateLimitedAPI.lower)
         let nonce = rng.digits(6)

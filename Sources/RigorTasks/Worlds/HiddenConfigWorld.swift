@@ -6,14 +6,14 @@ import RigorSpec
 /// says `API_KEY=changeme`, so an agent that stops at the first key it sees fails.
 public enum HiddenConfig: WorldKind {
     public static let kind = "hidden_config"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     public static let keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let root = manifest.sandbox.filesystemRoots.first ?? "/app"
         let key = manifest.validator["output_key"]?.stringValue ?? "API_KEY"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let suffix = rng.digits(4)
         let secret = rng.string(24, alphabet: keyAlphabet)
         let hidden = "\(root)/.config_\(suffix)"

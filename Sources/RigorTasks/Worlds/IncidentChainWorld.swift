@@ -12,16 +12,16 @@ import RigorSpec
 /// first token found.
 public enum IncidentChain: WorldKind {
     public static let kind = "incident_chain"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     static let steps = ["collect diagnostics", "page the database owner", "fail over the primary",
                         "apply the mitigation", "verify recovery"]
     static let teams = ["sre", "database", "network", "platform", "storage"]
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let root = manifest.sandbox.filesystemRoots.first ?? "/app"
         let key = manifest.validator["output_key"]?.stringValue ?? "RECOVERY_TOKEN"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let length = rng.int(in: 3...5)
         let archived = rng.int(in: 2...3)
         let names = WorldText.distinct(length + archived) { "\(root)/handoffs/handoff_" + rng.string(4, alphabet: WorldText.hex) + ".txt" }

@@ -13,7 +13,7 @@ import RigorSpec
 /// Tests: reading past noise, following a pointer, and not trusting stale codes.
 public enum LogAlertTriage: WorldKind {
     public static let kind = "log_alert_triage"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     static let noise = [
         "INFO health check passed", "WARN queue depth %d approaching threshold", "INFO telemetry upload complete",
@@ -21,10 +21,10 @@ public enum LogAlertTriage: WorldKind {
         "DEBUG gc pause %dms", "ERROR connection reset by peer (retried)",
     ]
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let root = manifest.sandbox.filesystemRoots.first ?? "/app"
         let key = manifest.validator["output_key"]?.stringValue ?? "ALERT_CODE"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let count = rng.int(in: 3...5)
         let ids = WorldText.distinct(count) { "INC-" + rng.digits(4) }
         let codes = WorldText.distinct(count) { "ALERT-" + rng.digits(4) }

@@ -13,7 +13,7 @@ import RigorSpec
 /// Tests: paging to the end of a stream and telling severity from mere mentions.
 public enum LogStream: WorldKind {
     public static let kind = "log_stream"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     static let noise = [
         "INFO health check passed", "WARN queue depth %d approaching threshold", "INFO telemetry upload complete",
@@ -21,9 +21,9 @@ public enum LogStream: WorldKind {
         "INFO cache warmed", "ERROR connection reset by peer (transient)", "DEBUG heartbeat %d",
     ]
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let key = manifest.validator["output_key"]?.stringValue ?? "STREAM_CODE"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let pageCount = rng.int(in: 4...7)
         let critical = rng.below(pageCount)
         let drill = rng.below(pageCount)

@@ -12,14 +12,14 @@ import RigorSpec
 /// client config before calling.
 public enum RateLimitedAPI: WorldKind {
     public static let kind = "rate_limited_api"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     static let upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     static let lower = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let key = manifest.validator["output_key"]?.stringValue ?? "ACCESS_TOKEN"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let token = "tok-" + rng.string(20, alphabet: upper)
         let clientID = "rigor-client-" + rng.string(6, alphabet: lower)
         let nonce = rng.digits(6)

@@ -12,11 +12,11 @@ import RigorSpec
 /// `rate_limited_api`, each early `/token` retry extends the block by one step.
 public enum RateLimitedChain: WorldKind {
     public static let kind = "rate_limited_chain"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let key = manifest.validator["output_key"]?.stringValue ?? "ACCESS_TOKEN"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let token = "tok-" + rng.string(20, alphabet: RateLimitedAPI.upper)
         let clientID = "rigor-chain-" + rng.string(6, alphabet: RateLimitedAPI.lower)
         let nonce = rng.digits(6)

@@ -15,17 +15,17 @@ import RigorSpec
 /// step, and assembling an answer from several files.
 public enum Runbook: WorldKind {
     public static let kind = "runbook"
-    public static let codeVersion = "1"
+    public static let codeVersion = "2"
 
     static let library = [
         ("stabilize_ingress", "ING"), ("reroute_traffic", "RER"), ("drain_queues", "DRN"), ("apply_hotfix", "FIX"),
         ("verify_recovery", "RCV"), ("rotate_credentials", "ROT"), ("handoff_ops", "OPS"),
     ]
 
-    public static func make(manifest: TaskManifest, seed: Int) throws(TaskError) -> any TaskWorld {
+    public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let root = manifest.sandbox.filesystemRoots.first ?? "/app"
         let key = manifest.validator["output_key"]?.stringValue ?? "RUNBOOK_CHECKSUM"
-        var rng = PRNG(taskID: manifest.id, seed: seed)
+        var rng = PRNG(taskID: manifest.id, seed: seed, key: worldKey)
         let completed = rng.int(in: 3...5)
         var order = library
         rng.shuffle(&order)
