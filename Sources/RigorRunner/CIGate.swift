@@ -3,11 +3,35 @@ import RigorAgentHost
 import RigorSpec
 import RigorTasks
 
+/// What `rigor ci` holds a re-run to (`--gate`).
+public enum CIGateMode: String, Sendable, CaseIterable {
+    /// Every baseline reproduces exactly: same outcome, same artifact_hash, no more budget used.
+    case exact
+    /// The outcome and the spec must hold; a changed hash or budget use is reported, not failed
+    /// (an agent that now solves a task in fewer steps passes).
+    case outcome
+    /// The pass rate must not drop significantly: McNemar's test per pairing over the
+    /// baselines' seeds, as `rigor compare` does; single flips are reported, not failed.
+    case stats
+
+    /// What the Markdown summary and the report say about the mode.
+    public var explanation: String {
+        switch self {
+        case .exact: return "exact: every baseline must reproduce its artifact_hash, outcome and budget use"
+        case .outcome: return "outcome: every baseline's outcome must hold and every artifact pass the spec; hash and budget changes are reported, not failed"
+        case .stats: return "stats: no pairing's pass rate may drop significantly over the baselines' seeds (McNemar, p < 0.05); spec failures still fail"
+        }
+    }
+}
+
 /// The verdict on one baseline in `rigor ci`.
 public struct CICheck: Sendable {
     public let baseline: Baseline
-    /// Why this is a regression; empty when the baseline reproduced.
+    /// Why this is a regression; empty when the baseline reproduced (or, under the outcome and
+    /// stats gates, when what changed does not fail the gate).
     public let regressions: [String]
+    /// What changed without failing the gate (outcome and stats gates).
+    public var changes: [String] = []
     public let newArtifact: JSON?
     /// The first step whose digest differs from the baseline's chain (1-based).
     public let firstDivergentStep: Int?
@@ -16,6 +40,8 @@ public struct CICheck: Sendable {
     public let newRunID: String?
 
     public var reproduced: Bool { regressions.isEmpty }
+    /// Reproduced exactly: nothing failed and nothing changed.
+    public var identical: Bool { regressions.isEmpty && changes.isEmpty }
 
     public var oldSummary: String { CICheck.summary(baseline.document["outcome"], used: baseline.document["used"]) }
     public var newSummary: String {
@@ -36,7 +62,7 @@ public struct CICheck: Sendable {
 /// agent no longer exists.
 public enum CIGate {
     public static func run(_ baselines: [Baseline], in workspace: Workspace, workers: Int, isolation: IsolationLevel? = nil,
-                           forkServer: ForkServerUse = .python,
+                           mode: CIGateMode = .exact, forkServer: ForkServerUse = .python,
                            progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [CICheck] {
         var checks: [Int: CICheck] = [:]
         // Group runnable baselines by the world key and act timeout they were recorded under
@@ -75,10 +101,46 @@ public enum CIGate {
             batch.worldKey = worldKey
             let outcomes = try batch.run(in: workspace, progress: progress)
             for ((i, _), outcome) in zip(members, outcomes) {
-                checks[i] = compare(baselines[i], outcome)
+                checks[i] = compare(baselines[i], outcome, mode: mode)
             }
         }
         return baselines.indices.compactMap { checks[$0] }
+    }
+
+    /// The gate's verdict over all checks: under `stats`, McNemar's test per pairing on the
+    /// baselines' outcomes against the re-run's (the comparison `rigor compare` makes).
+    public static func comparison(_ checks: [CICheck]) -> BatchComparison {
+        var before: [BatchComparison.Episode] = []
+        var after: [BatchComparison.Episode] = []
+        for c in checks {
+            guard let now = c.newArtifact else { continue }
+            before.append(.init(pairing: c.baseline.pairing, seed: c.baseline.seed, passed: c.baseline.document["outcome"]?["success"]?.boolValue == true))
+            after.append(.init(pairing: c.baseline.pairing, seed: c.baseline.seed, passed: now["success"]?.boolValue == true))
+        }
+        return BatchComparison(before: before, after: after)
+    }
+
+    /// Whether the gate fails: any check's regression, and under `stats` a significant drop.
+    public static func fails(_ checks: [CICheck], mode: CIGateMode) -> Bool {
+        if checks.contains(where: { !$0.reproduced }) { return true }
+        return mode == .stats && comparison(checks).hasSignificantDrop
+    }
+
+    /// Sorts what differs from the baseline into what fails `mode` and what is only reported.
+    static func compare(_ b: Baseline, _ o: BatchOutcome, mode: CIGateMode) -> CICheck {
+        let exact = compare(b, o)
+        guard mode != .exact else { return exact }
+        var failing: [String] = []
+        var reported: [String] = []
+        for r in exact.regressions {
+            let isSpec = r.hasPrefix("spec: ")
+            let isOutcome = r.hasPrefix("outcome changed")
+            if isSpec || (mode == .outcome && isOutcome) { failing.append(r) } else { reported.append(r) }
+        }
+        var check = CICheck(baseline: b, regressions: failing, newArtifact: exact.newArtifact, firstDivergentStep: exact.firstDivergentStep,
+                            divergence: exact.divergence, newRunID: exact.newRunID)
+        check.changes = reported
+        return check
     }
 
     static func compare(_ b: Baseline, _ o: BatchOutcome) -> CICheck {

@@ -27,11 +27,14 @@ public enum CIReports {
         return lines.joined(separator: "\n")
     }
 
-    public static func junit(_ checks: [CICheck], seconds: Double) -> String {
-        let failures = checks.filter { !$0.reproduced }.count
+    public static func junit(_ checks: [CICheck], seconds: Double, mode: CIGateMode = .exact) -> String {
+        let drops = mode == .stats ? CIGate.comparison(checks).pairings : []
+        let statCases = drops.map { p in (p, p.counts.test.isSignificantDrop(alpha: 0.05)) }
+        let failures = checks.filter { !$0.reproduced }.count + statCases.filter(\.1).count
+        let tests = checks.count + statCases.count
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"rigor ci\" tests=\"\(checks.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", seconds))\">\n"
-        out += "  <testsuite name=\"baselines\" tests=\"\(checks.count)\" failures=\"\(failures)\">\n"
+        out += "<testsuites name=\"rigor ci\" tests=\"\(tests)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", seconds))\">\n"
+        out += "  <testsuite name=\"baselines (gate: \(mode.rawValue))\" tests=\"\(tests)\" failures=\"\(failures)\">\n"
         for c in checks {
             out += "    <testcase classname=\"rigor.\(xml(c.baseline.pairing))\" name=\"seed-\(c.baseline.seed)\">\n"
             if !c.reproduced {
@@ -39,16 +42,49 @@ public enum CIReports {
             }
             out += "    </testcase>\n"
         }
+        for (p, dropped) in statCases {
+            out += "    <testcase classname=\"rigor.\(xml(p.name))\" name=\"pass-rate (McNemar)\">\n"
+            if dropped {
+                out += "      <failure message=\"\(xml(statsLine(p)))\">\(xml("pass → fail seeds: \(p.passToFail.map(String.init).joined(separator: " "))"))</failure>\n"
+            }
+            out += "    </testcase>\n"
+        }
         out += "  </testsuite>\n</testsuites>\n"
         return out
     }
 
-    public static func markdown(_ checks: [CICheck]) -> String {
+    /// One pairing's McNemar line: pass counts before and after, flips, p-value.
+    public static func statsLine(_ p: BatchComparison.PairingChange) -> String {
+        let c = p.counts
+        return "\(p.name): \(c.before.passed)/\(c.before.total) → \(c.after.passed)/\(c.after.total) passed, "
+            + "\(c.test.b) pass → fail, \(c.test.c) fail → pass, McNemar p = \(String(format: "%.4g", c.test.pValue))"
+    }
+
+    public static func markdown(_ checks: [CICheck], mode: CIGateMode = .exact) -> String {
         let failed = checks.filter { !$0.reproduced }
-        var out = "## rigor ci: \(failed.isEmpty ? "all \(checks.count) baselines reproduced" : "\(failed.count) of \(checks.count) baselines regressed")\n\n"
+        let comparison = mode == .stats ? CIGate.comparison(checks) : nil
+        let drops = comparison?.significantDrops ?? []
+        let headline: String
+        if failed.isEmpty && drops.isEmpty {
+            headline = mode == .exact ? "all \(checks.count) baselines reproduced" : "gate passed over \(checks.count) baselines"
+        } else if !failed.isEmpty {
+            headline = "\(failed.count) of \(checks.count) baselines regressed"
+        } else {
+            headline = "\(drops.count) pairing\(drops.count == 1 ? "" : "s") dropped significantly"
+        }
+        var out = "## rigor ci: \(headline)\n\nGate: \(mode.explanation).\n\n"
+        if let comparison {
+            out += "| pairing | pass rate, McNemar | verdict |\n|---|---|---|\n"
+            for p in comparison.pairings {
+                let dropped = p.counts.test.isSignificantDrop(alpha: comparison.alpha)
+                out += "| \(p.name) | \(statsLine(p).replacingOccurrences(of: "|", with: "\\|")) | \(dropped ? "**significant drop**" : "holds") |\n"
+            }
+            out += "\n"
+        }
         out += "| pairing | seed | baseline | now | verdict |\n|---|---|---|---|---|\n"
         for c in checks {
-            let verdict = c.reproduced ? "reproduced" : "**regression**: " + c.regressions.joined(separator: "; ")
+            let verdict = !c.reproduced ? "**regression**: " + c.regressions.joined(separator: "; ")
+                : c.changes.isEmpty ? "reproduced" : "changed (not failed): " + c.changes.joined(separator: "; ")
             out += "| \(c.baseline.pairing) | \(c.baseline.seed) | \(c.oldSummary) | \(c.newSummary) | \(verdict.replacingOccurrences(of: "|", with: "\\|")) |\n"
         }
         for c in failed where c.divergence?.firstStep != nil {

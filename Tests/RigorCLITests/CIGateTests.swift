@@ -128,4 +128,93 @@ struct CIGateTests {
         #expect(record.status == 2)
         #expect(record.stderr.contains("refusing to overwrite"))
     }
+
+    /// The toy agent, except that on the seeds `failing` picks it sends an undeclared action
+    /// (the episode ends invalid_action at step 1).
+    static func flakyToy(failing condition: String) throws -> String {
+        let toy = try String(contentsOfFile: "\(RepoPaths.agents)/toy_agent.py", encoding: .utf8)
+        return toy + """
+
+            class FlakyAgent(ToyAgent):
+                def act(self):
+                    seed = int(os.environ.get("RIGOR_SEED", "0"))
+                    if \(condition):
+                        return {"type": "give_up", "args": {}}
+                    return ToyAgent.act(self)
+
+            Agent = FlakyAgent
+
+            """
+    }
+
+    @Test("ci --gate outcome passes an agent that improved (fewer steps), which the exact gate fails; the summary names the gate")
+    func outcomeGate() throws {
+        let agentDir = RepoPaths.temporaryDirectory("rigor-ci-improve")
+        defer { try? FileManager.default.removeItem(atPath: agentDir) }
+        let agent = "\(agentDir)/improving_agent.py"
+        // Recorded with a slow solver (it lists /app three times first), then the toy agent is swapped in.
+        let toy = try String(contentsOfFile: "\(RepoPaths.agents)/toy_agent.py", encoding: .utf8)
+        try (toy + "\nclass Slow(ToyAgent):\n    def reset(self, t):\n        ToyAgent.reset(self, t)\n        self.extra = 2\n"
+             + "    def act(self):\n        if self.extra:\n            self.extra -= 1\n            return {\"type\": \"list_dir\", \"args\": {\"path\": \"/app\"}}\n"
+             + "        return ToyAgent.act(self)\n\nAgent = Slow\n").write(toFile: agent, atomically: true, encoding: .utf8)
+        let box = try Sandbox(agent: agent)
+        defer { try? FileManager.default.removeItem(atPath: box.dir) }
+        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..2", "--dir", box.baselines]).status == 0)
+        try FileManager.default.removeItem(atPath: agent)
+        try FileManager.default.copyItem(atPath: "\(RepoPaths.agents)/toy_agent.py", toPath: agent)
+        let exact = try box.ci()
+        #expect(exact.0.status == 1, "\(exact.0.stdout)")
+        let r = try box.rigor(["ci", "--baselines", box.baselines, "--gate", "outcome", "--json", "--summary", "\(box.dir)/summary.md"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let report = try JSON.parse(r.stdout)
+        #expect(report["gate"] == "outcome")
+        #expect(report["passed"] == true)
+        #expect(report["changed"] == 3)
+        for check in report["checks"]?.arrayValue ?? [] {
+            #expect(check["regressions"]?.arrayValue?.isEmpty == true)
+            #expect(check["changes"]?.arrayValue?.contains { $0.stringValue?.hasPrefix("artifact_hash changed") == true } == true, "\(check)")
+        }
+        let summary = try String(contentsOfFile: "\(box.dir)/summary.md", encoding: .utf8)
+        #expect(summary.contains("Gate: outcome"), "\(summary)")
+        // An outcome change still fails the outcome gate.
+        try Self.flakyToy(failing: "seed == 1").write(toFile: agent, atomically: true, encoding: .utf8)
+        #expect(try box.rigor(["ci", "--baselines", box.baselines, "--gate", "outcome"]).status == 1)
+    }
+
+    @Test("ci --gate stats fails a planted regression (every seed flips) and passes noise (2 of 20 flip), by McNemar")
+    func statsGate() throws {
+        let agentDir = RepoPaths.temporaryDirectory("rigor-ci-stats")
+        defer { try? FileManager.default.removeItem(atPath: agentDir) }
+        let agent = "\(agentDir)/stats_agent.py"
+        try FileManager.default.copyItem(atPath: "\(RepoPaths.agents)/toy_agent.py", toPath: agent)
+        let box = try Sandbox(agent: agent)
+        defer { try? FileManager.default.removeItem(atPath: box.dir) }
+        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..19", "--dir", box.baselines]).status == 0)
+
+        try Self.flakyToy(failing: "seed % 10 == 0").write(toFile: agent, atomically: true, encoding: .utf8)
+        let noise = try box.rigor(["ci", "--baselines", box.baselines, "--gate", "stats", "--json", "--summary", "\(box.dir)/noise.md"])
+        #expect(noise.status == 0, "\(noise.stdout)\(noise.stderr)")
+        let n = try JSON.parse(noise.stdout)
+        #expect(n["comparison"]?["pairings"]?.arrayValue?.first?["pass_to_fail_seeds"] == [0, 10])
+        #expect(n["comparison"]?["significant_drop"] == false)
+        #expect(try String(contentsOfFile: "\(box.dir)/noise.md", encoding: .utf8).contains("Gate: stats"))
+        // The same noise fails the exact and outcome gates.
+        #expect(try box.rigor(["ci", "--baselines", box.baselines, "--gate", "outcome"]).status == 1)
+
+        try Self.flakyToy(failing: "True").write(toFile: agent, atomically: true, encoding: .utf8)
+        let junit = "\(box.dir)/junit.xml"
+        let drop = try box.rigor(["ci", "--baselines", box.baselines, "--gate", "stats", "--json", "--junit", junit])
+        #expect(drop.status == 1, "\(drop.stdout)")
+        let d = try JSON.parse(drop.stdout)
+        #expect(d["comparison"]?["significant_drop"] == true)
+        #expect(d["passed"] == false)
+        #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("pass-rate (McNemar)"))
+    }
+
+    @Test("an unknown --gate is bad usage")
+    func badGate() throws {
+        let r = try CommandLineRun.rigor(["ci", "--gate", "fuzzy"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("exact, outcome, stats"))
+    }
 }
