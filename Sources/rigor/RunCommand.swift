@@ -55,6 +55,12 @@ struct EpisodeOptions: ParsableArguments {
     }
 
     var isolationLevel: IsolationLevel? { isolation.flatMap(IsolationLevel.init(rawValue:)) }
+
+    /// Says once, on stderr, what the level the user picked leaves visible to the agent (the
+    /// default level is the strongest available and says nothing).
+    func announceChosenLevel() {
+        if let exposure = isolationLevel?.exposure { Console.note(exposure) }
+    }
 }
 
 struct RunEpisodeCommand: ParsableCommand, InputChecked {
@@ -99,6 +105,7 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
+        options.announceChosenLevel()
         if record {
             try Recording(run: RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel,
                                           actTimeoutSeconds: options.actTimeout),
