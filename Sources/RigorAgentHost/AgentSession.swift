@@ -54,9 +54,9 @@ public final class AgentSession {
         if uid == nil && settings.isolation >= .process && geteuid() == 0 {
             // Never the runner's own root: no uid, no agent.
             ScratchDirectory.remove(workdir)
-            throw .noUIDAvailable
+            throw .noUIDAvailable(reason: LiveAgents.uidLockProblem)
         }
-        if let uid { _ = chown(workdir, uid, uid) }
+        if let uid { ScratchDirectory.handOver(workdir, to: uid) }
         // Under bwrap the private directory is always seen at the same path, so an agent that
         // writes its HOME into an action still produces the same artifact. A jailed fork
         // server's child mounts a fresh one there itself.

@@ -27,7 +27,19 @@ public enum LiveAgents {
     }
 
     nonisolated(unsafe) private static var uidLocks: [uid_t: Int32] = [:]
-    static let uidLockDirectory = "/tmp/rigor-uid-locks"
+    /// Where every root runner on the machine takes its uid locks. In /tmp, where any user could
+    /// have made it first, so it is opened as a `PrivateDirectory` (root's, mode 0700, not a
+    /// link) and each lock file is made from its descriptor without following links.
+    static let uidLockPath = "/tmp/rigor-uid-locks"
+    static let uidLockDirectory: Result<PrivateDirectory, PrivateDirectory.Refusal> = {
+        do throws(PrivateDirectory.Refusal) { return .success(try PrivateDirectory.open(uidLockPath)) } catch { return .failure(error) }
+    }()
+
+    /// Why no uid can be handed out, when the lock directory is unusable.
+    static var uidLockProblem: String? {
+        if case .failure(let refusal) = uidLockDirectory { return refusal.description }
+        return nil
+    }
 
     /// A uid of its own for one agent process tree (only when running as root; nil otherwise).
     /// With it, the process limit counts only that agent's processes, and every process the
@@ -40,15 +52,14 @@ public enum LiveAgents {
     /// is in use (cleared once its sweep is done), a uid left marked by a runner that died is
     /// swept of whatever still runs under it before it is handed out again.
     static func allocateUID() -> uid_t? {
-        guard geteuid() == 0 else { return nil }
-        _ = mkdir(uidLockDirectory, 0o700)
+        guard geteuid() == 0, case .success(let directory) = uidLockDirectory else { return nil }
         lock.lock(); defer { lock.unlock() }
         for _ in 0..<4000 {
             nextUIDCounter &+= 1
             let slot = (UInt32(truncatingIfNeeded: getpid()) &* 7919 &+ nextUIDCounter) % 60000
             let uid = uid_t(200_000 + slot)
             if uidLocks[uid] != nil { continue }
-            let fd = open("\(uidLockDirectory)/\(uid)", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            let fd = openat(directory.fd, String(uid), O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if fd < 0 { continue }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
                 var mark: UInt8 = 0

@@ -43,6 +43,15 @@ public enum ScratchDirectory {
         return String(cString: dir)
     }
 
+    /// Gives the fresh directory `path` to the agent's uid, through a descriptor opened without
+    /// following links (never `chown` by path).
+    static func handOver(_ path: String, to uid: uid_t) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fchown(fd, uid, uid)
+        close(fd)
+    }
+
     /// Removes a private directory and whatever the agent left in it.
     static func remove(_ path: String) {
         // Most agents leave nothing: one rmdir, without listing the directory first.
