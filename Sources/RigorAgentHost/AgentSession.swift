@@ -315,6 +315,10 @@ public final class AgentSession {
         guard !finished else { return }
         finished = true
         if exitStatus == nil { exitStatus = process.terminate(graceSeconds: 0) }
-        ScratchDirectory.remove(process.workdir)
+        workdirRemovalProblem = ScratchDirectory.remove(process.workdir)
     }
+
+    /// Why the agent's private directory could not be removed, when it could not (said on
+    /// stderr too, and recorded in the artifact's diagnostics).
+    public private(set) var workdirRemovalProblem: String?
 }

@@ -27,6 +27,8 @@ public enum LiveAgents {
     }
 
     nonisolated(unsafe) private static var uidLocks: [uid_t: Int32] = [:]
+    /// The uids agents get when the runner is root.
+    static let agentUIDs: Range<uid_t> = 200_000..<260_000
     /// Where every root runner on the machine takes its uid locks. In /tmp, where any user could
     /// have made it first, so it is opened as a `PrivateDirectory` (root's, mode 0700, not a
     /// link) and each lock file is made from its descriptor without following links.
@@ -57,7 +59,7 @@ public enum LiveAgents {
         for _ in 0..<4000 {
             nextUIDCounter &+= 1
             let slot = (UInt32(truncatingIfNeeded: getpid()) &* 7919 &+ nextUIDCounter) % 60000
-            let uid = uid_t(200_000 + slot)
+            let uid = agentUIDs.lowerBound + uid_t(slot)
             if uidLocks[uid] != nil { continue }
             let fd = openat(directory.fd, String(uid), O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if fd < 0 { continue }

@@ -105,15 +105,17 @@ public enum Episode {
         sandbox["isolation"] = .string(settings.isolation.rawValue)
         sandbox["limits"] = settings.limitsJSON
         sandbox["separate_uid"] = .bool(session?.agentUID != nil)
+        var agentDiagnostics: [String: JSON] = [
+            "exit_status": exit?.json ?? .null,
+            "stderr_tail": .string(session?.stderrText ?? ""),
+            "stderr_bytes_dropped": .int(session?.stderrBytesDropped ?? 0),
+            "command_kind": .string(request.agent.kind.rawValue),
+            "uid": session?.agentUID.map(JSON.int) ?? .null,
+            "launched_by": .string(session?.launchedBy ?? "none"),
+        ]
+        if let problem = session?.workdirRemovalProblem { agentDiagnostics["workdir_removal"] = .string(problem) }
         let diagnostics: JSON = [
-            "agent": [
-                "exit_status": exit?.json ?? .null,
-                "stderr_tail": .string(session?.stderrText ?? ""),
-                "stderr_bytes_dropped": .int(session?.stderrBytesDropped ?? 0),
-                "command_kind": .string(request.agent.kind.rawValue),
-                "uid": session?.agentUID.map(JSON.int) ?? .null,
-                "launched_by": .string(session?.launchedBy ?? "none"),
-            ],
+            "agent": .object(agentDiagnostics),
             "environment": .object((session?.environment ?? [:]).mapValues(JSON.string)),
             "protocol": .string(RigorIdentity.protocolVersion),
             "timing": ["monotonic_elapsed_s": .double(Double(tAssemble - startNanos) / 1e9)],
