@@ -118,6 +118,7 @@ public enum Episode {
             "agent": .object(agentDiagnostics),
             "environment": .object((session?.environment ?? [:]).mapValues(JSON.string)),
             "protocol": .string(RigorIdentity.protocolVersion),
+            "cgroup": session?.cgroupFinal ?? ["used": false, "reason": "no agent process"],
             "timing": ["monotonic_elapsed_s": .double(Double(tAssemble - startNanos) / 1e9)],
         ]
         let record = Artifact(
