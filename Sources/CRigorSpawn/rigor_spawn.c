@@ -126,6 +126,15 @@ static int lock_down(void) {
    groups. Raw system calls only: it also runs in a child that shares the runner's memory, where
    libc's credential wrappers would try to change every thread of the runner. 0 or errno. */
 static int apply_limits(const rigor_limits *l) {
+    /* Into the episode's cgroup first, while still the runner's user: a failure stops the
+       agent rather than let it run outside the bound the artifact's diagnostics claim. */
+    for (int i = 0; i < l->cgroup_fd_count && i < 2; i++) {
+        long n;
+        do {
+            n = syscall(SYS_write, (long)l->cgroup_fds[i], (long)"0", 1L);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) return errno ? errno : EIO;
+    }
     set_limit(RLIMIT_CPU, l->cpu_seconds);
     set_limit(RLIMIT_AS, l->address_space_bytes);
     set_limit(RLIMIT_FSIZE, l->file_size_bytes);
@@ -594,4 +603,10 @@ int rigor_pin_thread(const int *cpus, int count) {
     }
     if (CPU_COUNT(&set) == 0) return EINVAL;
     return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno;
+}
+
+int rigor_is_cgroup2(const char *path) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0) return 0;
+    return fs.f_type == 0x63677270; /* CGROUP2_SUPER_MAGIC */
 }

@@ -12,7 +12,7 @@ public enum AgentHostError: Error, Sendable, CustomStringConvertible {
     case workdirFailed(reason: String)
     case isolationUnavailable(IsolationLevel, reason: String)
     case forkServerFailed(reason: String)
-    case noUIDAvailable
+    case noUIDAvailable(reason: String?)
 
     public var description: String {
         switch self {
@@ -28,8 +28,10 @@ public enum AgentHostError: Error, Sendable, CustomStringConvertible {
             return "cannot start agent '\(path)': \(String(cString: strerror(e)))"
         case .workdirFailed(let reason):
             return "cannot create the agent's private directory: \(reason)"
-        case .noUIDAvailable:
-            return "no free uid to run the agent as (see /tmp/rigor-uid-locks); refusing to run it as root"
+        case .noUIDAvailable(let reason?):
+            return "no uid to run the agent as: \(reason); refusing to run it as root"
+        case .noUIDAvailable(nil):
+            return "no free uid to run the agent as (see \(LiveAgents.uidLockPath)); refusing to run it as root"
         case .forkServerFailed(let reason):
             return "the fork server could not start the agent: \(reason)"
         case .isolationUnavailable(let level, let reason):

@@ -61,6 +61,8 @@ public final class AgentProcess {
     let server: ForkServer?
     /// The uid is the server's, shared with its other children: no per-episode uid sweep.
     let uidIsShared: Bool
+    /// A fork server's child that could not be moved into the episode's cgroup.
+    public private(set) var cgroupMoveFailed = false
     /// The uid the agent runs as, when the runner is root (see `LiveAgents.allocateUID`).
     public let uid: uid_t?
     public let workdir: String
@@ -83,7 +85,8 @@ public final class AgentProcess {
     private var chunk = [UInt8](unsafeUninitializedCapacity: 65536) { _, count in count = 65536 }
 
     /// Starts the agent. The environment is exactly `environment`: nothing of the caller's leaks.
-    public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings, uid: uid_t?) throws(AgentHostError) {
+    public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings, uid: uid_t?,
+                cgroup: EpisodeCgroup? = nil) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
         self.server = nil
         self.uidIsShared = false
@@ -101,6 +104,7 @@ public final class AgentProcess {
             limits.open_files = Int64(settings.limits.openFiles)
             limits.processes = Int64(settings.limits.processes)
             limits.run_as_uid = Int64(self.uid ?? 0)
+            cgroup?.attach(to: &limits)
         }
         var child = rigor_child()
         let rc = withCStrings(argv) { cargv in
@@ -123,7 +127,7 @@ public final class AgentProcess {
     /// `cwd`: where the agent starts, as it sees it (`workdir`, or the jail's home for a jailed
     /// server's child, which mounts its own there).
     public init(forkServer: ForkServer, agentFile: String, environment: [String: String], workdir: String, cwd: String? = nil,
-                settings: GuardSettings, uid: uid_t?, uidIsShared: Bool = false) throws(AgentHostError) {
+                settings: GuardSettings, uid: uid_t?, uidIsShared: Bool = false, cgroup: EpisodeCgroup? = nil) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
         self.uidIsShared = uidIsShared
         self.server = forkServer
@@ -148,6 +152,11 @@ public final class AgentProcess {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
             throw error
         }
+        // The SDK's server (whose files are part of agent_hash) knows nothing of cgroups: the
+        // child is moved in as soon as the server names it, before it has read its first
+        // message; what it forked before that (at its module's top level, within the same
+        // millisecond) stays outside (spec/guard.md).
+        if settings.isolation >= .process, let cgroup { cgroupMoveFailed = !cgroup.move(pid) }
         LiveAgents.register(pid: pid, uid: self.uid)
         stdinFD = inPipe[1]
         stdoutFD = outPipe[0]

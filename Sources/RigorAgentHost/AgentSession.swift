@@ -54,9 +54,9 @@ public final class AgentSession {
         if uid == nil && settings.isolation >= .process && geteuid() == 0 {
             // Never the runner's own root: no uid, no agent.
             ScratchDirectory.remove(workdir)
-            throw .noUIDAvailable
+            throw .noUIDAvailable(reason: LiveAgents.uidLockProblem)
         }
-        if let uid { _ = chown(workdir, uid, uid) }
+        if let uid { ScratchDirectory.handOver(workdir, to: uid) }
         // Under bwrap the private directory is always seen at the same path, so an agent that
         // writes its HOME into an action still produces the same artifact. A jailed fork
         // server's child mounts a fresh one there itself.
@@ -68,6 +68,17 @@ public final class AgentSession {
         }
         self.command = command
         self.settings = settings
+        // The whole episode's memory and processes, where the machine gives a cgroup.
+        var cgroup: EpisodeCgroup? = nil
+        if settings.isolation >= .process {
+            switch EpisodeCgroup.make(memoryBytes: settings.limits.addressSpaceBytes, processes: settings.limits.processes) {
+            case .success(let group): cgroup = group
+            case .failure(let unavailable): cgroupUnavailable = unavailable.reason
+            }
+        } else {
+            cgroupUnavailable = "isolation level none"
+        }
+        self.cgroup = cgroup
         do throws(AgentHostError) {
             var forked: AgentProcess? = nil
             if let server {
@@ -75,7 +86,8 @@ public final class AgentSession {
                 do throws(AgentHostError) {
                     forked = try AgentProcess(forkServer: server, agentFile: command.agentFile,
                                               environment: AgentSession.environment(home: home, seed: seed),
-                                              workdir: workdir, cwd: home, settings: settings, uid: uid, uidIsShared: sharedUID != nil)
+                                              workdir: workdir, cwd: home, settings: settings, uid: uid, uidIsShared: sharedUID != nil,
+                                              cgroup: cgroup)
                 } catch {
                     // A server the user did not ask for that fails to fork: exec'd instead.
                     guard settings.forkServer == .python, sharedUID == nil else { throw error }
@@ -86,13 +98,33 @@ public final class AgentSession {
                 launchedBy = "fork_server"
             } else {
                 process = try AgentProcess(command: launch, environment: AgentSession.environment(home: execHome, seed: seed),
-                                           workdir: workdir, settings: settings, uid: uid)
+                                           workdir: workdir, settings: settings, uid: uid, cgroup: cgroup)
             }
         } catch {
+            cgroup?.remove()
             if let uid, sharedUID == nil { LiveAgents.releaseUID(uid) }
             ScratchDirectory.remove(workdir)
             throw error
         }
+    }
+
+    /// The episode's cgroup, when the machine gave one (see `EpisodeCgroup`).
+    let cgroup: EpisodeCgroup?
+    /// Why there is none.
+    private var cgroupUnavailable: String?
+
+    /// What bounded the episode as a whole, for the artifact's diagnostics (outside the hash):
+    /// the cgroup and its memory bound, or why there was none (then the limits were per process).
+    public var cgroupDiagnostics: JSON {
+        guard let cgroup else {
+            return ["used": false, "reason": .string(cgroupUnavailable ?? "none"),
+                    "covers": "each process separately (rlimits); no bound on the episode's processes together"]
+        }
+        var d = cgroup.diagnostics.objectValue ?? [:]
+        d["covers"] = process.server == nil ? "every process of the episode, from before the agent's first instruction"
+            : "every process the fork server's child starts after it was moved in (at once, before its first message)"
+        if process.cgroupMoveFailed { d["used"] = false; d["reason"] = "the fork server's child could not be moved into the cgroup" }
+        return .object(d)
     }
 
     /// Starts, in the background, the fork servers that episodes of `commands` under `settings`
@@ -315,6 +347,14 @@ public final class AgentSession {
         guard !finished else { return }
         finished = true
         if exitStatus == nil { exitStatus = process.terminate(graceSeconds: 0) }
-        ScratchDirectory.remove(process.workdir)
+        cgroupFinal = cgroupDiagnostics
+        cgroup?.remove()
+        workdirRemovalProblem = ScratchDirectory.remove(process.workdir)
     }
+
+    /// Why the agent's private directory could not be removed, when it could not (said on
+    /// stderr too, and recorded in the artifact's diagnostics).
+    public private(set) var workdirRemovalProblem: String?
+    /// `cgroupDiagnostics` as they were before the group was removed (its OOM kills).
+    public private(set) var cgroupFinal: JSON?
 }

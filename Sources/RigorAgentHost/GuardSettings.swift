@@ -18,6 +18,23 @@ public enum IsolationLevel: String, Sendable, CaseIterable, Comparable {
     }
 
     public static func < (a: IsolationLevel, b: IsolationLevel) -> Bool { a.rank < b.rank }
+
+    /// What an agent at this level can still see or reach of the machine, in one sentence for
+    /// a user who picked the level (spec/guard.md "What is not isolated"); nil at `namespace`.
+    public var exposure: String? {
+        switch self {
+        case .none:
+            return "--isolation none contains nothing: the agent runs as a plain child with the runner's user, "
+                + "no resource limits, the runner's view of every file, /tmp, process and the network; "
+                + "use --isolation namespace for agents you do not trust (spec/guard.md)"
+        case .process:
+            return "--isolation process does not hide the machine: the agent shares /tmp and /dev/shm with the host, "
+                + "can read every process's command line in /proc and every world-readable file, and reaches the "
+                + "network; use --isolation namespace for agents you do not trust (spec/guard.md)"
+        case .namespace:
+            return nil
+        }
+    }
 }
 
 /// The resource limits applied to the agent process (rlimits).

@@ -40,35 +40,32 @@ public enum Bubblewrap {
         return "bwrap cannot create namespaces here: \(message.trimmingCharacters(in: .whitespacesAndNewlines))"
     }()
 
-    /// Where a successful probe is remembered: `$TMPDIR` (or /tmp)/rigor-bwrap-ok.<euid>, holding
-    /// the boot id and the bwrap binary's identity. Trusted only when this user owns it and no one
-    /// else can write it.
+    /// Where a successful probe is remembered: file `bwrap-ok` in this user's private state
+    /// directory (`PrivateDirectory.forThisUser`), holding the boot id and the bwrap binary's
+    /// identity. Trusted only when this user owns it and no one else can write it; written
+    /// through the directory's descriptor, never by a path someone else could plant a link at.
     struct ProbeCache {
-        let file: String
+        let directory: PrivateDirectory
+        let name: String
         let stamp: String
 
+        var file: String { "\(directory.path)/\(name)" }
+
         var isValid: Bool {
-            var st = stat()
-            guard lstat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o022 == 0,
-                  let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
-            return text == stamp
+            directory.read(name) == Array(stamp.utf8)
         }
 
         func remember() {
-            let temporary = "\(file).\(getpid())"
-            guard (try? stamp.write(toFile: temporary, atomically: false, encoding: .utf8)) != nil else { return }
-            chmod(temporary, 0o644)
-            if rename(temporary, file) != 0 { unlink(temporary) }
+            directory.write(name, Array(stamp.utf8), mode: 0o600)
         }
     }
 
     static func probeCache(bwrap: String) -> ProbeCache? {
         guard let boot = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8) else { return nil }
         var st = stat()
-        guard stat(bwrap, &st) == 0 else { return nil }
-        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        guard stat(bwrap, &st) == 0, case .success(let directory) = PrivateDirectory.forThisUser else { return nil }
         let stamp = "\(boot.trimmingCharacters(in: .whitespacesAndNewlines)) \(bwrap) \(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec)\n"
-        return ProbeCache(file: "\(directory)/rigor-bwrap-ok.\(geteuid())", stamp: stamp)
+        return ProbeCache(directory: directory, name: "bwrap-ok", stamp: stamp)
     }
 
     /// The strongest isolation level that works on this machine.

@@ -111,18 +111,21 @@ public enum Episode {
         // the same as root or not, at every level that can run it.
         var sandbox = manifest.sandbox.json.objectValue ?? [:]
         sandbox["limits"] = settings.limitsJSON
+        var agentDiagnostics: [String: JSON] = [
+            "exit_status": exit?.json ?? .null,
+            "stderr_tail": .string(session?.stderrText ?? ""),
+            "stderr_bytes_dropped": .int(session?.stderrBytesDropped ?? 0),
+            "command_kind": .string(request.agent.kind.rawValue),
+            "uid": session?.agentUID.map(JSON.int) ?? .null,
+            "launched_by": .string(session?.launchedBy ?? "none"),
+        ]
+        if let problem = session?.workdirRemovalProblem { agentDiagnostics["workdir_removal"] = .string(problem) }
         let diagnostics: JSON = [
             "guard": ["isolation": .string(settings.isolation.rawValue), "separate_uid": .bool(session?.agentUID != nil)],
-            "agent": [
-                "exit_status": exit?.json ?? .null,
-                "stderr_tail": .string(session?.stderrText ?? ""),
-                "stderr_bytes_dropped": .int(session?.stderrBytesDropped ?? 0),
-                "command_kind": .string(request.agent.kind.rawValue),
-                "uid": session?.agentUID.map(JSON.int) ?? .null,
-                "launched_by": .string(session?.launchedBy ?? "none"),
-            ],
+            "agent": .object(agentDiagnostics),
             "environment": .object((session?.environment ?? [:]).mapValues(JSON.string)),
             "protocol": .string(RigorIdentity.protocolVersion),
+            "cgroup": session?.cgroupFinal ?? ["used": false, "reason": "no agent process"],
             "timing": ["monotonic_elapsed_s": .double(Double(tAssemble - startNanos) / 1e9)],
         ]
         var record = Artifact(

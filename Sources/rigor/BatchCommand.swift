@@ -56,6 +56,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         do {
             batch = try makeBatch(workspace)
         } catch { throw Console.fail(error) }
+        options.announceChosenLevel()
         let reporter = BatchProgress(total: batch.items.count, quiet: options.json)
         let t0 = MonotonicClock.nanoseconds()
         let outcomes: [BatchOutcome]

@@ -43,6 +43,11 @@ enum Console {
         FileHandle.standardError.write(Data("rigor: error: \(message)\n".utf8))
     }
 
+    /// A line for the user on stderr (never on stdout, which `--json` keeps for machines).
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("rigor: note: \(message)\n".utf8))
+    }
+
     static func printJSON(_ value: JSON) {
         if let bytes = try? value.prettyBytes() { FileHandle.standardOutput.write(Data(bytes)) }
     }

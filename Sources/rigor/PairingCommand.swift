@@ -53,6 +53,7 @@ struct PairingCommand: ParsableCommand, InputChecked {
         }
         let selected: [Pairing]
         do { selected = all ? catalog.pairings : try catalog.select(name ?? "") } catch { throw Console.fail(error) }
+        options.announceChosenLevel()
         var allPassed = true
         for p in selected {
             let passed = try EpisodeReport.runAndReport(

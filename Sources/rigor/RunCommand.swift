@@ -55,6 +55,12 @@ struct EpisodeOptions: ParsableArguments {
     }
 
     var isolationLevel: IsolationLevel? { isolation.flatMap(IsolationLevel.init(rawValue:)) }
+
+    /// Says once, on stderr, what the level the user picked leaves visible to the agent (the
+    /// default level is the strongest available and says nothing).
+    func announceChosenLevel() {
+        if let exposure = isolationLevel?.exposure { Console.note(exposure) }
+    }
 }
 
 struct RunEpisodeCommand: ParsableCommand, InputChecked {
@@ -99,6 +105,7 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
+        options.announceChosenLevel()
         if record {
             try Recording(run: RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel,
                                           actTimeoutSeconds: options.actTimeout),
@@ -170,6 +177,7 @@ enum EpisodeReport {
             if let reason = a.failureReason { print("  reason      \(reason)") }
         }
         print("  steps       \(a.stepsUsed) / \(a.budgets.steps)    tool calls \(a.toolCallsUsed) / \(a.budgets.toolCalls)")
+        if let memory = memoryLine(r.artifact) { print("  memory      \(memory)") }
         print("  artifact    \(r.artifactHash)")
         print("  written to  \(relative(path))")
         if !a.success, !r.agentLog.isEmpty {
@@ -181,6 +189,17 @@ enum EpisodeReport {
             print("  \(label):")
             for p in problems { print("    - \(p)") }
         }
+    }
+
+    /// What the memory limit covered: the whole episode (its cgroup) or each process alone.
+    static func memoryLine(_ artifact: JSON) -> String? {
+        guard let bytes = artifact["sandbox"]?["limits"]?["address_space_bytes"]?.intValue,
+              artifact["sandbox"]?["isolation"] != "none", let cgroup = artifact["diagnostics"]?["cgroup"] else { return nil }
+        let amount = bytes % (1 << 30) == 0 ? "\(bytes >> 30) GiB" : "\(bytes >> 20) MiB"
+        if cgroup["used"] == true {
+            return "\(amount) for all the episode's processes together (cgroup v\(cgroup["version"]?.intValue ?? 0)), and per process"
+        }
+        return Console.yellow("\(amount) per process only, not for the episode as a whole: \(cgroup["reason"]?.stringValue ?? "no cgroup")")
     }
 
     static func relative(_ path: String) -> String {

@@ -307,4 +307,20 @@ struct HostileAgentTests {
         #expect(o.failureType == "budget_exhausted")
         // run(...) already checked that nothing of its uid is left.
     }
+
+    @Test("17. a tree deeper than PATH_MAX in the private directory: removed all the same, nothing left in the scratch base",
+          arguments: levels)
+    func deepTree(level: String) throws {
+        // A scratch base of the test's own, so that what is left there is this episode's.
+        let scratch = RepoPaths.temporaryDirectory("rigor-hostile-deep-scratch")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["RIGOR_SCRATCH_DIR"] = scratch
+        let o = try run("Agents/adversarial/deep_scratch_tree.py", level: level, environment: environment)
+        #expect(o.failureType == "budget_exhausted")
+        #expect(Int(o.output("DEPTH") ?? "") ?? 0 > 4096, "the agent could not build a deep tree: the test proves nothing")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []
+        #expect(left.isEmpty, "left in the scratch base after \(level): \(left)")
+        #expect(o.artifact["diagnostics"]?["agent"]?["workdir_removal"] == nil, "\(o.artifact["diagnostics"]?["agent"] ?? .null)")
+    }
 }

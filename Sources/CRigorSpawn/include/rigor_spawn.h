@@ -14,6 +14,11 @@ typedef struct {
     /// the process limit counts only this agent's processes and every process it ever starts
     /// can be found and killed by uid.
     long long run_as_uid;
+    /// Descriptors of `cgroup.procs` files (opened by the parent) the child writes "0" to before
+    /// anything else of the set-up, so that it and everything it starts are in the episode's
+    /// cgroup before any agent code runs. `cgroup_fd_count` of them (0: none).
+    int cgroup_fd_count;
+    int cgroup_fds[2];
 } rigor_limits;
 
 /// A started child: its pid (also its process-group id) and the parent's ends of its pipes.
@@ -81,6 +86,9 @@ int rigor_socketpair(int fds[2]);
 
 /* 1 when `path` is on a tmpfs (memory) file system, else 0. */
 int rigor_is_tmpfs(const char *path);
+
+/* 1 when `path` is a cgroup v2 file system, else 0. */
+int rigor_is_cgroup2(const char *path);
 
 /* Flushes the file system holding `path` (a directory) to disk: 0, or an errno. */
 int rigor_syncfs(const char *path);
