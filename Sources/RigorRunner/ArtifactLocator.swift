@@ -72,8 +72,12 @@ public struct ArtifactLocator {
             guard let name = named.stringValue, !name.isEmpty else {
                 throw .usage("baseline '\(path)': \"artifact_file\" must be a file name (a string); fix the baseline or give the artifact file itself")
             }
+            // The artifact sits beside its baseline: a name that reaches elsewhere is refused.
+            do { try PathName.checkFileName(name, as: "baseline '\(path)': artifact_file") } catch {
+                throw .usage("\(error); it must name a file beside the baseline (as `rigor baseline record` writes it)")
+            }
             let folder = (path as NSString).deletingLastPathComponent
-            let target = name.hasPrefix("/") || folder.isEmpty ? name : "\(folder)/\(name)"
+            let target = folder.isEmpty ? name : "\(folder)/\(name)"
             guard FileManager.default.fileExists(atPath: target) else {
                 throw .usage("baseline '\(path)' names artifact_file '\(name)', but \(target) does not exist; restore it or re-record the baseline")
             }

@@ -24,6 +24,20 @@ public struct Workspace: Sendable {
 
     public var runsDirectory: String { "\(stateDirectory)/runs" }
 
+    /// `runs/<run_id>.json`, for a run id that cannot leave the runs directory (`PathName`).
+    public func artifactPath(runID: String) throws(RunnerError) -> String {
+        do { return try PathName.confined(identifier: runID, suffix: ".json", in: runsDirectory, as: "run_id") } catch {
+            throw .usage(error.description)
+        }
+    }
+
+    /// `bundles/<run_id>.rigorbundle`: where `rigor bundle seal` writes unless told otherwise.
+    public func bundlePath(runID: String) throws(RunnerError) -> String {
+        do { return try PathName.confined(identifier: runID, suffix: ".rigorbundle", in: "\(stateDirectory)/bundles", as: "run_id") } catch {
+            throw .usage(error.description)
+        }
+    }
+
     /// The run store in the state directory; `create` makes it (and the directory) when missing.
     public func store(create: Bool) throws(RunnerError) -> RunStore {
         if create {
@@ -42,7 +56,8 @@ public struct Workspace: Sendable {
     /// a batch passes false and flushes the whole runs directory once at its end
     /// (`ArtifactFile.flush`), which saves a disk round trip per episode.
     public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil, durable: Bool = true) throws(RunnerError) -> String {
-        let path = out ?? "\(runsDirectory)/\(result.record.runID).json"
+        let path: String
+        if let out { path = out } else { path = try artifactPath(runID: result.record.runID) }
         try ArtifactFile.write(result.artifact, to: path, durable: durable)
         do { try store.record(contentsOf: [result.artifact], hashedBytes: [result.hashedBytes]) } catch { throw .store(error) }
         return path

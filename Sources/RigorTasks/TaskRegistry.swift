@@ -46,6 +46,8 @@ public struct TaskRegistry: Sendable {
         guard (1...2).contains(parts.count), !parts[0].isEmpty,
               parts.count == 1 || Int(parts[1]) != nil else { throw .malformedReference(ref) }
         let id = String(parts[0])
+        // The id names the task's folder: it must not climb out of the tasks directory.
+        guard (try? PathName.checkIdentifier(id, as: "task id")) != nil else { throw .malformedReference(ref) }
         let wanted = parts.count == 2 ? Int(parts[1]) : nil
         let folder = "\(directory)/\(id)"
         if FileManager.default.fileExists(atPath: "\(folder)/task.toml") {

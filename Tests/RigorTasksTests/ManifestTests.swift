@@ -68,4 +68,11 @@ struct ManifestTests {
             ($0 as? TaskError)?.description.contains("--tasks-dir") == true
         }
     }
+
+    @Test("a task ref whose id is a path is malformed: no folder outside the tasks directory is read",
+          arguments: ["../Tasks/filesystem_hidden_config@1", "/etc@1", "a/b@1", ".hidden@1", "..@1"])
+    func refsThatClimb(_ ref: String) throws {
+        let registry = try TaskRegistry(directory: RepoPaths.tasks)
+        #expect(throws: TaskError.malformedReference(ref)) { _ = try registry.resolve(ref) }
+    }
 }

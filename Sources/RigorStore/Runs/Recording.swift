@@ -16,6 +16,8 @@ struct PreparedRun {
     init(_ artifact: JSON, runID: String, dictionaries: DictionarySet, stableBytes: [UInt8]? = nil) throws(StoreError) {
         guard !runID.isEmpty else { throw .invalidArtifact("its run_id is empty") }
         guard runID != "latest" else { throw .invalidArtifact("'latest' is reserved and cannot be a run_id") }
+        // A run id names files (`runs/<run_id>.json`, `bundles/<run_id>.rigorbundle`).
+        do { try PathName.checkIdentifier(runID, as: "run_id") } catch { throw .invalidArtifact(error.description) }
         parts = try ArtifactSplit.split(artifact, knownStableBytes: stableBytes)
         summary = RunSummary(
             indexing: artifact, runID: runID, contentSHA256: parts.contentSHA256, recordedAt: Timestamp.now().rfc3339)
