@@ -132,4 +132,21 @@ struct TamperTests {
             blob: stored.summary.contentSHA256, runID: stored.runID,
             kind: .artifactHashMismatch(recorded: "sha256:" + String(repeating: "ab", count: 32), recomputed: try HashRecipe.rigor.hash(artifact)))])
     }
+
+    @Test("an artifact edited after it was written, its old artifact_hash kept, is refused by importArtifact",
+          arguments: ["success", "seed", "harness_version", "artifact_hash"])
+    func editedImport(_ field: String) throws {
+        let (store, _) = try Fixtures.store("tamper-import")
+        let artifact = try Fixtures.rigorArtifact(runID: Fixtures.runID("edited-\(field)"))
+        let edited = Fixtures.setting(field, to: field == "artifact_hash" ? .null : field == "seed" ? .int(8) : field == "success" ? .bool(false) : "edited",
+                                      in: artifact)
+        #expect { try store.importArtifact(edited) } throws: { error in
+            guard case .invalidArtifact(let why) = error as? StoreError else { return false }
+            return why.contains("artifact_hash")
+        }
+        #expect(try store.statistics().runs == 0)
+        // The artifact as written is imported.
+        #expect(try store.importArtifact(artifact).inserted)
+    }
 }
+

@@ -92,12 +92,17 @@ extension RunStore {
 
     /// Records an artifact written elsewhere (TraceCore's, or an exported file).
     ///
+    /// Its content must recompute to the `artifact_hash` it carries (with its runtime's recipe,
+    /// `HashRecipe.forArtifact`): an artifact edited after it was written, or one without a hash
+    /// to check, is refused (`invalidArtifact`), so that nothing imported is trusted on its word.
+    ///
     /// Same as `record`, except that an artifact without a `run_id` is filed under one derived from
     /// its content: the first 32 hex digits of the SHA-256 of its JCS bytes (the shape of
     /// TraceCore's run ids). Importing the same file twice is therefore a no-op. The derived id is
     /// only the index key; the artifact itself is stored and exported exactly as given.
     @discardableResult
     public func importArtifact(_ artifact: JSON) throws(StoreError) -> StoredRun {
+        try Self.checkHash(artifact)
         var runID = artifact["run_id"]?.stringValue
         if runID == nil {
             do throws(CanonicalJSONError) {
@@ -108,6 +113,20 @@ extension RunStore {
         }
         let dictionaries = try withConnection(dictionaries)
         return try store([try PreparedRun(artifact, runID: runID ?? "", dictionaries: dictionaries)])[0]
+    }
+
+    /// Refuses an artifact whose content does not recompute to its `artifact_hash`.
+    static func checkHash(_ artifact: JSON) throws(StoreError) {
+        guard artifact.objectValue != nil else { throw .invalidArtifact("it is a JSON \(artifact.typeName), not an object") }
+        guard let recorded = artifact["artifact_hash"]?.stringValue else {
+            throw .invalidArtifact("it has no artifact_hash, so its content cannot be verified; import the artifact as its runtime wrote it")
+        }
+        let recipe = HashRecipe.forArtifact(artifact)
+        let recomputed: String
+        do { recomputed = try recipe.hash(artifact) } catch { throw .invalidArtifact("its content cannot be hashed: \(error)") }
+        guard recomputed == recorded else {
+            throw .invalidArtifact("its artifact_hash is \(recorded), but its content hashes to \(recomputed) (\(recipe.rawValue) recipe): it was edited after it was written; import the artifact as its runtime wrote it")
+        }
     }
 
     private func store(_ runs: [PreparedRun]) throws(StoreError) -> [StoredRun] {
