@@ -44,17 +44,6 @@ struct PreparedRun {
         }
     }
 
-    /// The payload of the run's ledger entry.
-    var ledgerPayload: JSON {
-        [
-            "run_id": .string(summary.runID),
-            "artifact_hash": summary.artifactHash.map(JSON.string) ?? .null,
-            "task_ref": summary.taskRef.map(JSON.string) ?? .null,
-            "agent_ref": summary.agentRef.map(JSON.string) ?? .null,
-            "seed": summary.seed.map(JSON.int) ?? .null,
-            "success": summary.success.map(JSON.bool) ?? .null,
-        ]
-    }
 }
 
 extension RunStore {
@@ -190,7 +179,7 @@ extension RunStore {
             blob = Int64(try c.first("SELECT id FROM blobs WHERE sha256 = ?", [.blob(address)]) { $0.int(0) ?? 0 } ?? 0)
         }
         var summary = run.summary
-        summary.ledgerSeq = try Ledger.append(kind: "run", payload: run.ledgerPayload, c).seq
+        summary.ledgerSeq = try Ledger.append(kind: "run", payload: run.summary.ledgerPayload, c).seq
         try summary.insert(blob: blob, volatile: run.compressedVolatile, c, names: &names)
         return StoredRun(summary: summary, inserted: true, addedBlob: addedBlob)
     }
