@@ -43,20 +43,20 @@ public struct ArtifactLocator {
         } catch .runNotFound {
             throw .usage("'\(reference)' is neither a file nor a run in \(Self.shown(store.path)); give an artifact file, a baseline file, a full run id, a unique prefix of at least \(RunStore.minimumPrefixLength) characters, or 'latest'")
         } catch {
-            throw .usage(error.description)
+            throw .store(error)
         }
     }
 
     private mutating func openStore(for reference: String) throws(RunnerError) -> RunStore {
         if let store { return store }
         do throws(StoreError) {
-            let opened = try RunStore.open(directory: stateDirectory, create: false)
+            let opened = try RunStore.openForReading(directory: stateDirectory)
             store = opened
             return opened
         } catch .storeMissing(let path) {
             throw .usage("'\(reference)' is not a file, and there is no store at \(Self.shown(path)) to look it up in; run an episode first (rigor run ...), pass --state-dir, or give an artifact file")
         } catch {
-            throw .usage(error.description)
+            throw .store(error)
         }
     }
 

@@ -50,6 +50,12 @@ public struct Workspace: Sendable {
         do { return try RunStore.open(directory: stateDirectory, create: create) } catch { throw .store(error) }
     }
 
+    /// The run store, opened for reading only: it works on a store this process cannot write
+    /// (`RunStore.openForReading`), and never creates one.
+    public func readingStore() throws(RunnerError) -> RunStore {
+        do { return try RunStore.openForReading(directory: stateDirectory) } catch { throw .store(error) }
+    }
+
     /// Writes the artifact file and indexes the run in the store; returns the file's path.
     ///
     /// With `durable` (the default) the file is flushed to disk before it is renamed into place;
