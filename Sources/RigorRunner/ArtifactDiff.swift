@@ -10,7 +10,9 @@ import RigorSpec
 /// and `json` all draw from the same fields, so the formats can never disagree.
 public struct ArtifactDiff: Sendable {
     public enum Verdict: String, Sendable {
-        /// Same `artifact_hash`, or the same pairing with identical steps, outcome and usage.
+        /// Content that hashes the same (recomputed, never trusted from the file), or the same
+        /// pairing with identical steps, outcome and usage; and neither side altered since it was
+        /// written.
         case same
         case different
         /// At least one side is not an artifact (for example: no `action_trace`).
@@ -55,11 +57,19 @@ public struct ArtifactDiff: Sendable {
         /// What the user named: a path, a run id, a baseline.
         public let label: String
         public let runID: String?
+        /// The `artifact_hash` the artifact carries.
         public let artifactHash: String?
+        /// The `artifact_hash` its content recomputes to, with its runtime's recipe; nil when it
+        /// cannot be computed (not an object, a NaN).
+        public let contentHash: String?
         /// `runtime_identity.name` and `.version`, e.g. "tracecore 0.0.0-dev".
         public let runtime: String?
         /// Entries in `action_trace`; nil when there is none.
         public let traceLength: Int?
+
+        /// It carries an `artifact_hash` that its content does not recompute to: it was edited
+        /// after it was written.
+        public var altered: Bool { artifactHash != nil && artifactHash != contentHash }
     }
 
     /// The fields that say which pairing an artifact records; the hashes only count when both
@@ -73,6 +83,9 @@ public struct ArtifactDiff: Sendable {
     public let b: Side
     /// Why the two cannot be compared; empty when they can.
     public let problems: [String]
+    /// Sides whose content no longer matches their `artifact_hash`, one sentence each. Either
+    /// makes the verdict `different`: an edited artifact is never the same as anything.
+    public let alterations: [String]
     public let pairing: [Field]
     public let outcome: [Field]
     public let usage: [Usage]
@@ -99,6 +112,9 @@ public struct ArtifactDiff: Sendable {
             if let why = Self.notAnArtifact(artifact) { problems.append("\(name) (\(label)) is not an artifact: \(why)") }
         }
         self.problems = problems
+        alterations = [("A", a), ("B", b)].compactMap { name, side in
+            side.altered ? "\(name)'s artifact_hash does not match its content, which hashes to \(side.contentHash ?? "nothing") (edited after it was written)" : nil
+        }
 
         pairing = Self.pairingFields.compactMap { name in
             let x = artifactA[name], y = artifactB[name]
@@ -128,9 +144,10 @@ public struct ArtifactDiff: Sendable {
         }
         let divergence = Divergence(artifactA, artifactB)
         self.divergence = divergence
-        let sameHash = a.artifactHash != nil && a.artifactHash == b.artifactHash
+        // Hashes as the content recomputes them: a hash carried in the file proves nothing.
+        let sameHash = a.contentHash != nil && a.contentHash == b.contentHash
         let sameBehaviour = divergence.identical && !outcome.contains(where: \.changed) && !usage.contains(where: \.changed)
-        verdict = sameHash || (sameBehaviour && !pairing.contains(where: \.changed) && !budgets.contains(where: \.changed))
+        verdict = alterations.isEmpty && (sameHash || (sameBehaviour && !pairing.contains(where: \.changed) && !budgets.contains(where: \.changed)))
             ? .same : .different
     }
 
@@ -150,8 +167,9 @@ public struct ArtifactDiff: Sendable {
         let runtime = artifact["runtime_identity"].flatMap { r in
             r["name"]?.stringValue.map { name in [name, r["version"]?.stringValue].compactMap { $0 }.joined(separator: " ") }
         }
+        let contentHash = artifact.objectValue == nil ? nil : try? HashRecipe.forArtifact(artifact).hash(artifact)
         return Side(label: label, runID: artifact["run_id"]?.stringValue, artifactHash: artifact["artifact_hash"]?.stringValue,
-                    runtime: runtime, traceLength: artifact["action_trace"]?.arrayValue?.count)
+                    contentHash: contentHash, runtime: runtime, traceLength: artifact["action_trace"]?.arrayValue?.count)
     }
 
     /// Every path and host the trace's IO audit names, on any step.
@@ -171,10 +189,11 @@ public struct ArtifactDiff: Sendable {
         switch verdict {
         case .notComparable: return "not comparable: " + problems.joined(separator: "; ")
         case .same:
-            return a.artifactHash != nil && a.artifactHash == b.artifactHash
-                ? "same: artifact_hash \(a.artifactHash ?? "") on both sides" : "same: identical steps, outcome and budget usage"
+            return a.contentHash != nil && a.contentHash == b.contentHash
+                ? "same: artifact_hash \(a.contentHash ?? "") on both sides" : "same: identical steps, outcome and budget usage"
         case .different:
-            var parts: [String] = []
+            // Short here (the text report does not wrap its summary); `alterations` has the hashes.
+            var parts: [String] = [("A", a), ("B", b)].filter { $0.1.altered }.map { "\($0.0)'s artifact_hash does not match its content" }
             let pairingChanges = pairing.filter(\.changed).map(\.name)
             if !pairingChanges.isEmpty { parts.append("pairing differs in \(pairingChanges.joined(separator: ", "))") }
             let outcomeChanges = outcome.filter(\.changed).map(\.name)
@@ -206,7 +225,8 @@ extension ArtifactDiff {
         func side(_ s: Side) -> JSON {
             [
                 "source": .string(s.label), "run_id": s.runID.map(JSON.string) ?? .null,
-                "artifact_hash": s.artifactHash.map(JSON.string) ?? .null, "runtime": s.runtime.map(JSON.string) ?? .null,
+                "artifact_hash": s.artifactHash.map(JSON.string) ?? .null, "content_hash": s.contentHash.map(JSON.string) ?? .null,
+                "altered": .bool(s.altered), "runtime": s.runtime.map(JSON.string) ?? .null,
                 "trace_length": s.traceLength.map(JSON.int) ?? .null,
             ]
         }
@@ -217,6 +237,7 @@ extension ArtifactDiff {
             "summary": .string(summary),
             "a": side(a), "b": side(b),
             "problems": .array(problems.map(JSON.string)),
+            "alterations": .array(alterations.map(JSON.string)),
             "pairing": ["same": .bool(samePairing), "fields": fields(pairing)],
             "outcome": ["changed": .bool(outcomeChanged), "fields": fields(outcome)],
             "usage": .array(usage.map {

@@ -43,20 +43,20 @@ public struct ArtifactLocator {
         } catch .runNotFound {
             throw .usage("'\(reference)' is neither a file nor a run in \(Self.shown(store.path)); give an artifact file, a baseline file, a full run id, a unique prefix of at least \(RunStore.minimumPrefixLength) characters, or 'latest'")
         } catch {
-            throw .usage(error.description)
+            throw .store(error)
         }
     }
 
     private mutating func openStore(for reference: String) throws(RunnerError) -> RunStore {
         if let store { return store }
         do throws(StoreError) {
-            let opened = try RunStore.open(directory: stateDirectory, create: false)
+            let opened = try RunStore.openForReading(directory: stateDirectory)
             store = opened
             return opened
         } catch .storeMissing(let path) {
             throw .usage("'\(reference)' is not a file, and there is no store at \(Self.shown(path)) to look it up in; run an episode first (rigor run ...), pass --state-dir, or give an artifact file")
         } catch {
-            throw .usage(error.description)
+            throw .store(error)
         }
     }
 
@@ -72,8 +72,12 @@ public struct ArtifactLocator {
             guard let name = named.stringValue, !name.isEmpty else {
                 throw .usage("baseline '\(path)': \"artifact_file\" must be a file name (a string); fix the baseline or give the artifact file itself")
             }
+            // The artifact sits beside its baseline: a name that reaches elsewhere is refused.
+            do { try PathName.checkFileName(name, as: "baseline '\(path)': artifact_file") } catch {
+                throw .usage("\(error); it must name a file beside the baseline (as `rigor baseline record` writes it)")
+            }
             let folder = (path as NSString).deletingLastPathComponent
-            let target = name.hasPrefix("/") || folder.isEmpty ? name : "\(folder)/\(name)"
+            let target = folder.isEmpty ? name : "\(folder)/\(name)"
             guard FileManager.default.fileExists(atPath: target) else {
                 throw .usage("baseline '\(path)' names artifact_file '\(name)', but \(target) does not exist; restore it or re-record the baseline")
             }

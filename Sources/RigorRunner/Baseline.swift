@@ -77,8 +77,12 @@ public struct Baseline: Sendable {
     }
 
     /// `<dir>/<pairing>/seed-<n>.json`; the artifact sits beside it as `.artifact.json.zst`.
-    public static func path(in directory: String, pairing: String, seed: Int) -> String {
-        "\(directory)/\(pairing)/seed-\(seed).json"
+    /// A pairing name that could leave `directory` is refused (`PathName`).
+    public static func path(in directory: String, pairing: String, seed: Int) throws(RunnerError) -> String {
+        do {
+            return try PathName.confined("seed-\(seed).json", in: try PathName.confined(identifier: pairing, in: directory, as: "pairing name"),
+                                         as: "baseline file")
+        } catch { throw .usage(error.description) }
     }
 
     public static func artifactPath(for path: String) -> String {

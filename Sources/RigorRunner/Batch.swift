@@ -187,8 +187,8 @@ public struct Batch: Sendable {
         var written: [(Recorder.Job, String)] = []
         var out: [(Recorder.Job, Result<BatchOutcome, RunnerError>)] = []
         for job in jobs {
-            let path = "\(workspace.runsDirectory)/\(job.result.record.runID).json"
             do throws(RunnerError) {
+                let path = try workspace.artifactPath(runID: job.result.record.runID)
                 try ArtifactFile.write(job.result.artifact, to: path, durable: false)
                 written.append((job, path))
             } catch {

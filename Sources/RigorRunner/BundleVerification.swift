@@ -7,7 +7,7 @@ extension Bundle {
     /// Recomputes every hash in the bundle and checks the signature. Returns the problems, one
     /// per broken promise; none means the bundle is intact (and, with `trustedKey`, signed by it).
     public func verify(trustedKey: Curve25519.Signing.PublicKey? = nil) -> [String] {
-        var problems: [String] = []
+        var problems = namingProblems()
         // Files against the manifest.
         for section in ["task", "agent"] {
             let listed = manifest[section]?["files"]?.objectValue ?? [:]
@@ -60,6 +60,76 @@ extension Bundle {
         return problems
     }
 
+    /// What is wrong with the names that replay turns into paths, or that choose what it runs:
+    /// every file name, the task ref and the agent file. None of them is under a hash of its
+    /// own, so each is tied to one that is: the task ref must be the artifact's `task_ref`
+    /// (covered by `artifact_hash`) and the agent file the one agent file the agent hash covers
+    /// outside `sdk/`.
+    func namingProblems() -> [String] {
+        var problems: [String] = []
+        let listedTask = manifest["task"]?["files"]?.objectValue ?? [:]
+        let listedAgent = manifest["agent"]?["files"]?.objectValue ?? [:]
+        var names = Set(files.keys)
+        names.formUnion(listedTask.keys.map { "task/\($0)" })
+        names.formUnion(listedAgent.keys.map { "agent/\($0)" })
+        for name in names.sorted() {
+            if let problem = Bundle.unpackingProblem(name) { problems.append(problem) }
+        }
+        let taskRef = manifest["task"]?["ref"]?.stringValue
+        if let taskRef {
+            if Bundle.taskID(taskRef) == nil {
+                problems.append("the manifest's task ref '\(PathName.shown(taskRef))' is not <id>@<version> with an id that can name a folder")
+            }
+            if .string(taskRef) != artifact["task_ref"] {
+                problems.append("the manifest's task ref '\(PathName.shown(taskRef))' is not the artifact's task_ref")
+            }
+        } else {
+            problems.append("the manifest names no task ref")
+        }
+        if let file = manifest["agent"]?["file"]?.stringValue {
+            let entries = listedAgent.keys.filter { !$0.contains("/") }
+            do {
+                try PathName.checkFileName(file, as: "the manifest's agent file")
+                if entries != [file] {
+                    problems.append("the manifest's agent file '\(file)' is not the one agent file its agent files list outside sdk/")
+                }
+            } catch {
+                problems.append(error.description)
+            }
+        } else {
+            problems.append("the manifest names no agent file")
+        }
+        return problems
+    }
+
+    /// Why a file name of the bundle cannot be unpacked, or nil when it can: `task/<relative
+    /// path>`, `agent/<file name>` or `agent/sdk/<file name>`.
+    static func unpackingProblem(_ name: String) -> String? {
+        do {
+            if name.hasPrefix("task/") {
+                try PathName.checkRelativePath(String(name.dropFirst(5)), as: "bundle file")
+            } else if name.hasPrefix("agent/sdk/") {
+                try PathName.checkFileName(String(name.dropFirst(10)), as: "bundle file")
+            } else if name.hasPrefix("agent/") {
+                try PathName.checkFileName(String(name.dropFirst(6)), as: "bundle file")
+            } else {
+                return "bundle file '\(PathName.shown(name))' is neither under task/ nor under agent/"
+            }
+        } catch {
+            return "\(error) (in '\(PathName.shown(name))')"
+        }
+        return nil
+    }
+
+    /// The id of an `<id>@<version>` task ref whose id can name a folder; nil otherwise.
+    static func taskID(_ ref: String) -> String? {
+        let parts = ref.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, Int(parts[1]) != nil, (try? PathName.checkIdentifier(String(parts[0]), as: "task id")) != nil else {
+            return nil
+        }
+        return String(parts[0])
+    }
+
     public static func hexBytes(_ hex: String) -> [UInt8]? {
         let u = Array(hex.utf8)
         guard u.count % 2 == 0 else { return nil }
@@ -80,34 +150,5 @@ extension Bundle {
             i += 2
         }
         return out
-    }
-
-    /// Unpacks into `directory` (Tasks/<id>/…, Agents/<file>, Agents/sdk/…) and replays there,
-    /// with the agent_ref the recording used.
-    public func replay(in directory: String) throws(RunnerError) -> ReplayReport {
-        guard let ref = manifest["task"]?["ref"]?.stringValue, let taskID = ref.split(separator: "@").first,
-              let agentFile = manifest["agent"]?["file"]?.stringValue, let agentRef = artifact["agent_ref"]?.stringValue else {
-            throw .usage("the bundle's manifest lacks the task ref or the agent file")
-        }
-        for (name, bytes) in files {
-            let target: String
-            if name.hasPrefix("task/") { target = "\(directory)/Tasks/\(taskID)/\(name.dropFirst(5))" }
-            else if name.hasPrefix("agent/sdk/") { target = "\(directory)/Agents/sdk/\(name.dropFirst(10))" }
-            else if name.hasPrefix("agent/") { target = "\(directory)/Agents/\(name.dropFirst(6))" }
-            else { continue }
-            guard !name.contains("..") else { throw .usage("the bundle holds an unsafe path '\(name)'") }
-            try ArtifactFile.writeAtomically(bytes, to: target)
-            if name == "agent/\(agentFile)" { chmod(target, 0o755) }
-        }
-        let workspace = Workspace(root: directory, stateDirectory: "\(directory)/.rigor")
-        let key = manifest["world_key"]?.stringValue.flatMap(WorldKey.init(hex:))
-        guard key != nil || artifact["world_key_id"] == nil else { throw .usage("the bundle's manifest lacks a valid world key") }
-        let (request, changes) = try Replay.planFromFile(artifact, agentFile: "\(directory)/Agents/\(agentFile)", agentRef: agentRef,
-                                                         worldKey: key, in: workspace)
-        if !changes.isEmpty {
-            return ReplayReport(status: .changed, recordedHash: artifact["artifact_hash"]?.stringValue, replayedHash: nil,
-                                changes: changes, divergence: nil, replayRunID: nil)
-        }
-        return Replay.compare(recorded: artifact, replayed: try Episode.run(request), changes: changes)
     }
 }

@@ -34,6 +34,10 @@ public struct PairingCatalog: Sendable {
                   let task = item["task"]?.stringValue else {
                 throw .usage("'\(path)' entry \(i) needs string fields name, agent and task")
             }
+            // A pairing's name names its baselines' folder (Baselines/<pairing>/).
+            do { try PathName.checkIdentifier(name, as: "pairing name") } catch {
+                throw .usage("'\(path)' entry \(i): \(error); rename the pairing")
+            }
             if out.contains(where: { $0.name == name }) { throw .usage("'\(path)' names pairing '\(name)' twice") }
             out.append(Pairing(name: name, agent: agent, task: task))
         }

@@ -55,6 +55,20 @@ public struct Workspace: Sendable {
         try WorldKeyFile.resolve(stateDirectory: stateDirectory)
     }
 
+    /// `runs/<run_id>.json`, for a run id that cannot leave the runs directory (`PathName`).
+    public func artifactPath(runID: String) throws(RunnerError) -> String {
+        do { return try PathName.confined(identifier: runID, suffix: ".json", in: runsDirectory, as: "run_id") } catch {
+            throw .usage(error.description)
+        }
+    }
+
+    /// `bundles/<run_id>.rigorbundle`: where `rigor bundle seal` writes unless told otherwise.
+    public func bundlePath(runID: String) throws(RunnerError) -> String {
+        do { return try PathName.confined(identifier: runID, suffix: ".rigorbundle", in: "\(stateDirectory)/bundles", as: "run_id") } catch {
+            throw .usage(error.description)
+        }
+    }
+
     /// The run store in the state directory; `create` makes it (and the directory) when missing.
     public func store(create: Bool) throws(RunnerError) -> RunStore {
         if create {
@@ -67,13 +81,20 @@ public struct Workspace: Sendable {
         do { return try RunStore.open(directory: stateDirectory, create: create) } catch { throw .store(error) }
     }
 
+    /// The run store, opened for reading only: it works on a store this process cannot write
+    /// (`RunStore.openForReading`), and never creates one.
+    public func readingStore() throws(RunnerError) -> RunStore {
+        do { return try RunStore.openForReading(directory: stateDirectory) } catch { throw .store(error) }
+    }
+
     /// Writes the artifact file and indexes the run in the store; returns the file's path.
     ///
     /// With `durable` (the default) the file is flushed to disk before it is renamed into place;
     /// a batch passes false and flushes the whole runs directory once at its end
     /// (`ArtifactFile.flush`), which saves a disk round trip per episode.
     public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil, durable: Bool = true) throws(RunnerError) -> String {
-        let path = out ?? "\(runsDirectory)/\(result.record.runID).json"
+        let path: String
+        if let out { path = out } else { path = try artifactPath(runID: result.record.runID) }
         try ArtifactFile.write(result.artifact, to: path, durable: durable)
         do { try store.record(contentsOf: [result.artifact], hashedBytes: [result.hashedBytes]) } catch { throw .store(error) }
         return path

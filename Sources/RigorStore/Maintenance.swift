@@ -13,6 +13,9 @@ public struct BlobProblem: Sendable, Equatable, CustomStringConvertible {
         case volatileUndecodable(reason: String)
         /// The reassembled artifact no longer recomputes to the `artifact_hash` it carries.
         case artifactHashMismatch(recorded: String, recomputed: String)
+        /// A column of the runs index says something else than the artifact it indexes (the row
+        /// was edited): the column, the row's value and the artifact's, as JSON-ish text.
+        case indexMismatch(column: String, indexed: String, artifact: String)
     }
 
     /// Address (hex SHA-256) of the blob concerned.
@@ -30,6 +33,8 @@ public struct BlobProblem: Sendable, Equatable, CustomStringConvertible {
         case .volatileUndecodable(let reason): return "\(subject): volatile part cannot be decoded: \(reason)"
         case .artifactHashMismatch(let recorded, let recomputed):
             return "\(subject): artifact_hash is \(recorded) but the artifact recomputes to \(recomputed)"
+        case .indexMismatch(let column, let indexed, let artifact):
+            return "\(subject): index column \(column) says \(indexed) but the artifact says \(artifact) (the runs row was edited)"
         }
     }
 }
@@ -50,8 +55,10 @@ extension RunStore {
     ///
     /// Every blob is decompressed and its SHA-256 recomputed against its address; then every run
     /// is reassembled and, if it carries an `artifact_hash`, that hash is recomputed with the
-    /// artifact's own recipe (`HashRecipe.forArtifact`). A damaged blob is reported once, not
-    /// again for each run that uses it.
+    /// artifact's own recipe (`HashRecipe.forArtifact`), and every column of its index row is
+    /// compared with the value indexed afresh from the artifact (a row edited with sqlite3 is
+    /// named with its column). A damaged blob is reported once, not again for each run that uses
+    /// it.
     public func verifyBlobs() throws(StoreError) -> [BlobProblem] {
         var problems: [BlobProblem] = []
         var decoded: [Int: [UInt8]] = [:]
@@ -83,9 +90,7 @@ extension RunStore {
                         continue
                     }
                     guard let stable = decoded[run.blob] else { continue }  // reported above
-                    if let problem = Self.check(run.summary, stable: stable, volatile: run.volatile, dictionaries) {
-                        problems.append(problem)
-                    }
+                    problems += Self.check(run.summary, stable: stable, volatile: run.volatile, dictionaries)
                 }
             }
         }
@@ -100,19 +105,28 @@ extension RunStore {
         return .undecodable(reason: error.reason)
     }
 
-    private static func check(_ run: RunSummary, stable: [UInt8], volatile: [UInt8], _ dictionaries: DictionarySet) -> BlobProblem? {
+    private static func check(_ run: RunSummary, stable: [UInt8], volatile: [UInt8], _ dictionaries: DictionarySet) -> [BlobProblem] {
         let artifact: JSON
         let sha256 = run.contentSHA256
         do throws(CodecError) {
             artifact = try ArtifactSplit.reassemble(
                 stableBytes: stable, storedVolatile: try dictionaries.decodeVolatile(volatile), row: run.rowFields)
         } catch {
-            return BlobProblem(blob: sha256, runID: run.runID, kind: .volatileUndecodable(reason: error.reason))
+            return [BlobProblem(blob: sha256, runID: run.runID, kind: .volatileUndecodable(reason: error.reason))]
         }
-        guard let recorded = artifact["artifact_hash"]?.stringValue else { return nil }
-        let recomputed = (try? HashRecipe.forArtifact(artifact).hash(artifact)) ?? "(not hashable)"
-        guard recomputed != recorded else { return nil }
-        return BlobProblem(blob: sha256, runID: run.runID, kind: .artifactHashMismatch(recorded: recorded, recomputed: recomputed))
+        var problems: [BlobProblem] = []
+        if let recorded = artifact["artifact_hash"]?.stringValue {
+            let recomputed = (try? HashRecipe.forArtifact(artifact).hash(artifact)) ?? "(not hashable)"
+            if recomputed != recorded {
+                problems.append(BlobProblem(blob: sha256, runID: run.runID, kind: .artifactHashMismatch(recorded: recorded, recomputed: recomputed)))
+            }
+        }
+        // The index row must say what the artifact says: list filters and `runs show` read it alone.
+        let indexed = RunSummary(indexing: artifact, runID: run.runID, contentSHA256: sha256, recordedAt: run.recordedAt)
+        for (column, mine, theirs) in run.columnsDiffering(from: indexed) {
+            problems.append(BlobProblem(blob: sha256, runID: run.runID, kind: .indexMismatch(column: column, indexed: mine, artifact: theirs)))
+        }
+        return problems
     }
 
     /// Deletes blobs that no run refers to, trains the store's dictionaries if it holds enough for

@@ -58,8 +58,14 @@ public final class RunStore: @unchecked Sendable {
             do {
                 try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
+                if let reason = unwritable(directory) { throw .readOnly(path: path, detail: reason) }
                 throw .cannotOpen(path: path, detail: "cannot create directory \(directory): \(error.localizedDescription)")
             }
+        }
+        // Writing (and even opening a WAL store) needs the file and its directory writable: say
+        // so plainly rather than let SQLite fail on the first statement.
+        if let reason = unwritable(directory) ?? (files.fileExists(atPath: path) ? unwritable(path) : nil) {
+            throw .readOnly(path: path, detail: reason)
         }
         let connection = try Connection(path: path, create: create)
         try checkReadable(connection)
@@ -68,6 +74,49 @@ public final class RunStore: @unchecked Sendable {
         try connection.execute("PRAGMA foreign_keys = ON")
         try Schema.migrate(connection)
         return RunStore(path: path, connection: connection)
+    }
+
+    /// Opens the store in `directory` for reading only: what `runs list`, `runs show`, `runs
+    /// export`, `runs verify`, the ledger commands and `diff` use, so that they work on a store
+    /// this process cannot write (a read-only mount, another user's files).
+    ///
+    /// When the store and its directory are writable this is `open(directory:create: false)`
+    /// (which migrates an old schema). Otherwise the file is opened with SQLite's `mode=ro`, and,
+    /// when that cannot read it either (a WAL store needs its `-shm` file, which a read-only
+    /// directory cannot hold), with `immutable=1`: nothing is created, locked or written, and what
+    /// is read is the database as of its last checkpoint. A store whose schema is older than this
+    /// build's is refused (`readOnly`): upgrading it needs write access.
+    public static func openForReading(directory: String) throws(StoreError) -> RunStore {
+        let path = (directory.hasSuffix("/") ? directory : directory + "/") + fileName
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { throw .storeMissing(path: path) }
+        if (attributes[.size] as? NSNumber)?.intValue == 0 { throw .notADatabase(path: path, detail: "the file is empty") }
+        if unwritable(directory) == nil && unwritable(path) == nil { return try open(directory: directory, create: false) }
+        let connection: Connection
+        do throws(StoreError) {
+            let readOnly = try Connection(path: path, mode: .readOnly)
+            try checkReadable(readOnly)
+            connection = readOnly
+        } catch {
+            let immutable = try Connection(path: path, mode: .immutable)
+            try checkReadable(immutable)
+            connection = immutable
+        }
+        let version = try Schema.userVersion(connection)
+        if version < Schema.version {
+            throw .readOnly(path: path, detail: "it has schema version \(version), and reading it needs an upgrade to version \(Schema.version), which needs write access once")
+        }
+        return RunStore(path: path, connection: connection)
+    }
+
+    /// Why this process cannot write `path`, or nil when it can.
+    static func unwritable(_ path: String) -> String? {
+        guard access(path, W_OK) != 0 else { return nil }
+        switch errno {
+        case EROFS: return "\(path) is on a read-only file system"
+        case EACCES, EPERM: return "this user (uid \(getuid())) may not write \(path)"
+        case ENOENT: return nil
+        default: return "\(path) cannot be written (\(String(cString: strerror(errno))))"
+        }
     }
 
     /// Reads the header and checks the structure before anything writes to the file, so that a

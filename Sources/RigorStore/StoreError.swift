@@ -15,6 +15,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case newerSchema(path: String, found: Int, supported: Int)
     /// Another connection held the write lock for longer than the busy timeout (10 s).
     case busy(path: String)
+    /// The store cannot be written by this process (a read-only mount, another user's files):
+    /// reading still works (`RunStore.openForReading`), recording does not.
+    case readOnly(path: String, detail: String)
     case diskFull(path: String)
     /// Any other SQLite failure; `operation` is the start of the SQL that failed.
     case sqlite(path: String, operation: String, code: Int, message: String)
@@ -46,6 +49,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "run store \(path) has schema version \(found), but this Rigor only knows versions up to \(supported): upgrade Rigor to read it"
         case .busy(let path):
             return "run store \(path) is locked by another writer for more than 10 s; retry when the other rigor process has finished"
+        case .readOnly(let path, let detail):
+            return "store at \(path) is read-only: \(detail); reading commands (runs list/show/export/verify, ledger, diff) still work, but recording needs write access to it and its directory (or another --state-dir)"
         case .diskFull(let path):
             return "no space left to write run store \(path); free disk space and retry (nothing was half-written)"
         case .sqlite(let path, let operation, let code, let message):

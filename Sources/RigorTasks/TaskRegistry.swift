@@ -46,6 +46,8 @@ public struct TaskRegistry: Sendable {
         guard (1...2).contains(parts.count), !parts[0].isEmpty,
               parts.count == 1 || Int(parts[1]) != nil else { throw .malformedReference(ref) }
         let id = String(parts[0])
+        // The id names the task's folder: it must not climb out of the tasks directory.
+        guard (try? PathName.checkIdentifier(id, as: "task id")) != nil else { throw .malformedReference(ref) }
         let wanted = parts.count == 2 ? Int(parts[1]) : nil
         let folder = "\(directory)/\(id)"
         if FileManager.default.fileExists(atPath: "\(folder)/task.toml") {
@@ -93,6 +95,10 @@ public enum TaskHash {
     }
 
     /// Relative path → `sha256:` of its bytes, for every regular file under `folder`.
+    ///
+    /// Symbolic links are left out (spec/hashing.md §3), never followed: followed, a link would
+    /// pull a file from anywhere on the machine into the task hash, and `bundle seal` would copy
+    /// its content into a portable bundle (as root, any file).
     public static func fileDigests(folder: String) throws(TaskError) -> [String: String] {
         var out: [String: String] = [:]
         guard let walker = FileManager.default.enumerator(atPath: folder) else {
@@ -101,6 +107,8 @@ public enum TaskHash {
         while let rel = walker.nextObject() as? String {
             if rel.split(separator: "/").contains("__pycache__") || rel.hasSuffix(".pyc") { continue }
             let full = "\(folder)/\(rel)"
+            var status = stat()
+            if lstat(full, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK { continue }
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else { continue }
             guard let data = FileManager.default.contents(atPath: full) else {

@@ -37,9 +37,14 @@ struct BaselineCommand: ParsableCommand {
                 let seedList = try SeedList.parse(seeds)
                 let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
                 if inCI && !force {
-                    for p in selected { for s in seedList where FileManager.default.fileExists(atPath: Baseline.path(in: directory, pairing: p.name, seed: s)) {
-                        throw RunnerError.usage("refusing to overwrite \(Baseline.path(in: directory, pairing: p.name, seed: s)) under CI=true; record baselines locally and commit them (or pass --force)")
-                    } }
+                    for p in selected {
+                        for s in seedList {
+                            let path = try Baseline.path(in: directory, pairing: p.name, seed: s)
+                            if FileManager.default.fileExists(atPath: path) {
+                                throw RunnerError.usage("refusing to overwrite \(path) under CI=true; record baselines locally and commit them (or pass --force)")
+                            }
+                        }
+                    }
                 }
                 var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? CPUPlacement.defaultWorkerCount,
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
@@ -75,7 +80,7 @@ enum BaselineWriter {
         var written: [JSON] = []
         for o in outcomes {
             let baseline = Baseline(pairing: o.item.pairing.name, artifact: o.artifact, worldKey: worldKey)
-            let path = Baseline.path(in: directory, pairing: o.item.pairing.name, seed: o.item.seed)
+            let path = try Baseline.path(in: directory, pairing: o.item.pairing.name, seed: o.item.seed)
             try baseline.write(to: path, artifact: o.artifact)
             do {
                 try store.appendLedger(kind: "baseline", payload: [

@@ -30,7 +30,7 @@ struct BundleCommand: ParsableCommand {
                 let store = try workspace.store(create: false)
                 let artifact: JSON
                 do { artifact = try store.artifact(try store.resolve(runRef)) } catch { throw RunnerError.store(error) }
-                let sealed = try BundleSealing.seal(artifact, workspace: workspace, store: store, key: key, output: output)
+                let sealed = try RigorRunner.Bundle.sealToFile(artifact, workspace: workspace, store: store, signingKey: key, output: output)
                 if json {
                     Console.printJSON(["bundle": .string(sealed.path), "sha256": .string(sealed.sha256), "signed": .bool(key != nil)])
                 } else {
@@ -85,43 +85,13 @@ struct BundleCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let dir = NSTemporaryDirectory() + "rigor-bundle-replay-\(RunID.make().prefix(12))"
-            defer { try? FileManager.default.removeItem(atPath: dir) }
             let report: ReplayReport
             do {
-                let bundle = try RigorRunner.Bundle.read(file)
-                let problems = bundle.verify()
-                if !problems.isEmpty { throw RunnerError.usage("the bundle does not verify: \(problems.joined(separator: "; "))") }
-                report = try bundle.replay(in: dir)
-            } catch let e as RunnerError { throw Console.fail(e) }
+                report = try RigorRunner.Bundle.read(file).replayInTemporaryDirectory()
+            } catch { throw Console.fail(error) }
             if json { Console.printJSON(report.json) } else { ReplayPrinter.print(report) }
             if report.status != .reproduced { throw CLIExit(code: .failed) }
         }
-    }
-}
-
-/// Sealing shared by `bundle seal` and `run --record`: write, verify what was written, log it.
-enum BundleSealing {
-    struct Sealed { let path: String; let sha256: String }
-
-    static func seal(_ artifact: JSON, workspace: Workspace, store: RunStore, key: Curve25519.Signing.PrivateKey?,
-                     output: String?) throws(RunnerError) -> Sealed {
-        let bundle = try RigorRunner.Bundle.seal(artifact, workspace: workspace, signingKey: key)
-        let bytes = try bundle.encoded()
-        let runID = artifact["run_id"]?.stringValue ?? "run"
-        let path = output ?? "\(workspace.stateDirectory)/bundles/\(runID).rigorbundle"
-        try ArtifactFile.writeAtomically(bytes, to: path)
-        // A seal that does not verify is a bug: check the file as a reader will see it.
-        let problems = try RigorRunner.Bundle.read(path).verify(trustedKey: key?.publicKey)
-        if !problems.isEmpty { throw .internal("the bundle just written does not verify: \(problems.joined(separator: "; "))") }
-        let sha = Digest.sha256(bytes)
-        do {
-            try store.appendLedger(kind: "bundle_seal", payload: [
-                "run_id": .string(runID), "artifact_hash": artifact["artifact_hash"] ?? .null, "bundle_sha256": .string(sha),
-                "signed": .bool(key != nil), "public_key": key.map { .string(Digest.hex($0.publicKey.rawRepresentation)) } ?? .null,
-            ])
-        } catch { throw .store(error) }
-        return Sealed(path: path, sha256: sha)
     }
 }
 

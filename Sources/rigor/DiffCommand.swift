@@ -30,9 +30,14 @@ struct DiffCommand: ParsableCommand, InputChecked {
             with both sides' observation, action and result in two columns (| changed, < only in \
             A, > only in B; red and green on a terminal unless NO_COLOR is set).
 
-            Exit 0 when the two are the same (equal artifact_hash, or the same pairing with \
-            identical steps, outcome and usage), 1 when they differ, 2 when they cannot be \
-            compared (one is not an artifact) or an argument cannot be read.
+            Each side's artifact_hash is recomputed from its content (never trusted from the \
+            file); a side whose content no longer matches its artifact_hash was edited after it \
+            was written, and the report says so.
+
+            Exit 0 when the two are the same (content with equal artifact_hash, or the same \
+            pairing with identical steps, outcome and usage, and neither side edited), 1 when \
+            they differ or either side was edited, 2 when they cannot be compared (one is not an \
+            artifact) or an argument cannot be read.
             """)
 
     @Argument(help: ArgumentHelp("The old side: an artifact file, a baseline file, or a run id / prefix / 'latest'.", valueName: "A"))

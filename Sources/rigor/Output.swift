@@ -1,6 +1,7 @@
 import Foundation
 import RigorRunner
 import RigorSpec
+import RigorStore
 
 /// Rigor's exit codes, the only place they are defined.
 enum ExitStatusCode: Int32 {
@@ -11,11 +12,26 @@ enum ExitStatusCode: Int32 {
     case usage = 2
     /// A bug in Rigor.
     case `internal` = 3
+    /// A file or the store could not be read or written: permissions, a read-only store, a full
+    /// disk, a damaged or locked store. Nothing is wrong with the command line.
+    case io = 4
 
     static func forError(_ error: RunnerError) -> ExitStatusCode {
         switch error {
-        case .task, .agent, .usage, .io, .store: return .usage
+        case .task, .agent, .usage: return .usage
+        case .io: return .io
+        case .store(let e): return forError(e)
         case .internal: return .internal
+        }
+    }
+
+    static func forError(_ error: StoreError) -> ExitStatusCode {
+        switch error {
+        case .cannotOpen, .notADatabase, .corrupt, .busy, .readOnly, .diskFull, .sqlite, .damagedRun, .damagedLedgerEntry:
+            return .io
+        case .storeMissing, .newerSchema, .invalidArtifact, .runConflict, .runNotFound, .ambiguousRun, .referenceTooShort, .noRuns,
+             .invalidLedgerEntry:
+            return .usage
         }
     }
 }

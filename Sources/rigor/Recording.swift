@@ -33,7 +33,7 @@ struct Recording {
                 }
                 throw CLIExit(code: .failed)
             }
-            let sealed = try BundleSealing.seal(first.artifact, workspace: workspace, store: store, key: key, output: nil)
+            let sealed = try RigorRunner.Bundle.sealToFile(first.artifact, workspace: workspace, store: store, signingKey: key, output: nil)
             let problems = SpecCheck.check(first.artifact)
             if options.json {
                 var summary = EpisodeReport.json(first, path: path, problems: problems, strict: options.strictSpec).objectValue ?? [:]

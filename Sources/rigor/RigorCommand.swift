@@ -23,7 +23,8 @@ struct RigorCommand: ParsableCommand {
               rigor ci
 
             Exit codes: 0 success, 1 episode or check failed, 2 bad usage or
-            input, 3 internal error.
+            input, 3 internal error, 4 a file or the store could not be read or
+            written (read-only, permissions, disk full, damaged store).
             """,
         version: RigorVersion.text,
         subcommands: [RunCommand.self, BatchCommand.self, RunsCommand.self, LedgerCommand.self, ReplayCommand.self, DiffCommand.self, CompareCommand.self, BundleCommand.self, KeysCommand.self, BaselineCommand.self, CICommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]

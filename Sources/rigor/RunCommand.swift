@@ -71,7 +71,8 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
             Budgets come from the task's manifest and cannot be overridden. The artifact is written
             atomically to .rigor/runs/<run_id>.json (or --out). Exit 0 when the episode succeeded,
             1 when it failed (or, with --strict-spec, when the artifact fails a spec check), 2 on
-            bad usage or input.
+            bad usage or input, 4 when the artifact or the store cannot be written (e.g. a
+            read-only store).
 
             Example:
               rigor run --agent Agents/toy_agent.py \\

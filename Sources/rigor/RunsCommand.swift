@@ -12,7 +12,13 @@ struct RunsCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Export.self, Import.self, Verify.self, GC.self],
         defaultSubcommand: List.self)
 
+    /// The store, for a command that only reads it (works on a read-only store).
     static func openStore(_ options: WorkspaceOptions) throws -> RunStore {
+        do { return try options.workspace.readingStore() } catch { throw Console.fail(error) }
+    }
+
+    /// The store, for a command that changes it.
+    static func openStoreForWriting(_ options: WorkspaceOptions) throws -> RunStore {
         do { return try options.workspace.store(create: false) } catch { throw Console.fail(error) }
     }
 
@@ -140,18 +146,16 @@ struct RunsCommand: ParsableCommand {
             for file in files {
                 do {
                     let artifact = try ArtifactFile.read(file, expected: "an artifact (.json)")
-                    let report = VerificationReport(verifying: artifact)
+                    // The store verifies the artifact_hash and refuses an edited artifact.
                     let stored = try store.importArtifact(artifact)
-                    rows.append(["file": .string(file), "run_id": .string(stored.summary.runID), "new": .bool(stored.inserted),
-                                 "hash_ok": .bool(report.hashMatches)])
+                    rows.append(["file": .string(file), "run_id": .string(stored.summary.runID), "new": .bool(stored.inserted)])
                     if !json {
-                        let note = report.hashMatches ? "" : Console.yellow("  (warning: its artifact_hash does not verify)")
-                        print("\(stored.inserted ? "imported" : "already there") \(stored.summary.runID)  \(file)\(note)")
+                        print("\(stored.inserted ? "imported" : "already there") \(stored.summary.runID)  \(file)")
                     }
                 } catch let e as RunnerError {
-                    Console.error(e.description); worst = .usage
+                    Console.error(e.description); worst = worst == .io ? .io : ExitStatusCode.forError(e)
                 } catch let e as StoreError {
-                    Console.error("\(file): \(e.description)"); worst = .usage
+                    Console.error("\(file): \(e.description)"); worst = worst == .io ? .io : ExitStatusCode.forError(e)
                 }
             }
             if json { Console.printJSON(.array(rows)) }
@@ -187,7 +191,7 @@ struct RunsCommand: ParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
-            let store = try RunsCommand.openStore(workspaceOptions)
+            let store = try RunsCommand.openStoreForWriting(workspaceOptions)
             do {
                 let r = try store.gc()
                 print("removed \(r.blobsRemoved) blobs (\(r.blobBytesRemoved) bytes); database \(r.databaseBytesBefore) → \(r.databaseBytesAfter) bytes")
@@ -207,7 +211,7 @@ struct LedgerCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
             abstract: "Recompute the whole chain; name the first bad entry and the kind of break.",
-            discussion: "Exit 0 when intact, 1 when broken, 2 when there is no store.")
+            discussion: "Exit 0 when intact, 1 when broken, 2 when there is no store, 4 when it cannot be read. Works on a read-only store.")
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
 

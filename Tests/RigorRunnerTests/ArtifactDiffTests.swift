@@ -36,6 +36,11 @@ extension JSON {
         trace[step - 1] = .object(entry)
         return with("action_trace", .array(trace))
     }
+
+    /// A copy whose `artifact_hash` is what its content hashes to, as if its runtime wrote it so.
+    func resealed() throws -> JSON {
+        with("artifact_hash", .string(try HashRecipe.forArtifact(self).hash(self)))
+    }
 }
 
 @Suite("ArtifactDiff")
@@ -144,10 +149,28 @@ struct ArtifactDiffTests {
     @Test("different hashes but identical steps, outcome and usage are the same")
     func sameBehaviour() throws {
         let a = try Interop.load(Interop.toySeed0)
-        let b = a.with("artifact_hash", "sha256:latencies-differ").withStep(2) { $0["action_ts"] = "2031-01-01T00:00:00+00:00" }
+        // TraceCore hashes what each step's model call took: two runs that behave alike differ there.
+        let b = try a.withStep(2) { $0["action_ts"] = "2031-01-01T00:00:00+00:00"; $0["llm_trace"] = ["latency_ms": 12.5] }.resealed()
+        #expect(b["artifact_hash"] != a["artifact_hash"])
         let diff = ArtifactDiff(a, b)
         #expect(diff.verdict == .same)
         #expect(diff.summary.hasPrefix("same"))
+    }
+
+    @Test("an artifact edited after it was written, its old artifact_hash kept, is never the same; the report says which side",
+          arguments: [("success", JSON.bool(false)), ("harness_version", JSON.string("edited")), ("steps_used", JSON.int(5))])
+    func editedKeepsHash(_ field: String, _ value: JSON) throws {
+        let a = try Interop.load(Interop.toySeed0)
+        let b = a.with(field, value)
+        #expect(b["artifact_hash"] == a["artifact_hash"])
+        for (diff, side) in [(ArtifactDiff(a, b), "B"), (ArtifactDiff(b, a), "A")] {
+            #expect(diff.verdict == .different, "\(field)")
+            #expect(diff.alterations.count == 1 && diff.alterations[0].hasPrefix("\(side)'s artifact_hash does not match its content"))
+            #expect(diff.summary.contains("\(side)'s artifact_hash does not match its content"))
+            #expect(diff.json["alterations"]?.arrayValue?.count == 1)
+        }
+        // Both edited the same way: still not the same, whatever they share.
+        #expect(ArtifactDiff(b, b).verdict == .different)
     }
 
     @Test("a longer trace diverges at the first step the other lacks")
@@ -182,7 +205,7 @@ struct ArtifactDiffTests {
     @Test("agent_hash counts only when both sides carry it")
     func optionalHashes() throws {
         let a = try Interop.load(Interop.toySeed0)
-        let diff = ArtifactDiff(a, a.with("agent_hash", "sha256:abc"))
+        let diff = ArtifactDiff(a, try a.with("agent_hash", "sha256:abc").resealed())
         let row = try #require(diff.pairing.first { $0.name == "agent_hash" })
         #expect(row.a == nil && row.b == "sha256:abc" && !row.changed)
         #expect(diff.verdict == .same)

@@ -132,4 +132,58 @@ struct TamperTests {
             blob: stored.summary.contentSHA256, runID: stored.runID,
             kind: .artifactHashMismatch(recorded: "sha256:" + String(repeating: "ab", count: 32), recomputed: try HashRecipe.rigor.hash(artifact)))])
     }
+
+    @Test("an artifact edited after it was written, its old artifact_hash kept, is refused by importArtifact",
+          arguments: ["success", "seed", "harness_version", "artifact_hash"])
+    func editedImport(_ field: String) throws {
+        let (store, _) = try Fixtures.store("tamper-import")
+        let artifact = try Fixtures.rigorArtifact(runID: Fixtures.runID("edited-\(field)"))
+        let edited = Fixtures.setting(field, to: field == "artifact_hash" ? .null : field == "seed" ? .int(8) : field == "success" ? .bool(false) : "edited",
+                                      in: artifact)
+        #expect { try store.importArtifact(edited) } throws: { error in
+            guard case .invalidArtifact(let why) = error as? StoreError else { return false }
+            return why.contains("artifact_hash")
+        }
+        #expect(try store.statistics().runs == 0)
+        // The artifact as written is imported.
+        #expect(try store.importArtifact(artifact).inserted)
+    }
+
+    /// A column of the runs index, an SQL expression that changes it, and whether the run's
+    /// ledger entry records it too.
+    static let rowEdits: [(column: String, change: String, inLedger: Bool)] = [
+        ("seed", "seed + 1", true), ("success", "1 - success", true), ("steps_used", "steps_used + 1", false),
+        ("tool_calls_used", "tool_calls_used + 1", false), ("budget_steps", "budget_steps + 1", false),
+        ("budget_tool_calls", "budget_tool_calls * 2", false), ("budget_wall_clock", "budget_wall_clock + 1", false),
+        ("termination_reason", "failure_type", false), ("task_ref", "agent_ref", true), ("agent_ref", "task_ref", true),
+        ("agent_hash", "task_hash", false), ("task_hash", "agent_hash", false), ("runtime_name", "spec_version", false),
+        ("spec_version", "runtime_name", false), ("failure_type", "termination_reason", false),
+    ]
+
+    @Test("a runs row edited behind the store's back is reported by verifyBlobs, naming the run and the column, and by verifyLedger when its entry records it",
+          arguments: rowEdits.map(\.column))
+    func editedRow(_ column: String) throws {
+        let (store, _) = try Fixtures.store("tamper-row")
+        let run = try store.record(try Fixtures.rigorArtifact(runID: Fixtures.runID("row-\(column)"), termination: .stepsExhausted))
+        let other = try store.record(try Fixtures.rigorArtifact(runID: Fixtures.runID("row-other-\(column)"), seed: 9))
+        #expect(try store.verifyBlobs().isEmpty)
+        let edit = try #require(Self.rowEdits.first { $0.column == column })
+        try store.raw("UPDATE runs SET \(column) = \(edit.change) WHERE run_id = ?", [.text(run.runID)])
+
+        let problems = try store.verifyBlobs()
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.runID == run.runID)
+        if case .indexMismatch(let named, _, _)? = problems.first?.kind { #expect(named == column) } else { Issue.record("\(problems)") }
+        #expect(problems.first?.description.contains(column) == true)
+        let ledger = try store.verifyLedger()
+        if edit.inLedger {
+            if case .runDisagrees(let runID, let field, _, _)? = ledger.firstBreak?.kind {
+                #expect(runID == run.runID && field == column)
+            } else { Issue.record("ledger: \(ledger)") }
+        } else {
+            #expect(ledger.isIntact)
+        }
+        #expect(!problems.contains { $0.runID == other.runID })
+    }
 }
+

@@ -1,3 +1,4 @@
+import Foundation
 import RigorSpec
 import RigorTestSupport
 import Testing
@@ -68,4 +69,24 @@ struct ManifestTests {
             ($0 as? TaskError)?.description.contains("--tasks-dir") == true
         }
     }
+
+    @Test("a task ref whose id is a path is malformed: no folder outside the tasks directory is read",
+          arguments: ["../Tasks/filesystem_hidden_config@1", "/etc@1", "a/b@1", ".hidden@1", "..@1"])
+    func refsThatClimb(_ ref: String) throws {
+        let registry = try TaskRegistry(directory: RepoPaths.tasks)
+        #expect(throws: TaskError.malformedReference(ref)) { _ = try registry.resolve(ref) }
+    }
+
+    @Test("symbolic links in a task folder are left out, never followed: no file from elsewhere reaches task_hash or a bundle",
+          arguments: ["/etc/hostname", "/etc"])
+    func symlinkInTaskFolder(_ target: String) throws {
+        let folder = RepoPaths.temporaryDirectory("rigor-task-link") + "/filesystem_hidden_config"
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        try FileManager.default.copyItem(atPath: "\(RepoPaths.tasks)/filesystem_hidden_config", toPath: folder)
+        let before = try TaskRegistry.load(folder: folder).taskHash
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/leak", withDestinationPath: target)
+        #expect(try TaskRegistry.load(folder: folder).taskHash == before)
+        #expect(try TaskHash.fileDigests(folder: folder).keys.sorted() == ["README.md", "task.toml"])
+    }
 }
+

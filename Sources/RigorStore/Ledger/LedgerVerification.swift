@@ -29,6 +29,9 @@ public struct LedgerBreak: Sendable, Equatable, CustomStringConvertible {
         /// The chain is whole, but a recorded run has no matching "run" entry at its `ledger_seq`
         /// (entries cut off the end of the ledger, or a run row slipped in beside it).
         case runWithoutEntry(runID: String)
+        /// A run's "run" entry records another value of `field` than the run's index row holds
+        /// (the row was edited).
+        case runDisagrees(runID: String, field: String, row: String, entry: String)
     }
 
     public var seq: Int
@@ -40,6 +43,8 @@ public struct LedgerBreak: Sendable, Equatable, CustomStringConvertible {
         case .brokenLink: return "seq \(seq): broken link, prev_hash is not the entry_hash of seq \(seq - 1)"
         case .alteredEntry: return "seq \(seq): altered entry, entry_hash does not match its content"
         case .runWithoutEntry(let runID): return "seq \(seq): run '\(runID)' has no matching ledger entry"
+        case .runDisagrees(let runID, let field, let row, let entry):
+            return "seq \(seq): run '\(runID)' has \(field) \(row) in the runs index but \(entry) in its ledger entry (the row was edited)"
         }
     }
 }
@@ -74,9 +79,7 @@ extension RunStore {
         let (rows, runs) = try withConnection { (c) throws(StoreError) in
             try c.readTransaction { () throws(StoreError) in
                 (try Ledger.rawRows(c),
-                 try c.query("SELECT run_id, ledger_seq, artifact_hash FROM runs ORDER BY ledger_seq") {
-                     (runID: $0.text(0) ?? "", seq: $0.int(1) ?? 0, artifactHash: ColumnEncoding.prefixedHash($0, 2))
-                 })
+                 try c.query("SELECT \(RunSummary.selectColumns) FROM runs r ORDER BY r.ledger_seq", [], RunSummary.init(row:)))
             }
         }
         var result = LedgerVerification(entries: rows.count, headHash: nil, firstBreak: nil)
@@ -102,11 +105,19 @@ extension RunStore {
         }
         result.headHash = rows.isEmpty ? nil : String(decoding: previousHash, as: UTF8.self)
         for run in runs {
-            let entry = entriesBySeq[run.seq]
+            let entry = entriesBySeq[run.ledgerSeq]
             let matches = entry?.kind == "run" && entry?.payload["run_id"]?.stringValue == run.runID
                 && entry?.payload["artifact_hash"]?.stringValue == run.artifactHash
-            if !matches {
-                result.firstBreak = LedgerBreak(seq: run.seq, kind: .runWithoutEntry(runID: run.runID))
+            guard let entry, matches else {
+                result.firstBreak = LedgerBreak(seq: run.ledgerSeq, kind: .runWithoutEntry(runID: run.runID))
+                return result
+            }
+            // Every other field the entry vouches for must still be what the row says.
+            let expected = run.ledgerPayload.objectValue ?? [:]
+            for (field, value) in expected.sorted(by: { $0.key < $1.key }) where entry.payload[field] != nil && entry.payload[field] != value {
+                let shown = { (v: JSON?) in v.flatMap { try? $0.canonicalString() } ?? "nothing" }
+                result.firstBreak = LedgerBreak(seq: run.ledgerSeq, kind: .runDisagrees(
+                    runID: run.runID, field: field, row: shown(value), entry: shown(entry.payload[field])))
                 return result
             }
         }

@@ -16,6 +16,8 @@ struct PreparedRun {
     init(_ artifact: JSON, runID: String, dictionaries: DictionarySet, stableBytes: [UInt8]? = nil) throws(StoreError) {
         guard !runID.isEmpty else { throw .invalidArtifact("its run_id is empty") }
         guard runID != "latest" else { throw .invalidArtifact("'latest' is reserved and cannot be a run_id") }
+        // A run id names files (`runs/<run_id>.json`, `bundles/<run_id>.rigorbundle`).
+        do { try PathName.checkIdentifier(runID, as: "run_id") } catch { throw .invalidArtifact(error.description) }
         parts = try ArtifactSplit.split(artifact, knownStableBytes: stableBytes)
         summary = RunSummary(
             indexing: artifact, runID: runID, contentSHA256: parts.contentSHA256, recordedAt: Timestamp.now().rfc3339)
@@ -42,17 +44,6 @@ struct PreparedRun {
         }
     }
 
-    /// The payload of the run's ledger entry.
-    var ledgerPayload: JSON {
-        [
-            "run_id": .string(summary.runID),
-            "artifact_hash": summary.artifactHash.map(JSON.string) ?? .null,
-            "task_ref": summary.taskRef.map(JSON.string) ?? .null,
-            "agent_ref": summary.agentRef.map(JSON.string) ?? .null,
-            "seed": summary.seed.map(JSON.int) ?? .null,
-            "success": summary.success.map(JSON.bool) ?? .null,
-        ]
-    }
 }
 
 extension RunStore {
@@ -90,12 +81,17 @@ extension RunStore {
 
     /// Records an artifact written elsewhere (TraceCore's, or an exported file).
     ///
+    /// Its content must recompute to the `artifact_hash` it carries (with its runtime's recipe,
+    /// `HashRecipe.forArtifact`): an artifact edited after it was written, or one without a hash
+    /// to check, is refused (`invalidArtifact`), so that nothing imported is trusted on its word.
+    ///
     /// Same as `record`, except that an artifact without a `run_id` is filed under one derived from
     /// its content: the first 32 hex digits of the SHA-256 of its JCS bytes (the shape of
     /// TraceCore's run ids). Importing the same file twice is therefore a no-op. The derived id is
     /// only the index key; the artifact itself is stored and exported exactly as given.
     @discardableResult
     public func importArtifact(_ artifact: JSON) throws(StoreError) -> StoredRun {
+        try Self.checkHash(artifact)
         var runID = artifact["run_id"]?.stringValue
         if runID == nil {
             do throws(CanonicalJSONError) {
@@ -106,6 +102,20 @@ extension RunStore {
         }
         let dictionaries = try withConnection(dictionaries)
         return try store([try PreparedRun(artifact, runID: runID ?? "", dictionaries: dictionaries)])[0]
+    }
+
+    /// Refuses an artifact whose content does not recompute to its `artifact_hash`.
+    static func checkHash(_ artifact: JSON) throws(StoreError) {
+        guard artifact.objectValue != nil else { throw .invalidArtifact("it is a JSON \(artifact.typeName), not an object") }
+        guard let recorded = artifact["artifact_hash"]?.stringValue else {
+            throw .invalidArtifact("it has no artifact_hash, so its content cannot be verified; import the artifact as its runtime wrote it")
+        }
+        let recipe = HashRecipe.forArtifact(artifact)
+        let recomputed: String
+        do { recomputed = try recipe.hash(artifact) } catch { throw .invalidArtifact("its content cannot be hashed: \(error)") }
+        guard recomputed == recorded else {
+            throw .invalidArtifact("its artifact_hash is \(recorded), but its content hashes to \(recomputed) (\(recipe.rawValue) recipe): it was edited after it was written; import the artifact as its runtime wrote it")
+        }
     }
 
     private func store(_ runs: [PreparedRun]) throws(StoreError) -> [StoredRun] {
@@ -169,7 +179,7 @@ extension RunStore {
             blob = Int64(try c.first("SELECT id FROM blobs WHERE sha256 = ?", [.blob(address)]) { $0.int(0) ?? 0 } ?? 0)
         }
         var summary = run.summary
-        summary.ledgerSeq = try Ledger.append(kind: "run", payload: run.ledgerPayload, c).seq
+        summary.ledgerSeq = try Ledger.append(kind: "run", payload: run.summary.ledgerPayload, c).seq
         try summary.insert(blob: blob, volatile: run.compressedVolatile, c, names: &names)
         return StoredRun(summary: summary, inserted: true, addedBlob: addedBlob)
     }

@@ -127,6 +127,39 @@ extension RunSummary {
             """, values)
     }
 
+    /// The payload of the run's ledger entry: what the ledger vouches for about the run.
+    var ledgerPayload: JSON {
+        [
+            "run_id": .string(runID),
+            "artifact_hash": artifactHash.map(JSON.string) ?? .null,
+            "task_ref": taskRef.map(JSON.string) ?? .null,
+            "agent_ref": agentRef.map(JSON.string) ?? .null,
+            "seed": seed.map(JSON.int) ?? .null,
+            "success": success.map(JSON.bool) ?? .null,
+        ]
+    }
+
+    /// The index columns whose value differs from what `other` (the same run, indexed afresh from
+    /// its artifact) holds: column name, this row's value, the artifact's value.
+    func columnsDiffering(from other: RunSummary) -> [(column: String, indexed: String, artifact: String)] {
+        func text(_ v: (any CustomStringConvertible)?) -> String { v.map { String(reflecting: $0) } ?? "null" }
+        let pairs: [(String, (any CustomStringConvertible)?, (any CustomStringConvertible)?)] = [
+            ("trace_id", traceID, other.traceID), ("agent_ref", agentRef, other.agentRef), ("agent_hash", agentHash, other.agentHash),
+            ("task_ref", taskRef, other.taskRef), ("task_hash", taskHash, other.taskHash), ("seed", seed, other.seed),
+            ("success", success, other.success), ("failure_type", failureType, other.failureType),
+            ("termination_reason", terminationReason, other.terminationReason), ("steps_used", stepsUsed, other.stepsUsed),
+            ("tool_calls_used", toolCallsUsed, other.toolCallsUsed), ("budget_steps", budgetSteps, other.budgetSteps),
+            ("budget_tool_calls", budgetToolCalls, other.budgetToolCalls),
+            ("budget_wall_clock", budgetWallClockSeconds, other.budgetWallClockSeconds), ("artifact_hash", artifactHash, other.artifactHash),
+            ("runtime_name", runtimeName, other.runtimeName), ("spec_version", specVersion, other.specVersion),
+            ("started_at", startedAt, other.startedAt), ("completed_at", completedAt, other.completedAt),
+        ]
+        return pairs.compactMap { column, mine, theirs in
+            let a = text(mine), b = text(theirs)
+            return a == b ? nil : (column, a, b)
+        }
+    }
+
     /// The volatile fields this row holds itself, which a volatile part may leave out
     /// (`ArtifactSplit.rowKeys`).
     var rowFields: [String: String] {

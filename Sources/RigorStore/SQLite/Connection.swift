@@ -29,12 +29,39 @@ final class Connection {
     private let db: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
 
+    /// How a connection opens its file.
+    enum Mode {
+        /// Reading and writing; with `create`, a missing file becomes a new database.
+        case readWrite(create: Bool)
+        /// Reading only (`mode=ro`): SQLite writes nothing, but reading a WAL database still
+        /// needs its `-shm` file, or the right to create it.
+        case readOnly
+        /// Reading only, assuming nobody changes the file meanwhile (`immutable=1`): no locks,
+        /// no `-shm`, no WAL read. What is left when the directory cannot be written at all.
+        case immutable
+    }
+
     /// Opens `path`; with `create` false a missing file is an error rather than a new database.
-    init(path: String, create: Bool) throws(StoreError) {
+    convenience init(path: String, create: Bool) throws(StoreError) {
+        try self.init(path: path, mode: .readWrite(create: create))
+    }
+
+    init(path: String, mode: Mode) throws(StoreError) {
         var handle: OpaquePointer?
-        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-        if create { flags |= SQLITE_OPEN_CREATE }
-        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        var flags = SQLITE_OPEN_NOMUTEX
+        let filename: String
+        switch mode {
+        case .readWrite(let create):
+            flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+            filename = path
+        case .readOnly:
+            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            filename = Connection.uri(path, query: "mode=ro")
+        case .immutable:
+            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            filename = Connection.uri(path, query: "mode=ro&immutable=1")
+        }
+        let code = sqlite3_open_v2(filename, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(handle)
@@ -43,6 +70,18 @@ final class Connection {
         self.path = path
         self.db = handle
         sqlite3_busy_timeout(db, 10_000)
+    }
+
+    /// A `file:` URI for `path` (RFC 3986: every byte but unreserved ones and `/` percent-encoded,
+    /// so `?`, `#` and `%` in a directory name stay part of the path).
+    static func uri(_ path: String, query: String) -> String {
+        var out = "file:"
+        for byte in path.utf8 {
+            let unreserved = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E || byte == 0x2F
+            out += unreserved ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+        }
+        return out + "?" + query
     }
 
     deinit {
@@ -168,6 +207,7 @@ final class Connection {
         case SQLITE_NOTADB: return .notADatabase(path: path, detail: message)
         case SQLITE_CORRUPT: return .corrupt(path: path, detail: message)
         case SQLITE_FULL: return .diskFull(path: path)
+        case SQLITE_READONLY: return .readOnly(path: path, detail: message)
         default:
             let operation = sql.split(separator: " ", maxSplits: 2).prefix(2).joined(separator: " ")
             return .sqlite(path: path, operation: operation, code: Int(code), message: message)
@@ -200,4 +240,8 @@ struct Row {
         let count = Int(sqlite3_column_bytes(statement, column))
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
