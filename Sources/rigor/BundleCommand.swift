@@ -49,25 +49,42 @@ struct BundleCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Require a signature by this public key (file or hex).", valueName: "key")) var pubkey: String?
         @Flag(help: "Print JSON.") var json = false
 
-        func check() throws(RunnerError) -> [String] {
+        /// What was proven about the signature: with --pubkey, that this key signed it; without,
+        /// only that the bundle is self-consistent (whoever signed it, or unsigned).
+        func signatureState(_ bundle: RigorRunner.Bundle?) -> String {
+            guard let bundle, case .object = bundle.signature else { return "unsigned" }
+            return pubkey != nil ? "verified" : "not_checked"
+        }
+
+        func check() throws(RunnerError) -> ([String], RigorRunner.Bundle?) {
             var trusted: Curve25519.Signing.PublicKey? = nil
             if let pubkey { trusted = try Keys.publicKey(pubkey) }
             do {
-                return try RigorRunner.Bundle.load(file).verify(trustedKey: trusted)
+                let bundle = try RigorRunner.Bundle.load(file)
+                return (bundle.verify(trustedKey: trusted), bundle)
             } catch {
                 // Unreadable content is a failed verification, not bad usage.
-                if case .damaged(let m) = error { return [m] }
+                if case .damaged(let m) = error { return ([m], nil) }
                 throw .usage(error.description)
             }
         }
 
         func run() throws {
             let problems: [String]
-            do { problems = try check() } catch { throw Console.fail(error) }
+            let bundle: RigorRunner.Bundle?
+            do { (problems, bundle) = try check() } catch { throw Console.fail(error) }
+            let signature = signatureState(bundle)
             if json {
-                Console.printJSON(["file": .string(file), "ok": .bool(problems.isEmpty), "problems": .array(problems.map(JSON.string))])
+                Console.printJSON(["file": .string(file), "ok": .bool(problems.isEmpty), "signature": .string(signature),
+                                   "problems": .array(problems.map(JSON.string))])
             } else if problems.isEmpty {
-                Swift.print("\(Console.green("OK")) \(file): every hash recomputes\(pubkey != nil ? ", signature verified" : "")")
+                let note: String
+                switch signature {
+                case "verified": note = ", signature verified with the given public key"
+                case "unsigned": note = Console.yellow("; the bundle is not signed: nothing says who made it")
+                default: note = Console.yellow("; the signature was NOT checked against a key you trust (pass --pubkey KEY): anyone could have re-signed it")
+                }
+                Swift.print("\(Console.green("OK")) \(file): every hash recomputes\(note)")
             } else {
                 Swift.print("\(Console.red("FAIL")) \(file)")
                 for p in problems { Swift.print("  - \(p)") }
