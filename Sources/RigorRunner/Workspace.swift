@@ -200,7 +200,7 @@ public enum ArtifactFile {
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw .io("cannot read '\(path)'") }
         do {
-            return try JSON.parse([UInt8](data))
+            return try JSON.parse([UInt8](data), maxDepth: ArtifactLimits.artifactDepth)
         } catch {
             throw .usage("'\(path)' is not valid JSON: \(error)")
         }
