@@ -264,8 +264,8 @@ public final class AgentSession {
         if exitStatus == nil {
             let graceSeconds = responsive ? settings.endGraceSeconds : 0
             if responsive {
-                let grace = UInt64(graceSeconds * 1e9)
-                _ = send(["type": "end", "outcome": outcome], deadlineNanos: MonotonicClock.nanoseconds() + grace / 4)
+                let grace = MonotonicClock.nanos(seconds: graceSeconds)
+                _ = send(["type": "end", "outcome": outcome], deadlineNanos: MonotonicClock.nanoseconds().addingClamped(grace / 4))
             }
             exitStatus = reported(process.terminate(graceSeconds: graceSeconds))
         }

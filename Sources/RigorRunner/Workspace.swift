@@ -118,7 +118,7 @@ extension Workspace {
         if let v = l.processes { settings.limits.processes = v }
         settings.forkServer = options.forkServer
         if let v = options.actTimeoutSeconds {
-            guard v > 0 else { throw .usage("--act-timeout must be a positive number of seconds") }
+            if let problem = InputRanges.actTimeoutSeconds.problem(v) { throw .usage("the act timeout \(problem)") }
             settings.actTimeoutSeconds = v
         }
         return EpisodeRequest(task: task, agent: agent, seed: options.seed, guardSettings: settings, collectTiming: collectTiming)

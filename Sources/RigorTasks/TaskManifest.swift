@@ -66,13 +66,25 @@ struct ManifestReader {
         return s
     }
 
-    func int(_ table: [String: JSON], _ key: String, field: String, required: Bool = true) throws(TaskError) -> Int? {
+    func int(_ table: [String: JSON], _ key: String, field: String, required: Bool = true,
+             range: InputRange<Int>) throws(TaskError) -> Int? {
         guard let v = table[key] else {
             if required { throw fail(field, "is required") }
             return nil
         }
-        guard case .int(let i) = v, i >= 0 else { throw fail(field, "must be a non-negative integer") }
+        guard case .int(let i) = v else { throw fail(field, "must be an integer \(range.allowed), got \(describe(v))") }
+        if let problem = range.problem(i) { throw fail(field, problem) }
         return i
+    }
+
+    /// A value as a message shows it: its type, and its text when short.
+    func describe(_ v: JSON) -> String {
+        switch v {
+        case .double(let d): return "\(d)"
+        case .string(let s): return "the string \"\(s.prefix(40))\""
+        case .bool(let b): return "\(b)"
+        default: return "a \(v.typeName)"
+        }
     }
 
     func table(_ key: String) throws(TaskError) -> [String: JSON]? {
@@ -94,16 +106,17 @@ struct ManifestReader {
         guard id.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 45 }) else {
             throw fail("id", "must use only a-z, 0-9, '_' and '-' (it becomes part of task_ref)")
         }
-        let version = try int(root, "version", field: "version") ?? 0
+        let version = try int(root, "version", field: "version", range: InputRanges.taskVersion) ?? 0
         let suite = try string(root, "suite", field: "suite")
         let description = try string(root, "description", field: "description")
         let world = try string(root, "world", field: "world")
 
         guard let b = try table("budgets") else { throw fail("budgets", "is required ([budgets] with steps and tool_calls)") }
         let budgets = Budgets(
-            steps: try int(b, "steps", field: "budgets.steps") ?? 0,
-            toolCalls: try int(b, "tool_calls", field: "budgets.tool_calls") ?? 0,
-            wallClockSeconds: try int(b, "wall_clock_seconds", field: "budgets.wall_clock_seconds", required: false))
+            steps: try int(b, "steps", field: "budgets.steps", range: InputRanges.budgetCount) ?? 0,
+            toolCalls: try int(b, "tool_calls", field: "budgets.tool_calls", range: InputRanges.budgetCount) ?? 0,
+            wallClockSeconds: try int(b, "wall_clock_seconds", field: "budgets.wall_clock_seconds", required: false,
+                                      range: InputRanges.wallClockSeconds))
 
         let s = try table("sandbox") ?? [:]
         let roots = try stringList(s, "filesystem_roots", field: "sandbox.filesystem_roots")
@@ -119,12 +132,18 @@ struct ManifestReader {
         for (name, value) in actionTable.sorted(by: { $0.key < $1.key }) {
             guard let a = value.objectValue else { throw fail("actions.\(name)", "must be a table") }
             var args: [String: ArgType] = [:]
+            if let declared = a["args"], declared.objectValue == nil {
+                throw fail("actions.\(name).args", "must be an inline table { <arg> = \"<type>\" }, got \(describe(declared))")
+            }
             for (arg, t) in a["args"]?.objectValue ?? [:] {
                 guard let ts = t.stringValue, let type = ArgType(rawValue: ts) else {
                     let allowed = ArgType.allCases.map(\.rawValue).joined(separator: ", ")
                     throw fail("actions.\(name).args.\(arg)", "must be one of: \(allowed)")
                 }
                 args[arg] = type
+            }
+            if let t = a["tool_call"], t.boolValue == nil {
+                throw fail("actions.\(name).tool_call", "must be true or false, got \(describe(t))")
             }
             let toolCall = a["tool_call"]?.boolValue ?? true
             specs.append(ActionSpec(name: name, args: args, costsToolCall: toolCall))
@@ -133,22 +152,31 @@ struct ManifestReader {
         var limits = ManifestLimits()
         if let l = try table("limits") {
             if let v = l["act_timeout_seconds"] {
+                let range = InputRanges.actTimeoutSeconds
+                let seconds: Double
                 switch v {
-                case .int(let i) where i > 0: limits.actTimeoutSeconds = Double(i)
-                case .double(let d) where d > 0: limits.actTimeoutSeconds = d
-                default: throw fail("limits.act_timeout_seconds", "must be a positive number")
+                case .int(let i): seconds = Double(i)
+                case .double(let d): seconds = d
+                default: throw fail("limits.act_timeout_seconds", "must be a number \(range.allowed), got \(describe(v))")
                 }
+                if let problem = range.problem(seconds) { throw fail("limits.act_timeout_seconds", problem) }
+                limits.actTimeoutSeconds = seconds
             }
-            limits.cpuSeconds = try int(l, "cpu_seconds", field: "limits.cpu_seconds", required: false)
-            limits.addressSpaceMB = try int(l, "address_space_mb", field: "limits.address_space_mb", required: false)
-            limits.fileSizeMB = try int(l, "file_size_mb", field: "limits.file_size_mb", required: false)
-            limits.openFiles = try int(l, "open_files", field: "limits.open_files", required: false)
-            limits.processes = try int(l, "processes", field: "limits.processes", required: false)
+            limits.cpuSeconds = try int(l, "cpu_seconds", field: "limits.cpu_seconds", required: false, range: InputRanges.cpuSeconds)
+            limits.addressSpaceMB = try int(l, "address_space_mb", field: "limits.address_space_mb", required: false,
+                                            range: InputRanges.megabytes)
+            limits.fileSizeMB = try int(l, "file_size_mb", field: "limits.file_size_mb", required: false, range: InputRanges.megabytes)
+            limits.openFiles = try int(l, "open_files", field: "limits.open_files", required: false, range: InputRanges.processCount)
+            limits.processes = try int(l, "processes", field: "limits.processes", required: false, range: InputRanges.processCount)
+        }
+        let validator = try table("validator") ?? [:]
+        if validator["max_submissions"] != nil {
+            _ = try int(validator, "max_submissions", field: "validator.max_submissions", range: InputRanges.maxSubmissions)
         }
 
         return TaskManifest(
             id: id, version: version, suite: suite, description: description, world: world, budgets: budgets,
-            sandbox: sandbox, surface: ActionSurface(specs), validator: try table("validator") ?? [:],
+            sandbox: sandbox, surface: ActionSurface(specs), validator: validator,
             worldConfig: try table("world_config") ?? [:], limits: limits)
     }
 }

@@ -47,7 +47,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         if from == nil && (pairings == nil || seeds == nil) {
             throw ValidationError("give --pairings and --seeds, or --from FILE (e.g. rigor batch --pairings all --seeds 0..9)")
         }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
     }
 
     func run() throws {
@@ -88,7 +88,12 @@ struct BatchCommand: ParsableCommand, InputChecked {
                 }
             }
             if let s = spec["seeds"]?.stringValue { seedList = try SeedList.parse(s) }
-            else if let s = spec["seeds"]?.arrayValue { seedList = s.compactMap(\.intValue) }
+            else if let s = spec["seeds"]?.arrayValue {
+                seedList = try s.map { (seed: JSON) throws(RunnerError) -> Int in
+                    guard case .int(let n) = seed else { throw .usage("'\(from)': \"seeds\" holds \(seed.typeName) \(seed), not an integer seed") }
+                    return n
+                }
+            }
         }
         if let pairings { selected = try workspace.pairings().select(pairings) }
         if let seeds { seedList = try SeedList.parse(seeds) }

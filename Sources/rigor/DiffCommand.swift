@@ -53,7 +53,7 @@ struct DiffCommand: ParsableCommand, InputChecked {
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func checkInput() throws {
-        if let width, width < 60 { throw ValidationError("--width must be at least 60 (got \(width))") }
+        if let width, let problem = InputRanges.diffWidth.problem(width) { throw ValidationError("--width \(problem)") }
     }
 
     func run() throws {
