@@ -130,7 +130,7 @@ final class BatchProgress: @unchecked Sendable {
             FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total)  failed \(failed)  ".utf8))
         } else if !quiet {
             let verdict = o.passed ? "PASS" : "FAIL \(o.failureType ?? "spec_check") (\(o.terminationReason))"
-            FileHandle.standardError.write(Data("[\(done)/\(total)] \(o.item.pairing.name) seed \(o.item.seed): \(verdict)\n".utf8))
+            Console.write("[\(done)/\(total)] \(o.item.pairing.name) seed \(o.item.seed): \(verdict)\n", toError: true)
         }
     }
 

@@ -82,8 +82,10 @@ struct DiffCommand: ParsableCommand, InputChecked {
             do { try ArtifactFile.writeAtomically(Array(report.utf8), to: output) } catch { throw Console.fail(error) }
             print(diff.summary)
             print("report written to \(output)")
+        } else if format == .text {
+            FileHandle.standardOutput.write(Data(report.utf8))  // escaped by `text` already
         } else {
-            FileHandle.standardOutput.write(Data(report.utf8))
+            Console.write(report)
         }
         switch diff.verdict {
         case .same: return
