@@ -34,6 +34,9 @@ public struct TaskManifest: Sendable {
 
     /// Parses and validates manifest text; `path` is used in messages only.
     public static func parse(_ text: String, path: String) throws(TaskError) -> TaskManifest {
+        if let problem = TOMLHeaderCheck.firstProblem(in: text) {
+            throw .manifestUnreadable(path: path, reason: "TOML error at line \(problem.line): \(problem.reason)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -198,6 +201,97 @@ enum TOMLConversion {
         case .double: return value.double.map(JSON.double) ?? .null
         case .bool: return value.bool.map(JSON.bool) ?? .null
         default: return .string(value.debugDescription)
+        }
+    }
+}
+
+/// Checks toml++ (under TOMLKit) leaves to assertions: on these inputs it aborts the process in
+/// a debug build (and has undefined behaviour in a release build) instead of reporting a syntax
+/// error. Found by the manifest fuzz test (Tests/RigorRunnerTests/FuzzTests.swift). Rigor refuses
+/// them itself, before toml++ sees the text:
+///
+/// - a table header whose first key does not start with a key character (`[[[a]]]`, `[.a]`,
+///   `[é]`, `[` at the end of a line);
+/// - a `}` where an array expects a value (`x = [}`, `x = [1, }`): never valid TOML.
+enum TOMLHeaderCheck {
+    /// The 1-based line of the first such problem, and what it is; nil when there is none.
+    static func firstProblem(in text: String) -> (line: Int, reason: String)? {
+        let b = Array(text.utf8)
+        var i = 0
+        var line = 1
+        var depth = 0  // open arrays and inline tables (and headers), outside strings and comments
+        var previous: UInt8 = 0  // the last significant byte outside strings and comments
+        var lineStart = true
+        func at(_ k: Int) -> UInt8 { k < b.count ? b[k] : 0 }
+        while i < b.count {
+            let c = b[i]
+            if lineStart && c != 0x20 && c != 0x09 {
+                lineStart = false
+                if depth == 0 && c == UInt8(ascii: "[") && !headerStartsWithKey(b, at: i) {
+                    return (line, "a table header must start with a key (a bare key or a quoted one) after its '[' or '[['")
+                }
+            }
+            switch c {
+            case UInt8(ascii: "\n"):
+                line += 1
+                lineStart = true
+                i += 1
+            case UInt8(ascii: "#"):
+                while i < b.count && b[i] != UInt8(ascii: "\n") { i += 1 }
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                let multi = at(i + 1) == c && at(i + 2) == c
+                i += multi ? 3 : 1
+                while i < b.count {
+                    if b[i] == UInt8(ascii: "\n") {
+                        if !multi { break }  // toml++ reports the unterminated string
+                        line += 1
+                    }
+                    if c == UInt8(ascii: "\"") && b[i] == UInt8(ascii: "\\") { i += 2; continue }
+                    if b[i] == c && (!multi || (at(i + 1) == c && at(i + 2) == c)) {
+                        i += multi ? 3 : 1
+                        while multi && at(i) == c { i += 1 }  // a multi-line string may end in more quotes
+                        break
+                    }
+                    i += 1
+                }
+                previous = c
+            case 0x20, 0x09, 0x0D:
+                i += 1
+            default:
+                if c == UInt8(ascii: "}") && (previous == UInt8(ascii: "[") || previous == UInt8(ascii: ",")) {
+                    return (line, "'}' where an array expects a value or ']'")
+                }
+                if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") { depth += 1 }
+                if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && depth > 0 { depth -= 1 }
+                previous = c
+                i += 1
+            }
+        }
+        return nil
+    }
+
+    /// Whether the header opening at `start` (`[` or `[[`, then blanks) begins with a key, or is
+    /// one toml++ reports by itself (`[]`, end of input).
+    static func headerStartsWithKey(_ b: [UInt8], at start: Int) -> Bool {
+        var i = start + 1
+        var blank = 0
+        while i < b.count && (b[i] == 0x20 || b[i] == 0x09) { i += 1; blank += 1 }
+        if blank == 0 && i < b.count && b[i] == UInt8(ascii: "[") {
+            i += 1
+            while i < b.count && (b[i] == 0x20 || b[i] == 0x09) { i += 1 }
+        }
+        guard i < b.count else { return true }
+        return b[i] == UInt8(ascii: "]") || isKeyStart(b[i])
+    }
+
+    /// A bare-key character (A–Z a–z 0–9 _ -; ASCII only in TOML 1.0) or a string delimiter.
+    static func isKeyStart(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"):
+            return true
+        default:
+            return false
         }
     }
 }
