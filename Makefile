@@ -7,13 +7,14 @@ SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 json-schema-tes
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 
-.PHONY: all deps build release run test bench clean help
+.PHONY: all deps build release run test fuzz bench clean help
 
 all: build
 
 help:
 	@echo "make run    install what is missing, build, run the default pairing"
-	@echo "make test   build and run the whole test suite"
+	@echo "make test   build and run the whole test suite (the fuzz targets for a few seconds each)"
+	@echo "make fuzz   the fuzz targets (task.toml, agent lines, bundles) for FUZZ_ITERATIONS inputs each (default 100000; FUZZ_SEED varies them)"
 	@echo "make release  optimised build (.build/release), Swift runtime linked statically"
 	@echo "make bench  release build, then the benchmarks (tables)"
 
@@ -39,6 +40,15 @@ run: build
 test: deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+# The fuzz targets of Tests/RigorRunnerTests/FuzzTests.swift, run long: every input must give a
+# value or a typed error. RIGOR_FUZZ_DUMP keeps the last input, to reproduce a crash with it.
+FUZZ_ITERATIONS ?= 100000
+FUZZ_SEED ?= 0
+fuzz: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	RIGOR_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) RIGOR_FUZZ_SEED=$(FUZZ_SEED) RIGOR_FUZZ_DUMP=.build/fuzz-last-input \
+	  swift test --skip-build --no-parallel $(SWIFT_BUILD_FLAGS) --filter 'FuzzTests'
 
 # Release binaries link the Swift runtime and Foundation statically: rigor starts in ~8 ms
 # instead of ~15 ms (no dynamic relocation of libFoundation), which every command pays.

@@ -341,7 +341,7 @@ public final class AgentProcess {
         }
         closeStdin()
         var exit: ExitStatus? = nil
-        let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, graceSeconds) * 1e9)
+        let deadline = MonotonicClock.nanoseconds().addingClamped(MonotonicClock.nanos(seconds: graceSeconds))
         while true {
             if let e = leaderExit(wait: false) { exit = e; break }
             if MonotonicClock.nanoseconds() >= deadline { break }

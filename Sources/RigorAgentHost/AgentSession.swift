@@ -227,7 +227,7 @@ public final class AgentSession {
     /// `deadlineIsWallClock` says which budget the deadline stands for.
     public func awaitAction(step: Int, deadlineNanos: UInt64, deadlineIsWallClock: Bool) -> AgentReply {
         let reply = receiveAction(step: step, deadlineNanos: deadlineNanos, deadlineIsWallClock: deadlineIsWallClock)
-        if case .failure(let reason, _) = reply, [.actTimeout, .wallClockExhausted, .protocolError].contains(reason) {
+        if case .failure(let reason, _) = reply, [.actTimeout, .wallClockExhausted, .protocolError, .actionTooDeep, .actionVolumeExceeded].contains(reason) {
             // It is not listening: `end` gets no grace period.
             responsive = false
         }
@@ -236,6 +236,8 @@ public final class AgentSession {
 
     /// False once the agent stopped answering or spoke garbage.
     private var responsive = true
+    /// Bytes of action lines read so far in the episode (`GuardSettings.maxActionBytesPerEpisode`).
+    private var actionBytes = 0
 
     private func receiveAction(step: Int, deadlineNanos: UInt64, deadlineIsWallClock: Bool) -> AgentReply {
         if sendFailed {
@@ -243,7 +245,13 @@ public final class AgentSession {
         }
         switch process.receiveLine(deadlineNanos: deadlineNanos) {
         case .line(let bytes):
-            return decode(bytes, step: step)
+            actionBytes += bytes.count
+            if actionBytes > settings.maxActionBytesPerEpisode {
+                return .failure(.actionVolumeExceeded, "the agent's action lines add up to more than "
+                    + "\(settings.maxActionBytesPerEpisode) bytes by step \(step); an episode's actions are limited to that "
+                    + "so that its artifact stays readable")
+            }
+            return AgentLine.decode(bytes, step: step)
         case .timedOut:
             return timeout(step: step, wallClock: deadlineIsWallClock)
         case .closed:
@@ -281,50 +289,6 @@ public final class AgentSession {
         return status
     }
 
-    func decode(_ bytes: [UInt8], step: Int) -> AgentReply {
-        let message: JSON
-        do {
-            message = try JSON.parse(bytes)
-        } catch {
-            return .failure(.protocolError, "agent's answer at step \(step) is not JSON (\(error)): \(AgentSession.preview(bytes))")
-        }
-        guard case .object(let envelope) = message else {
-            return .failure(.malformedAction, "agent's answer at step \(step) is a JSON \(message.typeName), expected an object {\"type\":\"action\",\"action\":{...}}")
-        }
-        guard envelope["type"]?.stringValue == "action" else {
-            let got = envelope["type"].map { $0.stringValue.map { "\"\($0)\"" } ?? $0.typeName } ?? "nothing"
-            return .failure(.malformedAction, "agent's message at step \(step) has type \(got), expected \"action\"")
-        }
-        guard case .object(let action)? = envelope["action"] else {
-            return .failure(.malformedAction, "agent's message at step \(step) has no \"action\" object")
-        }
-        guard let type = action["type"]?.stringValue else {
-            return .failure(.malformedAction, "the action at step \(step) has no string \"type\"")
-        }
-        let args: [String: JSON]
-        switch action["args"] {
-        case .object(let a)?: args = a
-        case nil:
-            return .failure(.malformedAction, "the action '\(type)' at step \(step) has no \"args\" object (send {} for none)")
-        case let other?:
-            return .failure(.malformedAction, "the action '\(type)' at step \(step) has \"args\" of type \(other.typeName), expected an object")
-        }
-        var intent: String? = nil
-        switch envelope["intent"] {
-        case nil, .null?: break
-        case .string(let s)?: intent = s
-        case let other?:
-            return .failure(.malformedAction, "the \"intent\" at step \(step) is a JSON \(other.typeName), expected a string")
-        }
-        if let i = intent, i.utf8.count > 4096 { intent = String(decoding: Array(i.utf8.prefix(4096)), as: UTF8.self) }
-        return .action(type: type, args: args, intent: intent, raw: ["type": .string(type), "args": .object(args)])
-    }
-
-    static func preview(_ bytes: [UInt8]) -> String {
-        let head = String(decoding: bytes.prefix(80), as: UTF8.self)
-        return "\"" + head.replacingOccurrences(of: "\"", with: "\\\"") + (bytes.count > 80 ? "…\"" : "\"")
-    }
-
     /// Sends `end`, lets the agent exit, kills whatever is left of its process group, and
     /// removes its private directory.
     @discardableResult
@@ -332,8 +296,8 @@ public final class AgentSession {
         if exitStatus == nil {
             let graceSeconds = responsive ? settings.endGraceSeconds : 0
             if responsive {
-                let grace = UInt64(graceSeconds * 1e9)
-                _ = send(["type": "end", "outcome": outcome], deadlineNanos: MonotonicClock.nanoseconds() + grace / 4)
+                let grace = MonotonicClock.nanos(seconds: graceSeconds)
+                _ = send(["type": "end", "outcome": outcome], deadlineNanos: MonotonicClock.nanoseconds().addingClamped(grace / 4))
             }
             exitStatus = reported(process.terminate(graceSeconds: graceSeconds))
         }

@@ -85,6 +85,9 @@ public struct GuardSettings: Sendable, Equatable {
     public var endGraceSeconds: Double
     /// When agents are forked from a warm fork server instead of exec'd.
     public var forkServer = ForkServerUse.never
+    /// How many bytes of action lines the agent may send in one episode (not recorded in
+    /// `sandbox.limits`: it only keeps artifacts storable, see `ArtifactLimits`).
+    public var maxActionBytesPerEpisode = ArtifactLimits.actionBytesPerEpisode
 
     public init(
         isolation: IsolationLevel = .process, limits: ProcessLimits = .defaults, actTimeoutSeconds: Double = 10,

@@ -238,6 +238,19 @@ struct JSONWriter {
             let b = base[i]
             // Only C0 controls, '"' and the backslash need work; everything else is copied in runs.
             if b >= 0x20 && b != 0x22 && b != 0x5C {
+                // Pretty output is for terminals too: DEL, C1 controls and bidi overrides, which
+                // JCS writes raw, are written as \u escapes (same value, nothing a terminal obeys).
+                if pretty && b >= 0x7F, let scalar = JSONWriter.terminalControl(base, at: i, count: count) {
+                    if runStart < i { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+                    i += scalar.length
+                    runStart = i
+                    out.append(contentsOf: Array("\\u".utf8))
+                    for shift in stride(from: 12, through: 0, by: -4) {
+                        let nibble = UInt8((scalar.value >> UInt32(shift)) & 0xF)
+                        out.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+                    }
+                    continue
+                }
                 i += 1
                 continue
             }
@@ -263,6 +276,23 @@ struct JSONWriter {
             }
         }
         if runStart < count { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
+    }
+}
+
+extension JSONWriter {
+    /// The scalar at `i` when it is DEL (7F), a C1 control (U+0080–U+009F: C2 80–C2 9F) or a
+    /// bidi override or isolate (U+202A–U+202E: E2 80 AA–AE; U+2066–U+2069: E2 81 A6–A9), with its
+    /// length in bytes; else nil.
+    static func terminalControl(_ base: UnsafePointer<UInt8>, at i: Int, count: Int) -> (value: UInt32, length: Int)? {
+        let b = base[i]
+        if b == 0x7F { return (0x7F, 1) }
+        if b == 0xC2, i + 1 < count, (0x80...0x9F).contains(base[i + 1]) { return (UInt32(base[i + 1]), 2) }
+        if b == 0xE2, i + 2 < count {
+            let (b1, b2) = (base[i + 1], base[i + 2])
+            if b1 == 0x80, (0xAA...0xAE).contains(b2) { return (0x2000 | UInt32(b2 - 0x80), 3) }
+            if b1 == 0x81, (0xA6...0xA9).contains(b2) { return (0x2040 | UInt32(b2 - 0x80), 3) }
+        }
+        return nil
     }
 }
 

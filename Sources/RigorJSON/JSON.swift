@@ -83,3 +83,25 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
     public init(nilLiteral: ()) { self = .null }
     public init(floatLiteral value: Double) { self = .double(value) }
 }
+
+extension JSON {
+    /// How deeply arrays and objects nest: 0 for a scalar, 1 for `[]` or `{"a": 1}`, as the
+    /// parser's `maxDepth` counts. Walked with an explicit stack, so any value can be measured.
+    public var nestingDepth: Int {
+        var deepest = 0
+        var pending: [(JSON, Int)] = [(self, 1)]
+        while let (value, depth) = pending.popLast() {
+            switch value {
+            case .array(let elements):
+                deepest = max(deepest, depth)
+                for e in elements { if case .array = e { pending.append((e, depth + 1)) } else if case .object = e { pending.append((e, depth + 1)) } }
+            case .object(let members):
+                deepest = max(deepest, depth)
+                for e in members.values { if case .array = e { pending.append((e, depth + 1)) } else if case .object = e { pending.append((e, depth + 1)) } }
+            default:
+                break
+            }
+        }
+        return deepest
+    }
+}

@@ -15,16 +15,25 @@
 /// `offset` is a 0-based byte offset into the input; `line` and `column` are 1-based, with the
 /// column counted in Unicode scalars so that it matches what an editor shows for UTF-8 text.
 public struct JSONParseError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What kind of rejection: the text is not JSON, or it is nested deeper than the reader's
+    /// limit (which a caller may report differently, e.g. an agent's `action_too_deep`).
+    public enum Kind: Sendable, Equatable {
+        case syntax
+        case tooDeep
+    }
+
     public let message: String
     public let offset: Int
     public let line: Int
     public let column: Int
+    public let kind: Kind
 
-    public init(message: String, offset: Int, line: Int, column: Int) {
+    public init(message: String, offset: Int, line: Int, column: Int, kind: Kind = .syntax) {
         self.message = message
         self.offset = offset
         self.line = line
         self.column = column
+        self.kind = kind
     }
 
     public var description: String { "line \(line), column \(column): \(message)" }
@@ -82,7 +91,7 @@ struct JSONByteParser {
 
     /// Builds an error at `offset` (default: the cursor). Line and column are computed only here,
     /// so the happy path never pays for position tracking.
-    func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
+    func error(_ message: String, at offset: Int? = nil, kind: JSONParseError.Kind = .syntax) -> JSONParseError {
         let offset = min(offset ?? index, bytes.count)
         var line = 1
         var column = 1
@@ -95,7 +104,7 @@ struct JSONByteParser {
                 column += 1
             }
         }
-        return JSONParseError(message: message, offset: offset, line: line, column: column)
+        return JSONParseError(message: message, offset: offset, line: line, column: column, kind: kind)
     }
 
     func describeByte(at offset: Int) -> String {
@@ -143,7 +152,7 @@ struct JSONByteParser {
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSON {
-        if depth > maxDepth { throw error("nesting is deeper than the maximum depth of \(maxDepth)") }
+        if depth > maxDepth { throw error("nesting is deeper than the maximum depth of \(maxDepth)", kind: .tooDeep) }
         index += 1  // '{'
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
@@ -196,7 +205,7 @@ struct JSONByteParser {
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSON {
-        if depth > maxDepth { throw error("nesting is deeper than the maximum depth of \(maxDepth)") }
+        if depth > maxDepth { throw error("nesting is deeper than the maximum depth of \(maxDepth)", kind: .tooDeep) }
         index += 1  // '['
         var elements: [JSON] = []
         skipWhitespace()

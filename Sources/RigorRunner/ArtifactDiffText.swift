@@ -8,11 +8,12 @@ extension ArtifactDiff {
     /// `<` only in A (removed), `>` only in B (added). With `colour` (the caller decides: a
     /// terminal, no NO_COLOR) A-only text is red and B-only text green as well. Values longer
     /// than a column wrap onto at most four lines and are then cut with `…`, and the report ends
-    /// with a note saying so; `json` and `html` always hold the values in full.
+    /// with a note saying so; `json` and `html` always hold the values in full. The report is
+    /// ready for a terminal: control characters from the artifacts are escaped (`TerminalText`).
     public func text(width: Int = 120, colour: Bool = false) -> String {
         var report = TextReport(width: max(60, width), colour: colour)
         report.render(self)
-        return report.lines.joined(separator: "\n") + "\n"
+        return TerminalText.shown(report.lines.joined(separator: "\n") + "\n")
     }
 }
 
@@ -196,7 +197,7 @@ struct TextReport {
         return String(s)
     }
 
-    func paint(_ s: String, _ code: String) -> String { colour && !s.isEmpty ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+    func paint(_ s: String, _ code: String) -> String { colour && !s.isEmpty ? TerminalText.paint(s, code) : s }
     func red(_ s: String) -> String { paint(s, "31") }
     func green(_ s: String) -> String { paint(s, "32") }
     func dim(_ s: String) -> String { paint(s, "2") }

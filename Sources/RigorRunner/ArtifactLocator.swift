@@ -106,7 +106,7 @@ public struct ArtifactLocator {
             }
         }
         do {
-            return try JSON.parse(bytes)
+            return try JSON.parse(bytes, maxDepth: ArtifactLimits.artifactDepth)
         } catch {
             throw .usage("'\(path)' is not valid JSON (\(error)); give \(what)")
         }

@@ -126,6 +126,6 @@ public struct Baseline: Sendable {
     public func storedArtifact() -> JSON? {
         guard let path, let data = FileManager.default.contents(atPath: Baseline.artifactPath(for: path)),
               let bytes = try? Compression.decompress([UInt8](data), what: path) else { return nil }
-        return try? JSON.parse(bytes)
+        return try? JSON.parse(bytes, maxDepth: ArtifactLimits.artifactDepth)
     }
 }

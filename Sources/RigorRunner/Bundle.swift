@@ -118,7 +118,7 @@ public struct Bundle: Sendable {
         let bytes: [UInt8]
         do { bytes = try Compression.decompress([UInt8](data), what: "bundle '\(path)'") } catch { throw .damaged(error.description) }
         let doc: JSON
-        do { doc = try JSON.parse(bytes) } catch { throw .damaged("bundle '\(path)' does not hold valid JSON: \(error)") }
+        do { doc = try JSON.parse(bytes, maxDepth: ArtifactLimits.bundleDepth) } catch { throw .damaged("bundle '\(path)' does not hold valid JSON: \(error)") }
         guard doc["format"]?.stringValue == format, let manifest = doc["manifest"], let artifact = doc["artifact"],
               let encodedFiles = doc["files"]?.objectValue else {
             throw .damaged("'\(path)' is not a \(format) bundle")

@@ -81,6 +81,11 @@ public enum CIGate {
             case .double(let v)?: v
             default: nil
             }
+            if let act, let problem = InputRanges.actTimeoutSeconds.problem(act) {
+                checks[i] = CICheck(baseline: b, regressions: ["its act_timeout_seconds \(problem)"], newArtifact: nil,
+                                    firstDivergentStep: nil, divergence: nil, newRunID: nil)
+                continue
+            }
             do {
                 _ = try workspace.prepare(RunOptions(agent: b.agentRef, task: b.taskRef, seed: b.seed, isolation: isolation,
                                                      actTimeoutSeconds: act, worldKey: worldKey))

@@ -58,9 +58,9 @@ public enum Episode {
         }
         let startedAt = Timestamp.now()
         let startNanos = MonotonicClock.nanoseconds()
-        let wallDeadline = manifest.budgets.wallClockSeconds.map { startNanos + UInt64($0) * 1_000_000_000 } ?? UInt64.max
+        let wallDeadline = manifest.budgets.wallClockSeconds.map { startNanos.addingClamped(MonotonicClock.nanos(seconds: Double($0))) } ?? UInt64.max
         let settings = request.guardSettings
-        let actTimeoutNanos = UInt64(settings.actTimeoutSeconds * 1e9)
+        let actTimeoutNanos = MonotonicClock.nanos(seconds: settings.actTimeoutSeconds)
 
         var loop = EpisodeLoop(manifest: manifest, world: world, collectTiming: request.collectTiming)
         var session: AgentSession? = nil
@@ -75,13 +75,13 @@ public enum Episode {
 
         if let session {
             session.reset(task: loop.taskSpec(seed: request.seed), seed: request.seed,
-                          deadlineNanos: min(wallDeadline, MonotonicClock.nanoseconds() + actTimeoutNanos))
+                          deadlineNanos: min(wallDeadline, MonotonicClock.nanoseconds().addingClamped(actTimeoutNanos)))
             while loop.termination == nil {
                 let t0 = MonotonicClock.nanoseconds()
                 if loop.checkBudgets(now: t0, wallDeadline: wallDeadline) { break }
                 let step = loop.trace.count + 1
-                let actDeadline = min(t0 &+ actTimeoutNanos, wallDeadline)
-                let deadlineIsWall = wallDeadline <= t0 &+ actTimeoutNanos
+                let actDeadline = min(t0.addingClamped(actTimeoutNanos), wallDeadline)
+                let deadlineIsWall = wallDeadline <= t0.addingClamped(actTimeoutNanos)
                 let observation = loop.observation(step: step)
                 _ = session.observe(observation, deadlineNanos: actDeadline)
                 let tSent = MonotonicClock.nanoseconds()

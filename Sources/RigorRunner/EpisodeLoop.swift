@@ -110,6 +110,15 @@ struct EpisodeLoop {
     }
 
     mutating func record(step: Int, observation: JSON, action: JSON, intent: String?, result: JSON, audit: [JSON], toolCall: Bool) {
+        // A world's result and audit obey the payload depth too, or an artifact could be written
+        // that no reader accepts (`ArtifactLimits`). Built-in worlds never come near it.
+        var result = result
+        var audit = audit
+        if result.nestingDepth > ArtifactLimits.payloadDepth || audit.contains(where: { $0.nestingDepth > ArtifactLimits.payloadDepth }) {
+            result = ["ok": false, "error": "result_too_deep",
+                      "message": .string("the world's result nests deeper than \(ArtifactLimits.payloadDepth) levels and was not recorded")]
+            audit = []
+        }
         let delta = BudgetCounts(steps: 1, toolCalls: toolCall ? 1 : 0)
         remaining.steps -= delta.steps
         remaining.toolCalls -= delta.toolCalls

@@ -62,17 +62,25 @@ public struct PairingCatalog: Sendable {
 /// Seed lists as users write them: `0..99`, `0..<10`, `1,2,5`, `7`, or a mix (`0..4,10`).
 public enum SeedList {
     public static func parse(_ text: String) throws(RunnerError) -> [Int] {
+        let limit = InputRanges.seedCount
         var seeds: [Int] = []
         for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
             if let r = part.range(of: "..<") ?? part.range(of: "..") {
                 let exclusive = part[r].count == 3
                 guard let lo = Int(part[..<r.lowerBound]), let hi = Int(part[r.upperBound...]),
                       exclusive ? lo < hi : lo <= hi else {
-                    throw .usage("seed range '\(part)' is malformed; write e.g. 0..99 (inclusive) or 0..<100")
+                    throw .usage("seed range '\(part)' is malformed; write e.g. 0..99 (inclusive) or 0..<100, "
+                        + "with seeds from \(Int.min) to \(Int.max)")
                 }
-                guard (exclusive ? hi - lo : hi - lo + 1) <= 1_000_000 else { throw .usage("seed range '\(part)' is too large (max 1,000,000 seeds)") }
+                // hi - lo overflows for ranges wider than Int.max; such a range is too large anyway.
+                let (span, overflow) = hi.subtractingReportingOverflow(lo)
+                let remaining = limit - seeds.count
+                guard !overflow, exclusive ? span <= remaining : span < remaining else {
+                    throw .usage("seed range '\(part)' is too large: a seed list names at most \(limit) seeds")
+                }
                 seeds += exclusive ? Array(lo..<hi) : Array(lo...hi)
             } else if let s = Int(part) {
+                guard seeds.count < limit else { throw .usage("the seed list names more than \(limit) seeds") }
                 seeds.append(s)
             } else {
                 throw .usage("seed '\(part)' is not an integer; write e.g. --seeds 0..99 or --seeds 1,2,5")

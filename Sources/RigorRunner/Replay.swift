@@ -71,6 +71,9 @@ public enum Replay {
         case .double(let d)?: d
         default: nil
         }
+        if let actTimeout, let problem = InputRanges.actTimeoutSeconds.problem(actTimeout) {
+            throw .usage("the recording's sandbox.limits.act_timeout_seconds \(problem); it cannot be replayed")
+        }
         let request = try workspace.prepare(RunOptions(agent: agentRef ?? agent, task: task, seed: seed, isolation: isolation,
                                                        actTimeoutSeconds: actTimeout, agentFile: agentFile, worldKey: key))
         var changes: [String] = []

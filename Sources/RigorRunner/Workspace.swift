@@ -176,7 +176,7 @@ extension Workspace {
         if let v = l.processes { settings.limits.processes = v }
         settings.forkServer = options.forkServer
         if let v = options.actTimeoutSeconds {
-            guard v > 0 else { throw .usage("--act-timeout must be a positive number of seconds") }
+            if let problem = InputRanges.actTimeoutSeconds.problem(v) { throw .usage("the act timeout \(problem)") }
             settings.actTimeoutSeconds = v
         }
         let key: WorldKey
@@ -261,7 +261,7 @@ public enum ArtifactFile {
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw .io("cannot read '\(path)'") }
         do {
-            return try JSON.parse([UInt8](data))
+            return try JSON.parse([UInt8](data), maxDepth: ArtifactLimits.artifactDepth)
         } catch {
             throw .usage("'\(path)' is not valid JSON: \(error)")
         }

@@ -21,6 +21,11 @@ public enum TerminationReason: String, Sendable, CaseIterable, Codable {
     case invalidArguments = "invalid_arguments"
     case malformedAction = "malformed_action"
     case protocolError = "protocol_error"
+    /// The action line nests deeper than `ArtifactLimits.agentLineDepth`: its artifact could
+    /// not be read back.
+    case actionTooDeep = "action_too_deep"
+    /// The agent's action lines add up to more than `ArtifactLimits.actionBytesPerEpisode`.
+    case actionVolumeExceeded = "action_volume_exceeded"
     case agentExited = "agent_exited"
     case agentCrashed = "agent_crashed"
     case sandboxViolation = "sandbox_violation"
@@ -31,7 +36,8 @@ public enum TerminationReason: String, Sendable, CaseIterable, Codable {
         case .success: return nil
         case .stepsExhausted, .toolCallsExhausted: return .budgetExhausted
         case .wallClockExhausted, .actTimeout: return .timeout
-        case .unknownAction, .invalidArguments, .malformedAction, .protocolError, .agentExited, .agentCrashed:
+        case .unknownAction, .invalidArguments, .malformedAction, .protocolError, .actionTooDeep, .actionVolumeExceeded,
+             .agentExited, .agentCrashed:
             return .invalidAction
         case .sandboxViolation: return .sandboxViolation
         case .validatorFailed: return .logicFailure

@@ -71,3 +71,22 @@ public enum MonotonicClock {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }
+
+extension MonotonicClock {
+    /// `seconds` as nanoseconds for a deadline, without trapping: negative or NaN is 0, and
+    /// anything beyond what a `UInt64` holds (~584 years) is `UInt64.max`, i.e. never. Inputs
+    /// are range-checked before they get here (`InputRanges`); this is the last line.
+    public static func nanos(seconds: Double) -> UInt64 {
+        guard seconds > 0 else { return 0 }
+        let nanos = seconds * 1e9
+        return nanos < 18_446_744_073_709_551_615.0 ? UInt64(nanos) : UInt64.max
+    }
+}
+
+extension UInt64 {
+    /// `self + other`, or `UInt64.max` when that overflows: a deadline past the end of time.
+    public func addingClamped(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
+    }
+}

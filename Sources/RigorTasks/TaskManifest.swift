@@ -34,6 +34,9 @@ public struct TaskManifest: Sendable {
 
     /// Parses and validates manifest text; `path` is used in messages only.
     public static func parse(_ text: String, path: String) throws(TaskError) -> TaskManifest {
+        if let problem = TOMLHeaderCheck.firstProblem(in: text) {
+            throw .manifestUnreadable(path: path, reason: "TOML error at line \(problem.line): \(problem.reason)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -66,13 +69,25 @@ struct ManifestReader {
         return s
     }
 
-    func int(_ table: [String: JSON], _ key: String, field: String, required: Bool = true) throws(TaskError) -> Int? {
+    func int(_ table: [String: JSON], _ key: String, field: String, required: Bool = true,
+             range: InputRange<Int>) throws(TaskError) -> Int? {
         guard let v = table[key] else {
             if required { throw fail(field, "is required") }
             return nil
         }
-        guard case .int(let i) = v, i >= 0 else { throw fail(field, "must be a non-negative integer") }
+        guard case .int(let i) = v else { throw fail(field, "must be an integer \(range.allowed), got \(describe(v))") }
+        if let problem = range.problem(i) { throw fail(field, problem) }
         return i
+    }
+
+    /// A value as a message shows it: its type, and its text when short.
+    func describe(_ v: JSON) -> String {
+        switch v {
+        case .double(let d): return "\(d)"
+        case .string(let s): return "the string \"\(s.prefix(40))\""
+        case .bool(let b): return "\(b)"
+        default: return "a \(v.typeName)"
+        }
     }
 
     func table(_ key: String) throws(TaskError) -> [String: JSON]? {
@@ -94,16 +109,17 @@ struct ManifestReader {
         guard id.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 45 }) else {
             throw fail("id", "must use only a-z, 0-9, '_' and '-' (it becomes part of task_ref)")
         }
-        let version = try int(root, "version", field: "version") ?? 0
+        let version = try int(root, "version", field: "version", range: InputRanges.taskVersion) ?? 0
         let suite = try string(root, "suite", field: "suite")
         let description = try string(root, "description", field: "description")
         let world = try string(root, "world", field: "world")
 
         guard let b = try table("budgets") else { throw fail("budgets", "is required ([budgets] with steps and tool_calls)") }
         let budgets = Budgets(
-            steps: try int(b, "steps", field: "budgets.steps") ?? 0,
-            toolCalls: try int(b, "tool_calls", field: "budgets.tool_calls") ?? 0,
-            wallClockSeconds: try int(b, "wall_clock_seconds", field: "budgets.wall_clock_seconds", required: false))
+            steps: try int(b, "steps", field: "budgets.steps", range: InputRanges.budgetCount) ?? 0,
+            toolCalls: try int(b, "tool_calls", field: "budgets.tool_calls", range: InputRanges.budgetCount) ?? 0,
+            wallClockSeconds: try int(b, "wall_clock_seconds", field: "budgets.wall_clock_seconds", required: false,
+                                      range: InputRanges.wallClockSeconds))
 
         let s = try table("sandbox") ?? [:]
         let roots = try stringList(s, "filesystem_roots", field: "sandbox.filesystem_roots")
@@ -119,12 +135,18 @@ struct ManifestReader {
         for (name, value) in actionTable.sorted(by: { $0.key < $1.key }) {
             guard let a = value.objectValue else { throw fail("actions.\(name)", "must be a table") }
             var args: [String: ArgType] = [:]
+            if let declared = a["args"], declared.objectValue == nil {
+                throw fail("actions.\(name).args", "must be an inline table { <arg> = \"<type>\" }, got \(describe(declared))")
+            }
             for (arg, t) in a["args"]?.objectValue ?? [:] {
                 guard let ts = t.stringValue, let type = ArgType(rawValue: ts) else {
                     let allowed = ArgType.allCases.map(\.rawValue).joined(separator: ", ")
                     throw fail("actions.\(name).args.\(arg)", "must be one of: \(allowed)")
                 }
                 args[arg] = type
+            }
+            if let t = a["tool_call"], t.boolValue == nil {
+                throw fail("actions.\(name).tool_call", "must be true or false, got \(describe(t))")
             }
             let toolCall = a["tool_call"]?.boolValue ?? true
             specs.append(ActionSpec(name: name, args: args, costsToolCall: toolCall))
@@ -133,22 +155,31 @@ struct ManifestReader {
         var limits = ManifestLimits()
         if let l = try table("limits") {
             if let v = l["act_timeout_seconds"] {
+                let range = InputRanges.actTimeoutSeconds
+                let seconds: Double
                 switch v {
-                case .int(let i) where i > 0: limits.actTimeoutSeconds = Double(i)
-                case .double(let d) where d > 0: limits.actTimeoutSeconds = d
-                default: throw fail("limits.act_timeout_seconds", "must be a positive number")
+                case .int(let i): seconds = Double(i)
+                case .double(let d): seconds = d
+                default: throw fail("limits.act_timeout_seconds", "must be a number \(range.allowed), got \(describe(v))")
                 }
+                if let problem = range.problem(seconds) { throw fail("limits.act_timeout_seconds", problem) }
+                limits.actTimeoutSeconds = seconds
             }
-            limits.cpuSeconds = try int(l, "cpu_seconds", field: "limits.cpu_seconds", required: false)
-            limits.addressSpaceMB = try int(l, "address_space_mb", field: "limits.address_space_mb", required: false)
-            limits.fileSizeMB = try int(l, "file_size_mb", field: "limits.file_size_mb", required: false)
-            limits.openFiles = try int(l, "open_files", field: "limits.open_files", required: false)
-            limits.processes = try int(l, "processes", field: "limits.processes", required: false)
+            limits.cpuSeconds = try int(l, "cpu_seconds", field: "limits.cpu_seconds", required: false, range: InputRanges.cpuSeconds)
+            limits.addressSpaceMB = try int(l, "address_space_mb", field: "limits.address_space_mb", required: false,
+                                            range: InputRanges.megabytes)
+            limits.fileSizeMB = try int(l, "file_size_mb", field: "limits.file_size_mb", required: false, range: InputRanges.megabytes)
+            limits.openFiles = try int(l, "open_files", field: "limits.open_files", required: false, range: InputRanges.processCount)
+            limits.processes = try int(l, "processes", field: "limits.processes", required: false, range: InputRanges.processCount)
+        }
+        let validator = try table("validator") ?? [:]
+        if validator["max_submissions"] != nil {
+            _ = try int(validator, "max_submissions", field: "validator.max_submissions", range: InputRanges.maxSubmissions)
         }
 
         return TaskManifest(
             id: id, version: version, suite: suite, description: description, world: world, budgets: budgets,
-            sandbox: sandbox, surface: ActionSurface(specs), validator: try table("validator") ?? [:],
+            sandbox: sandbox, surface: ActionSurface(specs), validator: validator,
             worldConfig: try table("world_config") ?? [:], limits: limits)
     }
 }
@@ -170,6 +201,97 @@ enum TOMLConversion {
         case .double: return value.double.map(JSON.double) ?? .null
         case .bool: return value.bool.map(JSON.bool) ?? .null
         default: return .string(value.debugDescription)
+        }
+    }
+}
+
+/// Checks toml++ (under TOMLKit) leaves to assertions: on these inputs it aborts the process in
+/// a debug build (and has undefined behaviour in a release build) instead of reporting a syntax
+/// error. Found by the manifest fuzz test (Tests/RigorRunnerTests/FuzzTests.swift). Rigor refuses
+/// them itself, before toml++ sees the text:
+///
+/// - a table header whose first key does not start with a key character (`[[[a]]]`, `[.a]`,
+///   `[é]`, `[` at the end of a line);
+/// - a `}` where an array expects a value (`x = [}`, `x = [1, }`): never valid TOML.
+enum TOMLHeaderCheck {
+    /// The 1-based line of the first such problem, and what it is; nil when there is none.
+    static func firstProblem(in text: String) -> (line: Int, reason: String)? {
+        let b = Array(text.utf8)
+        var i = 0
+        var line = 1
+        var depth = 0  // open arrays and inline tables (and headers), outside strings and comments
+        var previous: UInt8 = 0  // the last significant byte outside strings and comments
+        var lineStart = true
+        func at(_ k: Int) -> UInt8 { k < b.count ? b[k] : 0 }
+        while i < b.count {
+            let c = b[i]
+            if lineStart && c != 0x20 && c != 0x09 {
+                lineStart = false
+                if depth == 0 && c == UInt8(ascii: "[") && !headerStartsWithKey(b, at: i) {
+                    return (line, "a table header must start with a key (a bare key or a quoted one) after its '[' or '[['")
+                }
+            }
+            switch c {
+            case UInt8(ascii: "\n"):
+                line += 1
+                lineStart = true
+                i += 1
+            case UInt8(ascii: "#"):
+                while i < b.count && b[i] != UInt8(ascii: "\n") { i += 1 }
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                let multi = at(i + 1) == c && at(i + 2) == c
+                i += multi ? 3 : 1
+                while i < b.count {
+                    if b[i] == UInt8(ascii: "\n") {
+                        if !multi { break }  // toml++ reports the unterminated string
+                        line += 1
+                    }
+                    if c == UInt8(ascii: "\"") && b[i] == UInt8(ascii: "\\") { i += 2; continue }
+                    if b[i] == c && (!multi || (at(i + 1) == c && at(i + 2) == c)) {
+                        i += multi ? 3 : 1
+                        while multi && at(i) == c { i += 1 }  // a multi-line string may end in more quotes
+                        break
+                    }
+                    i += 1
+                }
+                previous = c
+            case 0x20, 0x09, 0x0D:
+                i += 1
+            default:
+                if c == UInt8(ascii: "}") && (previous == UInt8(ascii: "[") || previous == UInt8(ascii: ",")) {
+                    return (line, "'}' where an array expects a value or ']'")
+                }
+                if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") { depth += 1 }
+                if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && depth > 0 { depth -= 1 }
+                previous = c
+                i += 1
+            }
+        }
+        return nil
+    }
+
+    /// Whether the header opening at `start` (`[` or `[[`, then blanks) begins with a key, or is
+    /// one toml++ reports by itself (`[]`, end of input).
+    static func headerStartsWithKey(_ b: [UInt8], at start: Int) -> Bool {
+        var i = start + 1
+        var blank = 0
+        while i < b.count && (b[i] == 0x20 || b[i] == 0x09) { i += 1; blank += 1 }
+        if blank == 0 && i < b.count && b[i] == UInt8(ascii: "[") {
+            i += 1
+            while i < b.count && (b[i] == 0x20 || b[i] == 0x09) { i += 1 }
+        }
+        guard i < b.count else { return true }
+        return b[i] == UInt8(ascii: "]") || isKeyStart(b[i])
+    }
+
+    /// A bare-key character (A–Z a–z 0–9 _ -; ASCII only in TOML 1.0) or a string delimiter.
+    static func isKeyStart(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"):
+            return true
+        default:
+            return false
         }
     }
 }

@@ -2,9 +2,12 @@ import Foundation
 
 /// The result of running a command to completion.
 public struct CommandResult: Sendable {
+    /// The exit code, or the signal's number when `signalled`.
     public let status: Int32
     public let stdout: String
     public let stderr: String
+    /// True when a signal ended the process (a Swift trap is SIGILL or SIGTRAP, an abort SIGABRT).
+    public var signalled = false
 }
 
 /// Runs real command lines (the built `rigor` binary) the way a user would.
@@ -38,7 +41,7 @@ public enum CommandLineRun {
         p.waitUntilExit()
         return CommandResult(
             status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData.get(), as: UTF8.self))
+            stderr: String(decoding: errData.get(), as: UTF8.self), signalled: p.terminationReason == .uncaughtSignal)
     }
 
     /// Runs the built `rigor` with `arguments` from the repository root.

@@ -28,7 +28,10 @@ struct BaselineCommand: ParsableCommand {
         @OptionGroup var options: EpisodeOptions
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
-        func checkInput() throws { try options.checkInput() }
+        func checkInput() throws {
+            try options.checkInput()
+            if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
+        }
 
         func run() throws {
             let workspace = workspaceOptions.workspace

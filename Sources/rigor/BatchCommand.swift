@@ -47,7 +47,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         if from == nil && (pairings == nil || seeds == nil) {
             throw ValidationError("give --pairings and --seeds, or --from FILE (e.g. rigor batch --pairings all --seeds 0..9)")
         }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
     }
 
     func run() throws {
@@ -89,7 +89,12 @@ struct BatchCommand: ParsableCommand, InputChecked {
                 }
             }
             if let s = spec["seeds"]?.stringValue { seedList = try SeedList.parse(s) }
-            else if let s = spec["seeds"]?.arrayValue { seedList = s.compactMap(\.intValue) }
+            else if let s = spec["seeds"]?.arrayValue {
+                seedList = try s.map { (seed: JSON) throws(RunnerError) -> Int in
+                    guard case .int(let n) = seed else { throw .usage("'\(from)': \"seeds\" holds \(seed.typeName) \(seed), not an integer seed") }
+                    return n
+                }
+            }
         }
         if let pairings { selected = try workspace.pairings().select(pairings) }
         if let seeds { seedList = try SeedList.parse(seeds) }
@@ -126,7 +131,7 @@ final class BatchProgress: @unchecked Sendable {
             FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total)  failed \(failed)  ".utf8))
         } else if !quiet {
             let verdict = o.passed ? "PASS" : "FAIL \(o.failureType ?? "spec_check") (\(o.terminationReason))"
-            FileHandle.standardError.write(Data("[\(done)/\(total)] \(o.item.pairing.name) seed \(o.item.seed): \(verdict)\n".utf8))
+            Console.write("[\(done)/\(total)] \(o.item.pairing.name) seed \(o.item.seed): \(verdict)\n", toError: true)
         }
     }
 

@@ -39,7 +39,7 @@ struct CICommand: ParsableCommand, InputChecked {
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func checkInput() throws {
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
         }

@@ -58,7 +58,7 @@ struct DiffCommand: ParsableCommand, InputChecked {
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func checkInput() throws {
-        if let width, width < 60 { throw ValidationError("--width must be at least 60 (got \(width))") }
+        if let width, let problem = InputRanges.diffWidth.problem(width) { throw ValidationError("--width \(problem)") }
     }
 
     func run() throws {
@@ -87,8 +87,10 @@ struct DiffCommand: ParsableCommand, InputChecked {
             do { try ArtifactFile.writeAtomically(Array(report.utf8), to: output) } catch { throw Console.fail(error) }
             print(diff.summary)
             print("report written to \(output)")
+        } else if format == .text {
+            FileHandle.standardOutput.write(Data(report.utf8))  // escaped by `text` already
         } else {
-            FileHandle.standardOutput.write(Data(report.utf8))
+            Console.write(report)
         }
         switch diff.verdict {
         case .same: return

@@ -45,18 +45,33 @@ enum RigorVersion {
     static var text: String { "rigor \(RigorIdentity.version) (\(RigorIdentity.specVersion), protocol \(RigorIdentity.protocolVersion))" }
 }
 
+/// Every line `rigor` prints for people goes through here (it shadows `Swift.print` in this
+/// module), so none can forget to escape what an agent, a world or a file put in it
+/// (`TerminalText`). Rigor's own colours survive: see `Console.paint`.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    Swift.print(Console.shown(items.map { "\($0)" }.joined(separator: separator)), terminator: terminator)
+}
+
 /// Terminal output: colour only on a terminal and never with NO_COLOR.
 enum Console {
     static let colour: Bool = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 
-    static func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    static func paint(_ text: String, _ code: String) -> String { colour ? TerminalText.paint(text, code) : text }
+
+    /// `text` as it may reach a terminal (`TerminalText.shown`): escaped, with Rigor's colours.
+    static func shown(_ text: String) -> String { TerminalText.shown(text) }
     static func green(_ t: String) -> String { paint(t, "32;1") }
     static func red(_ t: String) -> String { paint(t, "31;1") }
     static func dim(_ t: String) -> String { paint(t, "2") }
     static func yellow(_ t: String) -> String { paint(t, "33") }
 
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("rigor: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("rigor: error: \(shown(message))\n".utf8))
+    }
+
+    /// Writes human text that is not printed line by line (a whole report), escaped as `print` does.
+    static func write(_ text: String, toError: Bool = false) {
+        (toError ? FileHandle.standardError : FileHandle.standardOutput).write(Data(shown(text).utf8))
     }
 
     /// A line for the user on stderr (never on stdout, which `--json` keeps for machines).

@@ -46,6 +46,9 @@ struct EpisodeOptions: ParsableArguments {
     }
 
     func checkInput() throws {
+        if let actTimeout, let problem = InputRanges.actTimeoutSeconds.problem(actTimeout) {
+            throw ValidationError("--act-timeout \(problem)")
+        }
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
         }

@@ -36,6 +36,7 @@ struct RunsCommand: ParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func checkInput() throws {
+            if let problem = InputRanges.listLimit.problem(limit) { throw ValidationError("--limit \(problem) (0: all)") }
             if let outcome, RunFilter.Outcome(rawValue: outcome) == nil {
                 throw ValidationError("--outcome must be success or failure (got '\(outcome)')")
             }
@@ -229,11 +230,15 @@ struct LedgerCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: ParsableCommand, InputChecked {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List ledger entries.")
         @Option(help: ArgumentHelp("Show the last n entries (0: all).", valueName: "n")) var limit = 20
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func checkInput() throws {
+            if let problem = InputRanges.listLimit.problem(limit) { throw ValidationError("--limit \(problem) (0: all)") }
+        }
 
         func run() throws {
             let store = try RunsCommand.openStore(workspaceOptions)

@@ -35,7 +35,10 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
-    func checkInput() throws { try options.checkInput() }
+    func checkInput() throws {
+        try options.checkInput()
+        if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
+    }
 
     struct Row {
         let task: String

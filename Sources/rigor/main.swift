@@ -16,7 +16,7 @@ do {
         Foundation.exit(ExitStatusCode.success.rawValue)
     }
     let message = RigorCommand.fullMessage(for: error)
-    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+    Console.write(message.hasSuffix("\n") ? message : message + "\n", toError: true)
     Foundation.exit(ExitStatusCode.usage.rawValue)
 }
 
@@ -27,7 +27,7 @@ func checkInput(of command: ParsableCommand) throws {
     do {
         try checked.checkInput()
     } catch let invalid as ValidationError {
-        FileHandle.standardError.write(Data(message(invalid, for: type(of: command)).utf8))
+        Console.write(message(invalid, for: type(of: command)), toError: true)
         throw CLIExit(code: .usage)
     }
 }

@@ -95,8 +95,8 @@ struct RunCommandTests {
         (["batch", "--pairings", "all", "--seeds", "0..1", "--isolation", "jail"], "none, process, namespace", "rigor batch --help"),
         (["tasks", "validate", "--isolation", "jail"], "none, process, namespace", "rigor tasks validate --help"),
         (["baseline", "record", "--pairings", "all", "--seeds", "0", "--isolation", "jail"], "none, process, namespace", "rigor baseline record --help"),
-        (["ci", "--workers", "0"], "--workers must be at least 1", "rigor ci --help"),
-        (["diff", "a", "b", "--width", "10"], "--width must be at least 60", "rigor diff --help"),
+        (["ci", "--workers", "0"], "--workers is 0; it must be between 1 and 1024 workers", "rigor ci --help"),
+        (["diff", "a", "b", "--width", "10"], "--width is 10; it must be between 60 and 1000 columns", "rigor diff --help"),
     ])
     func inputChecks(args: [String], message: String, help: String) throws {
         let r = try CommandLineRun.rigor(args)

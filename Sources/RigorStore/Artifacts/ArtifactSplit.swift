@@ -133,7 +133,7 @@ enum ArtifactSplit {
     /// The whole volatile part (as `split` made it) from its stored bytes and the run's row.
     static func volatile(stored: [UInt8], row: [String: String]) throws(CodecError) -> JSON {
         let parsed: JSON
-        do { parsed = try JSON.parse(stored) } catch { throw CodecError(reason: "stored JSON does not parse: \(error)") }
+        do { parsed = try JSON.parse(stored, maxDepth: ArtifactLimits.artifactDepth) } catch { throw CodecError(reason: "stored JSON does not parse: \(error)") }
         guard case .object(var volatile) = parsed else { return parsed }
         guard let fromRow = volatile.removeValue(forKey: "row") else { return parsed }
         guard case .object(var fields)? = volatile["fields"], case .array(let keys) = fromRow else {
@@ -164,7 +164,7 @@ enum ArtifactSplit {
     static func reassemble(stableBytes: [UInt8], storedVolatile: [UInt8], row: [String: String]) throws(CodecError) -> JSON {
         let stable: JSON
         do {
-            stable = try JSON.parse(stableBytes)
+            stable = try JSON.parse(stableBytes, maxDepth: ArtifactLimits.artifactDepth)
         } catch {
             throw CodecError(reason: "stored JSON does not parse: \(error)")
         }

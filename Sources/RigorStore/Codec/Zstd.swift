@@ -1,5 +1,6 @@
 import CZstd
 import Foundation
+import RigorSpec
 
 /// Why stored bytes could not be turned back into what was stored.
 struct CodecError: Error, Sendable {
@@ -68,7 +69,7 @@ enum Zstd {
     static let dictionaryLevel: Int32 = 9
 
     /// Frames larger than this are refused without trying to allocate them.
-    static let maximumContentSize = 1 << 30
+    static let maximumContentSize = ArtifactLimits.storedBytes
 
     static func codec(dictionary: Int?) -> String {
         dictionary.map { dictionaryCodecPrefix + String($0) } ?? codecName

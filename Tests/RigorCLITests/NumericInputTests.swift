@@ -1,0 +1,124 @@
+import Foundation
+import RigorSpec
+import RigorTestSupport
+import Testing
+
+/// Issue 21, finding 5: every number Rigor reads from a flag or a task manifest either is taken
+/// (the command runs) or is refused with exit 2 and a message that names the input; never a trap
+/// (exit 132/134, or any status above 128).
+@Suite("Numeric input fuzz")
+struct NumericInputTests {
+    /// Values no numeric input should crash on. Negative ones are passed as `--flag=value`.
+    static let values = ["-1", "0", "1", "1.5", "1e30", "-1e30", "1e-30", "inf", "-inf", "nan", "9223372036854775807",
+                         "9223372036854775808", "-9223372036854775809", "abc", ""]
+    /// Seed lists, on top of `values`.
+    static let seedLists = ["0..9223372036854775807", "-9223372036854775808..9223372036854775807", "9223372036854775807..9223372036854775807",
+                            "-9223372036854775808..<-9223372036854775807", "5..1", "0..<0", "0..abc", "1,,2", "0..999999,0..999999"]
+
+    /// Every numeric flag of every command, as the command line it is tried in (`VALUE` is
+    /// replaced). Accepted values run for real, on the cheapest agent and task there is.
+    static let flags: [(String, [String])] = [
+        ("run --seed", ["run", "--agent", "Agents/malformed/exit_immediately", "--task", "filesystem_hidden_config@1", "--isolation", "process", "--seed=VALUE"]),
+        ("run --act-timeout", ["run", "--agent", "Agents/malformed/exit_immediately", "--task", "filesystem_hidden_config@1", "--isolation", "process", "--act-timeout=VALUE"]),
+        ("run pairing --seed", ["run", "pairing", "toy_filesystem", "--isolation", "process", "--seed=VALUE"]),
+        ("run pairing --act-timeout", ["run", "pairing", "toy_filesystem", "--isolation", "process", "--act-timeout=VALUE"]),
+        ("batch --workers", ["batch", "--pairings", "toy_filesystem", "--seeds", "0", "--isolation", "process", "--workers=VALUE"]),
+        ("batch --seeds", ["batch", "--pairings", "toy_filesystem", "--isolation", "process", "--workers", "1", "--seeds=VALUE"]),
+        ("batch --act-timeout", ["batch", "--pairings", "toy_filesystem", "--seeds", "0", "--isolation", "process", "--act-timeout=VALUE"]),
+        ("baseline record --workers", ["baseline", "record", "--pairings", "toy_filesystem", "--seeds", "0", "--dir", "DIR/baselines", "--isolation", "process", "--workers=VALUE"]),
+        ("baseline record --seeds", ["baseline", "record", "--pairings", "toy_filesystem", "--dir", "DIR/baselines", "--isolation", "process", "--seeds=VALUE"]),
+        ("baseline record --act-timeout", ["baseline", "record", "--pairings", "toy_filesystem", "--seeds", "0", "--dir", "DIR/baselines", "--isolation", "process", "--act-timeout=VALUE"]),
+        ("tasks validate --workers", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--seeds", "0", "--null-seeds", "0", "--isolation", "process", "--workers=VALUE"]),
+        ("tasks validate --seeds", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--null-seeds", "0", "--isolation", "process", "--seeds=VALUE"]),
+        ("tasks validate --null-seeds", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--seeds", "0", "--isolation", "process", "--null-seeds=VALUE"]),
+        ("tasks validate --act-timeout", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--seeds", "0", "--null-seeds", "0", "--isolation", "process", "--act-timeout=VALUE"]),
+        ("ci --workers", ["ci", "--baselines", "DIR/baselines", "--workers=VALUE"]),
+        ("runs list --limit", ["runs", "list", "--limit=VALUE"]),
+        ("ledger list --limit", ["ledger", "list", "--limit=VALUE"]),
+        ("diff --width", ["diff", "Baselines/toy_filesystem/seed-0.json", "Baselines/toy_filesystem/seed-1.json", "--width=VALUE"]),
+    ]
+
+    static var cases: [(String, String)] {
+        flags.flatMap { flag in (values + (flag.0.hasSuffix("seeds") ? seedLists : [])).map { (flag.0, $0) } }
+    }
+
+    @Test("every numeric flag: exit 0, 1, or 2 with a message naming it; never a crash", arguments: cases)
+    func flag(name: String, value: String) throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-numeric")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let template = try #require(Self.flags.first { $0.0 == name }).1
+        // Commands that read a store or baselines get one: a run, and toy_filesystem's seed 0.
+        let store = "\(dir)/state"
+        if name.hasPrefix("runs") || name.hasPrefix("ledger") {
+            _ = try CommandLineRun.rigor(["run", "--agent", "Agents/malformed/exit_immediately", "--task", "filesystem_hidden_config@1",
+                                          "--isolation", "process", "--state-dir", store])
+        }
+        if name.hasPrefix("ci") {
+            let baselines = "\(dir)/baselines/toy_filesystem"
+            try FileManager.default.createDirectory(atPath: baselines, withIntermediateDirectories: true)
+            for file in ["seed-0.json", "seed-0.artifact.json.zst"] {
+                try FileManager.default.copyItem(atPath: "\(RepoPaths.root)/Baselines/toy_filesystem/\(file)", toPath: "\(baselines)/\(file)")
+            }
+        }
+        let arguments = template.map { $0.replacingOccurrences(of: "VALUE", with: value).replacingOccurrences(of: "DIR", with: dir) }
+            + ["--state-dir", store]
+        let r = try CommandLineRun.rigor(arguments)
+        #expect(!r.signalled && r.status <= 2, "\(name) \(value): \(r.signalled ? "killed by signal" : "exit") \(r.status)\n\(r.stderr)")
+        if r.status == 2 {
+            let flag = String(name.split(separator: " ").last ?? "")
+            #expect(r.stderr.contains(flag) || r.stderr.contains("seed"), "\(name) \(value): the message does not name \(flag): \(r.stderr)")
+        }
+    }
+
+    /// Every numeric field of a manifest, and a few that must have a type (a key in its table).
+    static let fields: [(table: String?, key: String)] = [
+        (nil, "version"), ("budgets", "steps"), ("budgets", "tool_calls"), ("budgets", "wall_clock_seconds"),
+        ("limits", "act_timeout_seconds"), ("limits", "cpu_seconds"), ("limits", "address_space_mb"), ("limits", "file_size_mb"),
+        ("limits", "open_files"), ("limits", "processes"), ("validator", "max_submissions"), ("actions.list_dir", "tool_call"),
+        ("actions.list_dir", "args"),
+    ]
+    /// TOML spellings of hostile values.
+    static let tomlValues = ["-1", "0", "1", "1.5", "1e30", "-1e30", "inf", "-inf", "nan", "9223372036854775807",
+                             "9223372036854775808", "-9223372036854775808", "\"abc\"", "true", "[1]", "{ a = 1 }"]
+
+    static var fieldCases: [(String, String)] {
+        fields.flatMap { f in tomlValues.map { ((f.table.map { "\($0)." } ?? "") + f.key, $0) } }
+    }
+
+    @Test("every manifest field: the run goes ahead, or exit 2 naming the field; never a crash", arguments: fieldCases)
+    func manifestField(field: String, value: String) throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-manifest")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let taskDir = "\(dir)/tasks/filesystem_hidden_config"
+        try FileManager.default.createDirectory(atPath: taskDir, withIntermediateDirectories: true)
+        try Self.manifest(setting: field, to: value).write(toFile: "\(taskDir)/task.toml", atomically: true, encoding: .utf8)
+        let r = try CommandLineRun.rigor(
+            ["run", "--agent", "Agents/malformed/exit_immediately", "--task", "filesystem_hidden_config@\(field == "version" ? value : "1")",
+             "--isolation", "process", "--tasks-dir", "\(dir)/tasks", "--state-dir", "\(dir)/state"])
+        #expect(!r.signalled && r.status <= 2, "\(field) = \(value): \(r.signalled ? "killed by signal" : "exit") \(r.status)\n\(r.stderr)")
+        if r.status == 2 && field != "version" {
+            #expect(r.stderr.contains(field) || r.stderr.contains("TOML"), "\(field) = \(value): \(r.stderr)")
+        }
+    }
+
+    /// filesystem_hidden_config's manifest with `field` set to `value`.
+    static func manifest(setting field: String, to value: String) -> String {
+        var tables: [(String?, [String: String])] = [
+            (nil, ["id": "\"filesystem_hidden_config\"", "version": "1", "suite": "\"filesystem\"",
+                   "description": "\"Find API_KEY.\"", "world": "\"hidden_config\""]),
+            ("budgets", ["steps": "20", "tool_calls": "10", "wall_clock_seconds": "60"]),
+            ("sandbox", ["filesystem_roots": "[\"/app\"]"]),
+            ("actions.list_dir", ["args": "{ path = \"path\" }"]),
+            ("actions.read_file", ["args": "{ path = \"path\" }"]),
+            ("actions.set_output", ["args": "{ key = \"string\", value = \"string\" }"]),
+            ("validator", ["output_key": "\"API_KEY\""]),
+            ("limits", [:]),
+        ]
+        let parts = field.split(separator: ".").map(String.init)
+        let table = parts.count > 1 ? parts.dropLast().joined(separator: ".") : nil
+        if let i = tables.firstIndex(where: { $0.0 == table }) { tables[i].1[parts.last ?? field] = value }
+        return tables.map { name, keys in
+            (name.map { "[\($0)]\n" } ?? "") + keys.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)\n" }.joined()
+        }.joined(separator: "\n")
+    }
+}
