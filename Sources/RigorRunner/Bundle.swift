@@ -19,8 +19,10 @@ public struct Bundle: Sendable {
 
     /// Gathers a bundle for `artifact` from the workspace; refuses when the task or the agent
     /// on disk is not the one the artifact was made with.
-    public static func seal(_ artifact: JSON, workspace: Workspace, signingKey: Curve25519.Signing.PrivateKey?) throws(RunnerError) -> Bundle {
-        let (request, changes) = try Replay.plan(artifact, in: workspace)
+    /// `worldKey`: the key the run was made under when it is not the workspace's (a baseline's).
+    public static func seal(_ artifact: JSON, workspace: Workspace, signingKey: Curve25519.Signing.PrivateKey?,
+                            worldKey: WorldKey? = nil) throws(RunnerError) -> Bundle {
+        let (request, changes) = try Replay.plan(artifact, in: workspace, worldKey: worldKey)
         if !changes.isEmpty {
             throw .usage("cannot seal: \(changes.joined(separator: "; ")). Seal right after the run, or re-run it")
         }

@@ -66,7 +66,8 @@ struct FuzzTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         let baseline = try #require(try Baseline.loadAll("\(RepoPaths.root)/Baselines/toy_filesystem").first)
         let artifact = try #require(baseline.storedArtifact())
-        let sealed = try RigorRunner.Bundle.seal(artifact, workspace: RepoPaths.workspace(state: state), signingKey: nil)
+        let sealed = try RigorRunner.Bundle.seal(artifact, workspace: RepoPaths.workspace(state: state), signingKey: nil,
+                                                 worldKey: baseline.worldKey)
         let compressed = try sealed.encoded()
         let json = try Compression.decompress(compressed, what: "the sealed bundle")
         #expect(try loadBundle(compressed, at: "\(state)/seed.rigorbundle").verify().isEmpty)

@@ -2,6 +2,7 @@ import Foundation
 import RigorAgentHost
 import RigorRunner
 import RigorSpec
+import RigorTasks
 import RigorTestSupport
 import Testing
 
@@ -10,6 +11,11 @@ import Testing
 /// trap when it was replayed. Out of range, it is refused with a message naming the field.
 @Suite("Numbers in recordings")
 struct RecordedNumbersTests {
+    /// The committed baselines' world key (a replay needs the key the recording was made under).
+    static func worldKey() throws -> WorldKey {
+        try #require(try Baseline.loadAll("\(RepoPaths.root)/Baselines/toy_filesystem").first?.worldKey)
+    }
+
     static func recording(actTimeout: JSON) throws -> JSON {
         let baselines = try Baseline.loadAll("\(RepoPaths.root)/Baselines/toy_filesystem")
         var artifact = try #require(baselines.first?.storedArtifact())
@@ -29,7 +35,7 @@ struct RecordedNumbersTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         let artifact = try Self.recording(actTimeout: actTimeout)
         #expect {
-            _ = try Replay.plan(artifact, in: RepoPaths.workspace(state: state))
+            _ = try Replay.plan(artifact, in: RepoPaths.workspace(state: state), worldKey: try Self.worldKey())
         } throws: { error in
             "\(error)".contains("act_timeout_seconds") && "\(error)".contains("86400")
         }
@@ -39,7 +45,8 @@ struct RecordedNumbersTests {
     func inRange(actTimeout: JSON) throws {
         let state = RepoPaths.temporaryDirectory("rigor-recorded")
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let (request, _) = try Replay.plan(try Self.recording(actTimeout: actTimeout), in: RepoPaths.workspace(state: state))
+        let (request, _) = try Replay.plan(try Self.recording(actTimeout: actTimeout), in: RepoPaths.workspace(state: state),
+                                          worldKey: try Self.worldKey())
         #expect(JSON.number(request.guardSettings.actTimeoutSeconds) == actTimeout)
     }
 
