@@ -92,12 +92,15 @@ public enum Bubblewrap {
         } else {
             args = ["--unshare-all", "--die-with-parent", "--new-session"]
         }
-        args += systemView(for: command.executable, kind: command.kind)
+        let interpreter = interpreterPrefix(for: command.executable, kind: command.kind)
+        args += systemView(for: command.executable, kind: command.kind, withInterpreter: false)
         if uid != nil {
-            // Made by root, these would be root's and closed: the agent must be able to use them.
+            // Made by root, these would be root's and closed (bwrap makes a bind's missing
+            // parents 0700): the agent must be able to pass through them. Before any bind.
             args += ["--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]
-            args += parentDirectories(of: command.visiblePaths + [home]).flatMap { ["--perms", "0755", "--dir", $0] }
+            args += parentDirectories(of: interpreter + command.visiblePaths + [home]).flatMap { ["--perms", "0755", "--dir", $0] }
         }
+        for p in interpreter { args += ["--ro-bind", p, p] }
         for p in command.visiblePaths { args += ["--ro-bind", p, p] }
         args += ["--bind", workdir, home, "--chdir", command.workingDirectory ?? home, "--"]
         if let uid {
@@ -180,7 +183,7 @@ public enum Bubblewrap {
 
     /// Read-only system paths, /proc, /dev and a private /tmp; an interpreter outside /usr
     /// (pyenv and the like) gets its prefix visible.
-    private static func systemView(for executable: String, kind: AgentCommand.Kind) -> [String] {
+    private static func systemView(for executable: String, kind: AgentCommand.Kind, withInterpreter: Bool = true) -> [String] {
         var args = [
             "--ro-bind", "/usr", "/usr",
             "--ro-bind", "/etc", "/etc",
@@ -196,10 +199,12 @@ public enum Bubblewrap {
                 args += ["--ro-bind", p, p]
             }
         }
-        if kind == .pythonSDK && !executable.hasPrefix("/usr/") {
-            let prefix = ((executable as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
-            args += ["--ro-bind", prefix, prefix]
-        }
-        return args
+        return args + (withInterpreter ? interpreterPrefix(for: executable, kind: kind).flatMap { ["--ro-bind", $0, $0] } : [])
+    }
+
+    /// The prefix of a Python interpreter outside /usr (pyenv, a venv), which must be visible.
+    private static func interpreterPrefix(for executable: String, kind: AgentCommand.Kind) -> [String] {
+        guard kind == .pythonSDK && !executable.hasPrefix("/usr/") else { return [] }
+        return [((executable as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent]
     }
 }
