@@ -1,4 +1,6 @@
 import Foundation
+import RigorAgentHost
+import RigorRunner
 import RigorSpec
 import RigorTestSupport
 import Testing
@@ -331,5 +333,50 @@ struct AgentKindsTests {
         #expect(r.stderr.contains("/nonexistent/python3.99") && !r.stderr.contains("execvp"), "\(r.stderr)")
         let missing = try run(["--agent", "agents/nothere"], in: f.open)
         #expect(missing.status == 2 && missing.stderr.contains("\(f.open)/agents/nothere"), "\(missing.stderr)")
+    }
+
+    @Test("a command line with declared files (node agent.js, python -m pkg) runs at every level and hashes its files",
+          arguments: [IsolationLevel.none, .process, .namespace])
+    func commandLines(level: IsolationLevel) throws {
+        if level == .namespace && !Self.hasNamespaces { return }
+        let project = Self.fixture.open
+        Self.write("\(project)/agents/nodecmd/agent.js", """
+            const helper = require('./helper');
+            require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+              const msg = JSON.parse(line);
+              if (msg.type === 'observe') process.stdout.write(JSON.stringify({ type: 'action', action: helper.first() }) + '\\n');
+              if (msg.type === 'end') process.exit(0);
+            });
+            """)
+        Self.write("\(project)/agents/nodecmd/helper.js", "exports.first = () => ({ type: 'list_dir', args: { path: '/app' } });")
+        Self.write("\(project)/agents/pymod/pkg/__init__.py", "")
+        Self.write("\(project)/agents/pymod/pkg/agent.py", """
+            import rigor_sdk
+            from pkg.strategy import first
+
+            class Agent:
+                def reset(self, task): pass
+                def observe(self, observation): pass
+                def act(self): return first()
+
+            if __name__ == "__main__":
+                reader, writer = rigor_sdk.claim_stdio()
+                raise SystemExit(rigor_sdk.serve(Agent(), reader, writer))
+            """)
+        Self.write("\(project)/agents/pymod/pkg/strategy.py", "def first():\n    return {'type': 'list_dir', 'args': {'path': '/app'}}")
+        let workspace = Workspace(root: project)
+        let specs = [AgentSpec(ref: "nodecmd", path: "agents/nodecmd", command: ["node", "agent.js"]),
+                     AgentSpec(ref: "pymod", path: "agents/pymod", command: ["python3", "-m", "pkg.agent"], env: ["AGENT_MODE": "fast"])]
+        for spec in specs {
+            let agent = try workspace.resolveAgent(spec)
+            #expect(agent.hashedFiles.keys.contains { $0.hasSuffix("helper.js") || $0.hasSuffix("strategy.py") }, "\(agent.hashedFiles.keys)")
+            let request = try workspace.prepare(RunOptions(agent: spec.ref, task: "filesystem_hidden_config@1", seed: 7, isolation: level,
+                                                           worldKey: TestWorldKey.fixed), resolvedAgent: agent)
+            let result = try RigorRunner.Episode.run(request)
+            #expect(result.record.trace.first?.action["type"]?.stringValue == "list_dir",
+                    "\(spec.ref) at \(level): \(result.record.failureReason ?? "") \(result.agentLog)")
+        }
+        let missing = AgentSpec(ref: "nowhere", path: "agents/nodecmd", command: ["no-such-program-xyz", "agent.js"])
+        #expect(throws: RunnerError.self) { try workspace.resolveAgent(missing) }
     }
 }
