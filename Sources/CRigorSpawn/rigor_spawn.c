@@ -147,6 +147,7 @@ static int apply_limits(const rigor_limits *l) {
         }
         return lock_down();
     }
+    if (l->lock_down_as_root && syscall(SYS_getuid) == 0) return lock_down();
     return 0;
 }
 

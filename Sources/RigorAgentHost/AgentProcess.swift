@@ -80,13 +80,18 @@ public final class AgentProcess {
     private var scanned = 0
     private var stderrTail: [UInt8] = []
     public private(set) var stderrBytesDropped = 0
+    /// How many bytes the agent wrote to stdout in all.
+    public private(set) var stdoutBytes = 0
     /// Read buffer; left uninitialised (read(2) fills what it returns), so an episode that reads
     /// a few hundred bytes touches a page or two of it, not 64 KiB.
     private var chunk = [UInt8](unsafeUninitializedCapacity: 65536) { _, count in count = 65536 }
 
     /// Starts the agent. The environment is exactly `environment`: nothing of the caller's leaks.
-    public init(command: AgentCommand, environment: [String: String], workdir: String, settings: GuardSettings, uid: uid_t?,
-                cgroup: EpisodeCgroup? = nil) throws(AgentHostError) {
+    /// `cwd`: where it starts (default `workdir`). `sandboxDropsUID`: the process is started as
+    /// root (locked down: no new privileges, the keyring filter) and the sandbox it starts
+    /// (bwrap, `Bubblewrap.wrap(dropTo:)`) takes `uid` itself.
+    public init(command: AgentCommand, environment: [String: String], workdir: String, cwd: String? = nil, settings: GuardSettings, uid: uid_t?,
+                cgroup: EpisodeCgroup? = nil, sandboxDropsUID: Bool = false) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
         self.server = nil
         self.uidIsShared = false
@@ -103,13 +108,14 @@ public final class AgentProcess {
             limits.file_size_bytes = Int64(settings.limits.fileSizeBytes)
             limits.open_files = Int64(settings.limits.openFiles)
             limits.processes = Int64(settings.limits.processes)
-            limits.run_as_uid = Int64(self.uid ?? 0)
+            limits.run_as_uid = sandboxDropsUID ? 0 : Int64(self.uid ?? 0)
+            limits.lock_down_as_root = sandboxDropsUID ? 1 : 0
             cgroup?.attach(to: &limits)
         }
         var child = rigor_child()
         let rc = withCStrings(argv) { cargv in
             withCStrings(env) { cenv in
-                rigor_spawn(command.executable, cargv, cenv, workdir, &limits, &child)
+                rigor_spawn(command.executable, cargv, cenv, cwd ?? workdir, &limits, &child)
             }
         }
         guard rc == 0 else { throw .spawnFailed(path: command.ref, errno: rc) }
@@ -280,6 +286,7 @@ public final class AgentProcess {
         while stdoutOpen {
             let n = chunk.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress!, $0.count) }
             if n > 0 {
+                stdoutBytes += n
                 outBuffer.append(contentsOf: chunk[0..<n])
                 // Stop buffering beyond the line limit: the caller reports tooLong.
                 if outBuffer.count - outStart > settings.maxLineBytes + 1 { return }

@@ -35,9 +35,39 @@ public final class AgentSession {
         ]
     }
 
+    /// The agent's whole environment: the pinned one, what the runner adds for its kind, and
+    /// what it declared (`env`, `secrets`).
+    static func environment(home: String, seed: Int, command: AgentCommand) -> [String: String] {
+        var env = environment(home: home, seed: seed)
+        env.merge(command.runnerEnvironment) { pinned, _ in pinned }
+        env.merge(command.declaredEnvironment.values) { pinned, _ in pinned }
+        return env
+    }
+
+    /// bwrap was started as root and dropped to the agent's uid itself (`Bubblewrap.wrap(dropTo:)`).
+    public private(set) var sandboxDropsUID = false
+
     public init(command: AgentCommand, seed: Int, settings: GuardSettings) throws(AgentHostError) {
         if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
             throw .isolationUnavailable(.namespace, reason: reason)
+        }
+        // A uid of its own sees the host as any other user does: files under a directory closed
+        // to others (a project in `mktemp -d`) are out of its reach. bwrap started as root shows
+        // them; at the process level nothing can, and the run stops saying so (never blaming
+        // the agent for the machine's layout).
+        var sandboxDropsUID = false
+        if settings.isolation >= .process && geteuid() == 0 {
+            let needed = command.visiblePaths + [command.executable] + (command.workingDirectory.map { [$0] } ?? [])
+            if let (path, blocker) = needed.lazy.compactMap({ p in Bubblewrap.closedToOthers(p).map { (p, $0) } }).first {
+                guard settings.isolation == .namespace else {
+                    throw .unreachableForAgent(path: path, blocker: blocker, level: settings.isolation)
+                }
+                guard FileManager.default.isExecutableFile(atPath: Bubblewrap.setpriv) else {
+                    throw .sandboxSetupFailed(reason: "'\(path)' lies under '\(blocker)', closed to other users, and showing it to the agent's "
+                        + "uid needs \(Bubblewrap.setpriv) (Debian package util-linux); install it, or `chmod o+x \(blocker)`")
+                }
+                sandboxDropsUID = true
+            }
         }
         let workdir = try ScratchDirectory.make()
         let server: ForkServer?
@@ -62,10 +92,16 @@ public final class AgentSession {
         // server's child mounts a fresh one there itself.
         var launch = command
         var execHome = workdir
-        if settings.isolation == .namespace, let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome) {
+        var execCwd = command.workingDirectory
+        if settings.isolation == .namespace,
+           let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome,
+                                                 dropTo: sandboxDropsUID ? uid : nil) {
             execHome = Bubblewrap.agentHome
+            execCwd = nil  // bwrap enters it inside the sandbox
             launch = command.launched(by: bwrap, arguments: args)
         }
+        let dropsUID = sandboxDropsUID && settings.isolation == .namespace
+        self.sandboxDropsUID = dropsUID
         self.command = command
         self.settings = settings
         // The whole episode's memory and processes, where the machine gives a cgroup.
@@ -85,7 +121,7 @@ public final class AgentSession {
                 let home = server.isJailed ? Bubblewrap.agentHome : workdir
                 do throws(AgentHostError) {
                     forked = try AgentProcess(forkServer: server, agentFile: command.agentFile,
-                                              environment: AgentSession.environment(home: home, seed: seed),
+                                              environment: AgentSession.environment(home: home, seed: seed, command: command),
                                               workdir: workdir, cwd: home, settings: settings, uid: uid, uidIsShared: sharedUID != nil,
                                               cgroup: cgroup)
                 } catch {
@@ -97,8 +133,9 @@ public final class AgentSession {
                 process = forked
                 launchedBy = "fork_server"
             } else {
-                process = try AgentProcess(command: launch, environment: AgentSession.environment(home: execHome, seed: seed),
-                                           workdir: workdir, settings: settings, uid: uid, cgroup: cgroup)
+                process = try AgentProcess(command: launch, environment: AgentSession.environment(home: execHome, seed: seed, command: command),
+                                           workdir: workdir, cwd: execCwd, settings: settings, uid: uid, cgroup: cgroup,
+                                           sandboxDropsUID: dropsUID)
             }
         } catch {
             cgroup?.remove()
@@ -137,8 +174,9 @@ public final class AgentSession {
         guard settings.forkServer != .never else { return }
         var starts: [@Sendable () -> Void] = []
         var sdkDone = false
-        let pythonFiles = Set(commands.filter { $0.kind == .pythonSDK }.map(\.agentFile))
-        for command in commands where command.offersForkServer {
+        let jailed = settings.isolation == .namespace
+        let pythonFiles = Set(commands.filter { $0.kind == .pythonSDK && (!jailed || $0.fitsJailedForkServer) }.map(\.agentFile))
+        for command in commands where command.offersForkServer && (!jailed || command.kind != .pythonSDK || command.fitsJailedForkServer) {
             if command.kind == .pythonSDK {
                 if sdkDone { continue }
                 sdkDone = true
@@ -169,14 +207,16 @@ public final class AgentSession {
         do throws(AgentHostError) {
             switch (settings.isolation, command.kind) {
             case (.process, .pythonSDK):
-                guard let sdk = command.visiblePaths.last else { return nil }
+                guard let sdk = command.sdkDirectory else { return nil }
                 return try ForkServer.shared(sdkDirectory: sdk, python: command.executable,
                                              agentFiles: pythonAgents.union([command.agentFile]))
             case (.process, .executable):
                 guard settings.forkServer == .always else { return nil }
                 return try ForkServer.shared(native: command, limits: settings.limits)
             case (.namespace, .pythonSDK):
-                guard let sdk = command.visiblePaths.last else { return nil }
+                // The jail shows single agent files and hides the others one by one: a directory
+                // agent, declared files or a declared interpreter get a bwrap of their own.
+                guard command.fitsJailedForkServer, let sdk = command.sdkDirectory else { return nil }
                 guard ForkServer.canJail else {
                     throw AgentHostError.forkServerFailed(reason: "at the namespace level the fork server makes each child's "
                         + "namespaces, which needs the runner to be root; run as root, at --isolation process, or with --no-fork-server")
@@ -196,6 +236,22 @@ public final class AgentSession {
     deinit { finish() }
 
     public var environment: [String: String] { process.environment }
+    /// The environment as it may be recorded: without the values the agent declared (`env`,
+    /// `secrets`), which are never written anywhere (their names are, in `declaredNames`).
+    public var recordedEnvironment: [String: String] {
+        process.environment.filter { command.declaredEnvironment.values[$0.key] == nil }
+    }
+    public var declaredNames: [String] { command.declaredEnvironment.names }
+
+    /// When the agent never wrote a byte and its log starts with the sandbox tool's own
+    /// complaint (`bwrap: Can't find source path …`, `setpriv: …`), the sandbox failed before
+    /// the agent ran: that first line, for an error that does not blame the agent.
+    public var sandboxSetupFailure: String? {
+        guard settings.isolation == .namespace, launchedBy == "exec", process.stdoutBytes == 0 else { return nil }
+        let text = process.stderrText
+        guard text.hasPrefix("bwrap: ") || (sandboxDropsUID && text.hasPrefix("setpriv: ")) else { return nil }
+        return String(text.split(separator: "\n", maxSplits: 1).first ?? "")
+    }
     /// How the agent process was started: "exec" or "fork_server".
     public private(set) var launchedBy = "exec"
     /// The uid the agent ran as (nil: the runner's own, when not root).

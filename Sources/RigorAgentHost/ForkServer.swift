@@ -72,7 +72,8 @@ public final class ForkServer: @unchecked Sendable {
     public static func shared(sdkDirectory: String, python: String, agentFiles: Set<String> = []) throws(AgentHostError) -> ForkServer {
         let script = "\(sdkDirectory)/fork_server.py"
         guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
-        return try shared(key: placementKey() + "python-sdk:\(sdkDirectory)", argv: [python, "-s", "-B", script] + agentFiles.sorted(),
+        // The interpreter is part of the key: an agent with a venv of its own gets a server of its own.
+        return try shared(key: placementKey() + "python-sdk:\(python)\u{0}\(sdkDirectory)", argv: [python, "-s", "-B", script] + agentFiles.sorted(),
                           what: script, native: nil)
     }
 

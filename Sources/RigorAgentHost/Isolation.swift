@@ -76,13 +76,76 @@ public enum Bubblewrap {
     /// Where the agent's private directory appears inside the namespace.
     public static let agentHome = "/home/agent"
 
-    static func wrap(_ command: AgentCommand, workdir: String, home: String) -> (String, [String])? {
+    /// `dropTo`: when set (a runner that is root, and agent files that the agent's uid could not
+    /// reach on the host, under a directory closed to others), bwrap runs as root, binds the
+    /// files with root's view, keeps only the capabilities needed to change uid, and `setpriv`
+    /// drops every group, capability and the uid to that one inside the sandbox, before the
+    /// agent's first instruction (the runner has already set no-new-privileges and the keyring
+    /// filter). Otherwise bwrap runs as the agent's uid and makes a user namespace.
+    static func wrap(_ command: AgentCommand, workdir: String, home: String, dropTo uid: uid_t? = nil) -> (String, [String])? {
         guard let bwrap = path else { return nil }
-        var args = ["--unshare-all", "--die-with-parent", "--new-session"] + systemView(for: command.executable, kind: command.kind)
+        var args: [String]
+        if uid != nil {
+            args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+                    "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
+                    "--cap-add", "CAP_DAC_READ_SEARCH"]
+        } else {
+            args = ["--unshare-all", "--die-with-parent", "--new-session"]
+        }
+        let interpreter = interpreterPrefix(for: command.executable, kind: command.kind)
+        args += systemView(for: command.executable, kind: command.kind, withInterpreter: false)
+        if uid != nil {
+            // Made by root, these would be root's and closed (bwrap makes a bind's missing
+            // parents 0700): the agent must be able to pass through them. Before any bind.
+            args += ["--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]
+            args += parentDirectories(of: interpreter + command.visiblePaths + [home]).flatMap { ["--perms", "0755", "--dir", $0] }
+        }
+        for p in interpreter { args += ["--ro-bind", p, p] }
         for p in command.visiblePaths { args += ["--ro-bind", p, p] }
-        args += ["--bind", workdir, home, "--chdir", home, "--", command.executable]
-        args += command.arguments
+        args += ["--bind", workdir, home, "--chdir", command.workingDirectory ?? home, "--"]
+        if let uid {
+            args += [setpriv, "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+        }
+        args += [command.executable] + command.arguments
         return (bwrap, args)
+    }
+
+    /// util-linux's `setpriv`, which drops a root-started sandbox to the agent's uid.
+    static let setpriv = "/usr/bin/setpriv"
+
+    /// Every directory above `paths` (not `/`), parents first: the mount points bwrap makes.
+    static func parentDirectories(of paths: [String]) -> [String] {
+        var made = Set<String>()
+        var out: [String] = []
+        for target in paths {
+            var chain: [String] = []
+            var parent = (target as NSString).deletingLastPathComponent
+            while parent != "/" && !parent.isEmpty && made.insert(parent).inserted {
+                chain.append(parent)
+                parent = (parent as NSString).deletingLastPathComponent
+            }
+            out += chain.reversed()
+        }
+        return out.filter { !["/usr", "/etc", "/proc", "/dev", "/tmp"].contains($0) && !$0.hasPrefix("/usr/") && !$0.hasPrefix("/etc/") }
+            .sorted { $0.split(separator: "/").count < $1.split(separator: "/").count }
+    }
+
+    /// The first directory on the way to `path` that a user other than its owner cannot pass
+    /// (no `o+x`), or `path` itself when others cannot read it; nil when an agent under a uid of
+    /// its own can reach it.
+    static func closedToOthers(_ path: String) -> String? {
+        var current = ""
+        let parts = path.split(separator: "/")
+        for (index, part) in parts.enumerated() {
+            current += "/" + part
+            var st = stat()
+            guard stat(current, &st) == 0 else { return nil }  // missing: reported elsewhere, by name
+            let isLast = index == parts.count - 1
+            let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            if isDirectory && (st.st_mode & S_IXOTH) == 0 { return current }
+            if isLast && (st.st_mode & S_IROTH) == 0 { return current }
+        }
+        return nil
     }
 
     /// The jail of a namespace-level fork server for Python agents (Agents/sdk/fork_server.py):
@@ -120,7 +183,7 @@ public enum Bubblewrap {
 
     /// Read-only system paths, /proc, /dev and a private /tmp; an interpreter outside /usr
     /// (pyenv and the like) gets its prefix visible.
-    private static func systemView(for executable: String, kind: AgentCommand.Kind) -> [String] {
+    private static func systemView(for executable: String, kind: AgentCommand.Kind, withInterpreter: Bool = true) -> [String] {
         var args = [
             "--ro-bind", "/usr", "/usr",
             "--ro-bind", "/etc", "/etc",
@@ -136,10 +199,12 @@ public enum Bubblewrap {
                 args += ["--ro-bind", p, p]
             }
         }
-        if kind == .pythonSDK && !executable.hasPrefix("/usr/") {
-            let prefix = ((executable as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
-            args += ["--ro-bind", prefix, prefix]
-        }
-        return args
+        return args + (withInterpreter ? interpreterPrefix(for: executable, kind: kind).flatMap { ["--ro-bind", $0, $0] } : [])
+    }
+
+    /// The prefix of a Python interpreter outside /usr (pyenv, a venv), which must be visible.
+    private static func interpreterPrefix(for executable: String, kind: AgentCommand.Kind) -> [String] {
+        guard kind == .pythonSDK && !executable.hasPrefix("/usr/") else { return [] }
+        return [((executable as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent]
     }
 }

@@ -56,3 +56,19 @@ final class AgentHashSource: @unchecked Sendable {
         return result ?? ""
     }
 }
+
+extension AgentHashSource {
+    /// The recipe of `agent_hash` (spec/project.md): the canonical JSON of the agent's kind,
+    /// every file's SHA-256 by the name it is recorded under, and, for agents that are not a
+    /// single file, what says how they start (`extra`: the entry point, the command line).
+    static func files(_ files: [String: String], kind: AgentCommand.Kind, extra: [String: JSON] = [:]) -> AgentHashSource {
+        AgentHashSource {
+            var digests: [String: JSON] = [:]
+            for (name, path) in files { digests[name] = .string(MappedFile.sha256(path) ?? "") }
+            var recipe = extra
+            recipe["kind"] = .string(kind.rawValue)
+            recipe["files"] = .object(digests)
+            return (try? Digest.sha256(canonical: .object(recipe))) ?? ""
+        }
+    }
+}

@@ -68,8 +68,12 @@ public enum Episode {
             session = try AgentSession(command: request.agent, seed: request.seed, settings: settings)
         } catch let error {
             // The machine's failings, not the agent's: the run stops and says so.
-            if case .isolationUnavailable = error { throw .agent(error) }
-            if case .noUIDAvailable = error { throw .agent(error) }
+            switch error {
+            case .isolationUnavailable, .noUIDAvailable, .workdirFailed, .unreachableForAgent, .sandboxSetupFailed, .agentDeclaration,
+                 .secretMissing:
+                throw .agent(error)
+            default: break
+            }
             loop.end(.agentExited, "cannot start the agent: \(error)")
         }
 
@@ -102,6 +106,10 @@ public enum Episode {
             "failure_type": termination.failureType.map { .string($0.rawValue) } ?? .null,
         ]
         let exit = session?.end(outcome: outcome)
+        if loop.trace.count <= 1, let failure = session?.sandboxSetupFailure, termination == .agentExited {
+            // bwrap (or setpriv) failed before the agent ran: the machine's failing, said as such.
+            throw .agent(.sandboxSetupFailed(reason: failure))
+        }
         let completedAt = Timestamp.now()
         let tAssemble = MonotonicClock.nanoseconds()
 
@@ -120,10 +128,18 @@ public enum Episode {
             "launched_by": .string(session?.launchedBy ?? "none"),
         ]
         if let problem = session?.workdirRemovalProblem { agentDiagnostics["workdir_removal"] = .string(problem) }
+        if let names = session?.declaredNames, !names.isEmpty { agentDiagnostics["env_names"] = .array(names.map(JSON.string)) }
+        if let python = request.agent.declaredPython { agentDiagnostics["python"] = .string(python) }
+        if let note = NetworkNote.note(isolation: settings.isolation, termination: termination, agentLog: session?.stderrText ?? "") {
+            agentDiagnostics["network_note"] = .string(note)
+        }
+        var guardDiagnostics: [String: JSON] = ["isolation": .string(settings.isolation.rawValue), "separate_uid": .bool(session?.agentUID != nil)]
+        if session?.sandboxDropsUID == true { guardDiagnostics["uid_dropped_by"] = "setpriv in a bwrap started as root (agent files under a directory closed to others)" }
         let diagnostics: JSON = [
-            "guard": ["isolation": .string(settings.isolation.rawValue), "separate_uid": .bool(session?.agentUID != nil)],
+            "guard": .object(guardDiagnostics),
             "agent": .object(agentDiagnostics),
-            "environment": .object((session?.environment ?? [:]).mapValues(JSON.string)),
+            // Never the values of the agent's declared env and secrets: their names are in agent.env_names.
+            "environment": .object((session?.recordedEnvironment ?? [:]).mapValues(JSON.string)),
             "protocol": .string(RigorIdentity.protocolVersion),
             "cgroup": session?.cgroupFinal ?? ["used": false, "reason": "no agent process"],
             "timing": ["monotonic_elapsed_s": .double(Double(tAssemble - startNanos) / 1e9)],
@@ -165,5 +181,23 @@ public enum RunID {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// What to tell a user whose agent died after the network said no, at the level where the
+/// network is off by policy (spec/guard.md): outside the hash (diagnostics and the printed
+/// report), since the log it reads is the agent's and the wording may change.
+public enum NetworkNote {
+    /// What agents' runtimes print when a connection is refused or the network is unreachable
+    /// (Python's and Node's messages, errno names, resolver failures).
+    static let signs = ["Connection refused", "ECONNREFUSED", "Network is unreachable", "ENETUNREACH", "EHOSTUNREACH",
+                        "No route to host", "Temporary failure in name resolution", "Name or service not known", "EAI_AGAIN",
+                        "getaddrinfo ENOTFOUND", "nodename nor servname"]
+
+    public static func note(isolation: IsolationLevel, termination: TerminationReason, agentLog: String) -> String? {
+        guard isolation == .namespace, [.agentExited, .agentCrashed].contains(termination),
+              let sign = signs.first(where: { agentLog.contains($0) }) else { return nil }
+        return "the network is off at the namespace isolation level by policy (spec/guard.md): the agent's log shows a refused or "
+            + "unreachable connection ('\(sign)'); agents reach the world through actions, and the model gateway where the task offers one"
     }
 }

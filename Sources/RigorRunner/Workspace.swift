@@ -50,6 +50,16 @@ public struct Workspace: Sendable {
         return (file, ref)
     }
 
+    /// Makes a declared agent runnable (`AgentSpec`, spec/project.md): its paths relative to the
+    /// project root, its secrets from `environment` (the caller's) or its secrets file. What
+    /// the project file's agents and `rigor run --agent` both go through.
+    public func resolveAgent(_ spec: AgentSpec,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(RunnerError) -> AgentCommand {
+        do {
+            return try AgentCommand.resolve(spec: spec, projectRoot: projectRoot, sdkDirectory: sdkDirectory, environment: environment)
+        } catch { throw .agent(error) }
+    }
+
     /// The world key new episodes of this workspace are built under (`WorldKeyFile`).
     public func worldKey() throws(RunnerError) -> WorldKey {
         try WorldKeyFile.resolve(stateDirectory: stateDirectory)
@@ -127,6 +137,12 @@ public struct RunOptions: Sendable {
     /// The world key to build the world under; nil: this workspace's (`WorldKeyFile`). A
     /// baseline's or bundle's own key when one is re-run.
     public var worldKey: WorldKey?
+    /// Settings for the agent (`--env NAME=VALUE`), handed to its process only.
+    public var env: [String: String] = [:]
+    /// Names of secrets for the agent (`--secret NAME`), their values from the caller's environment.
+    public var secrets: [String] = []
+    /// A Python interpreter or venv for a Python agent (`--python`), relative to the working directory.
+    public var python: String?
 
     public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
                 agentFile: String? = nil, forkServer: ForkServerUse = .never, worldKey: WorldKey? = nil) {
@@ -155,11 +171,22 @@ extension Workspace {
         if let resolvedAgent {
             agent = resolvedAgent
         } else {
-            do {
-                let named = agentLocation(options.agent)
-                let file = options.agentFile ?? named.file
-                agent = try AgentCommand.resolve(agent: file, sdkDirectory: sdkDirectory).named(options.agentFile == nil ? named.ref : options.agent)
-            } catch { throw .agent(error) }
+            let named = agentLocation(options.agent)
+            var isDirectory: ObjCBool = false
+            let declares = !options.env.isEmpty || !options.secrets.isEmpty || options.python != nil
+                || (FileManager.default.fileExists(atPath: named.file, isDirectory: &isDirectory) && isDirectory.boolValue)
+            if declares && options.agentFile == nil {
+                var spec = AgentSpec.file(named.file, ref: named.ref)
+                spec.env = options.env
+                spec.secrets = options.secrets
+                spec.python = options.python.map { AgentCommand.absolutePath($0) }
+                agent = try resolveAgent(spec)
+            } else {
+                do {
+                    let file = options.agentFile ?? named.file
+                    agent = try AgentCommand.resolve(agent: file, sdkDirectory: sdkDirectory).named(options.agentFile == nil ? named.ref : options.agent)
+                } catch { throw .agent(error) }
+            }
         }
         var settings = GuardSettings(isolation: options.isolation ?? Bubblewrap.strongestAvailable)
         if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {

@@ -82,8 +82,17 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
                 --task filesystem_hidden_config@1 --seed 42
             """)
 
-    @Option(help: ArgumentHelp("The agent: a .py file (run through the Python SDK) or an executable.", valueName: "path"))
+    @Option(help: ArgumentHelp("The agent: a .py file (run through the Python SDK), an executable, or a directory with an entry point (agent.py, main.py or agent), which it sees and is hashed as a whole.", valueName: "path"))
     var agent: String
+
+    @Option(help: ArgumentHelp("A setting for the agent, as an environment variable of its process only (repeatable). Never written anywhere; its name is recorded (diagnostics.agent.env_names).", valueName: "NAME=VALUE"))
+    var env: [String] = []
+
+    @Option(help: ArgumentHelp("A secret for the agent: the variable NAME of this environment, handed to the agent's process only (repeatable). Its value is never written to the artifact, the store, a bundle or a report; its name is recorded.", valueName: "NAME"))
+    var secret: [String] = []
+
+    @Option(help: ArgumentHelp("A Python interpreter or venv directory for a .py agent (e.g. .venv), shown to it read-only at every isolation level; not hashed.", valueName: "path"))
+    var python: String?
 
     @Option(help: ArgumentHelp("The task as <id>@<version>; see `rigor tasks list`.", valueName: "ref"))
     var task: String
@@ -106,19 +115,33 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
     func checkInput() throws {
         try options.checkInput()
         if sign != nil && !record { throw ValidationError("--sign only applies with --record") }
+        for pair in env where !pair.contains("=") || pair.hasPrefix("=") {
+            throw ValidationError("--env takes NAME=VALUE (got '\(pair.split(separator: "=").first ?? "")')")
+        }
+    }
+
+    /// The run the flags ask for.
+    func runOptions(forkServer: ForkServerUse) -> RunOptions {
+        var run = RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout,
+                             forkServer: forkServer)
+        for pair in env {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            run.env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        run.secrets = secret
+        run.python = python
+        return run
     }
 
     func run() throws {
         options.announceChosenLevel()
         if record {
-            try Recording(run: RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel,
-                                          actTimeoutSeconds: options.actTimeout),
+            try Recording(run: runOptions(forkServer: .never),
                           workspace: workspaceOptions.workspace, out: out, sign: sign, options: options).perform()
             return
         }
         let passed = try EpisodeReport.runAndReport(
-            RunOptions(agent: agent, task: task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout,
-                       forkServer: options.forkServerUse(default: .never)),
+            runOptions(forkServer: options.forkServerUse(default: .never)),
             workspace: workspaceOptions.workspace, out: out, options: options)
         if !passed { throw CLIExit(code: .failed) }
     }
@@ -188,6 +211,7 @@ enum EpisodeReport {
             let tail = r.agentLog.split(separator: "\n", omittingEmptySubsequences: true).suffix(3)
             print("  agent log   " + tail.joined(separator: "\n              "))
         }
+        if let note = r.artifact["diagnostics"]?["agent"]?["network_note"]?.stringValue { print("  " + Console.yellow("note") + "        \(note)") }
         if !problems.isEmpty {
             let label = strict ? Console.red("spec check failed") : Console.yellow("spec warnings")
             print("  \(label):")

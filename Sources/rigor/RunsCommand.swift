@@ -96,6 +96,7 @@ struct RunsCommand: ParsableCommand {
             print("  pairing     \(summary.agentRef ?? "?") × \(summary.taskRef ?? "?")  seed \(summary.seed.map(String.init) ?? "?")")
             print("  outcome     \(summary.terminationReason ?? "?")\(summary.failureType.map { " (\($0))" } ?? "")")
             if let reason = artifact["failure_reason"]?.stringValue { print("  reason      \(reason)") }
+            if let note = artifact["diagnostics"]?["agent"]?["network_note"]?.stringValue { print("  " + Console.yellow("note") + "        \(note)") }
             print("  steps       \(summary.stepsUsed ?? 0) / \(summary.budgetSteps ?? 0)    tool calls \(summary.toolCallsUsed ?? 0) / \(summary.budgetToolCalls ?? 0)")
             print("  artifact    \(summary.artifactHash ?? "?")")
             print("  runtime     \(summary.runtimeName ?? "?")   started \(summary.startedAt ?? "?")")

@@ -19,6 +19,10 @@ typedef struct {
     /// cgroup before any agent code runs. `cgroup_fd_count` of them (0: none).
     int cgroup_fd_count;
     int cgroup_fds[2];
+    /// When set (and the caller is root, `run_as_uid` 0): the child stays root but gains no
+    /// privileges through exec and gets the keyring filter, for a jailer (bwrap run as root)
+    /// that drops to the agent's uid itself inside the sandbox it makes.
+    int lock_down_as_root;
 } rigor_limits;
 
 /// A started child: its pid (also its process-group id) and the parent's ends of its pipes.

@@ -1,0 +1,382 @@
+import Foundation
+import RigorAgentHost
+import RigorRunner
+import RigorSpec
+import RigorTestSupport
+import Testing
+
+/// Agents as a user's project has them (issue 17, items 3 and 4): a node agent with a helper
+/// module, a Python agent importing a package from its own venv, a multi-file Python agent;
+/// each run through the built `rigor` at every isolation level, from a project that others can
+/// enter and from one under a 0700 directory (what `mktemp -d` makes). Then settings and
+/// secrets: handed to the agent, never written by Rigor.
+@Suite("agents as directories, venvs and commands; settings and secrets", .serialized)
+struct AgentKindsTests {
+    /// One self-contained project (its own Tasks/ and Agents/sdk copies) in an open directory
+    /// and one in a directory closed to others; made once.
+    struct Fixture: Sendable {
+        let base: String
+        let open: String
+        let closed: String
+        let venvReady: Bool
+        let venvProblem: String
+    }
+
+    static let fixture: Fixture = {
+        let fm = FileManager.default
+        let base = "\(RepoPaths.root)/.build/agent-kinds-\(getpid())"
+        try? fm.removeItem(atPath: base)
+        let open = "\(base)/open/project"
+        let closed = "\(base)/closed/project"
+        var venvReady = true
+        var venvProblem = ""
+        for project in [open, closed] {
+            try? fm.createDirectory(atPath: "\(project)/Tasks", withIntermediateDirectories: true)
+            try? fm.createDirectory(atPath: "\(project)/Agents", withIntermediateDirectories: true)
+            try? fm.copyItem(atPath: "\(RepoPaths.tasks)/filesystem_hidden_config", toPath: "\(project)/Tasks/filesystem_hidden_config")
+            try? fm.copyItem(atPath: RepoPaths.sdk, toPath: "\(project)/Agents/sdk")
+            writeAgents(in: project)
+            // The venv, made with the system's python (visible in every sandbox), and a package
+            // of our own installed into it from a local directory: no network.
+            let made = shell("/usr/bin/python3 -m venv \(project)/.venv && \(project)/.venv/bin/pip install -q --no-index --no-build-isolation "
+                             + "\(project)/pkgsrc")
+            if made.status != 0 { venvReady = false; venvProblem = made.stderr }
+        }
+        chmod("\(base)/open", 0o755)
+        chmod("\(base)/closed", 0o700)
+        return Fixture(base: base, open: open, closed: closed, venvReady: venvReady, venvProblem: venvProblem)
+    }()
+
+    static func writeAgents(in project: String) {
+        // A multi-file Python agent: the entry imports a sibling module.
+        write("\(project)/agents/multi/main.py", """
+            from strategy import first_action, second_action
+
+            class Agent:
+                def reset(self, task):
+                    self.step = 0
+                def observe(self, observation):
+                    self.step += 1
+                def act(self):
+                    return first_action() if self.step == 1 else second_action()
+            """)
+        write("\(project)/agents/multi/strategy.py", """
+            def first_action():
+                return {"type": "list_dir", "args": {"path": "/app"}, "intent": "sibling import works"}
+
+            def second_action():
+                return {"type": "set_output", "args": {"key": "API_KEY", "value": "multi"}}
+            """)
+        // A node agent in a directory: `agent` (executable, #!/usr/bin/env node) requires ./helper.
+        write("\(project)/agents/node/agent", """
+            #!/usr/bin/env node
+            const helper = require('./helper');
+            const readline = require('readline');
+            const rl = readline.createInterface({ input: process.stdin });
+            let step = 0;
+            rl.on('line', (line) => {
+              const msg = JSON.parse(line);
+              if (msg.type === 'observe') {
+                step += 1;
+                process.stdout.write(JSON.stringify({ type: 'action', action: helper.actionFor(step), intent: 'helper module works' }) + '\\n');
+              } else if (msg.type === 'end') {
+                process.exit(0);
+              }
+            });
+            """, mode: 0o755)
+        write("\(project)/agents/node/helper.js", """
+            exports.actionFor = (step) => step === 1
+              ? { type: 'list_dir', args: { path: '/app' } }
+              : { type: 'set_output', args: { key: 'API_KEY', value: 'node' } };
+            """)
+        // A package installed into the venv, which the system's python does not have.
+        write("\(project)/pkgsrc/setup.py", """
+            from setuptools import setup
+            setup(name="rigorvenvpkg", version="1.0", py_modules=["rigorvenvpkg"])
+            """)
+        write("\(project)/pkgsrc/rigorvenvpkg.py", """
+            ROOT = "/app"
+            def answer():
+                return "venv"
+            """)
+        write("\(project)/agents/venv_agent.py", """
+            import rigorvenvpkg
+
+            class Agent:
+                def reset(self, task):
+                    self.step = 0
+                def observe(self, observation):
+                    self.step += 1
+                def act(self):
+                    if self.step == 1:
+                        return {"type": "list_dir", "args": {"path": rigorvenvpkg.ROOT}, "intent": "venv package works"}
+                    return {"type": "set_output", "args": {"key": "API_KEY", "value": rigorvenvpkg.answer()}}
+            """)
+        // Uses a secret and a setting, reporting only that they are there (and the secret's length).
+        write("\(project)/agents/secret_user.py", """
+            import os, sys
+
+            class Agent:
+                def reset(self, task):
+                    self.secret = os.environ.get("AGENT_SENTINEL_SECRET")
+                    self.mode = os.environ.get("AGENT_MODE")
+                def observe(self, observation):
+                    pass
+                def act(self):
+                    if not self.secret or self.mode != "fast":
+                        sys.exit(3)
+                    return {"type": "set_output", "args": {"key": "API_KEY", "value": "len-%d" % len(self.secret)}}
+            """)
+        // Tries the network, which the namespace level turns off.
+        write("\(project)/agents/net_agent.py", """
+            import socket
+
+            class Agent:
+                def reset(self, task):
+                    pass
+                def observe(self, observation):
+                    pass
+                def act(self):
+                    socket.create_connection(("127.0.0.1", 9), timeout=2)
+                    return {"type": "list_dir", "args": {"path": "/app"}}
+            """)
+    }
+
+    static func write(_ path: String, _ text: String, mode: Int = 0o644) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: mode])
+    }
+
+    static func chmod(_ path: String, _ mode: Int) {
+        try? FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+    }
+
+    static func shell(_ command: String) -> (status: Int32, stdout: String, stderr: String) {
+        guard let r = try? CommandLineRun.run("/bin/sh", ["-c", command]) else { return (-1, "", "could not start /bin/sh") }
+        return (r.status, r.stdout, r.stderr)
+    }
+
+    /// The ways an agent runs: a level, and whether it is forked from a fork server.
+    enum Level: String, CaseIterable, CustomStringConvertible {
+        case none, process, namespace, processForked = "process+fork", namespaceForked = "namespace+fork"
+        var description: String { rawValue }
+        var flags: [String] {
+            switch self {
+            case .none: return ["--isolation", "none"]
+            case .process: return ["--isolation", "process"]
+            case .namespace: return ["--isolation", "namespace"]
+            case .processForked: return ["--isolation", "process", "--fork-server"]
+            case .namespaceForked: return ["--isolation", "namespace", "--fork-server"]
+            }
+        }
+    }
+
+    enum Kind: String, CaseIterable, CustomStringConvertible {
+        case multiFilePython = "multi-file python", nodeWithHelper = "node with a helper", venvPython = "python with a venv package"
+        var description: String { rawValue }
+        var agentFlags: [String] {
+            switch self {
+            case .multiFilePython: return ["--agent", "agents/multi"]
+            case .nodeWithHelper: return ["--agent", "agents/node"]
+            case .venvPython: return ["--agent", "agents/venv_agent.py", "--python", ".venv"]
+            }
+        }
+        var intent: String {
+            switch self {
+            case .multiFilePython: return "sibling import works"
+            case .nodeWithHelper: return "helper module works"
+            case .venvPython: return "venv package works"
+            }
+        }
+    }
+
+    func run(_ args: [String], in project: String, environment: [String: String]? = nil) throws -> CommandResult {
+        try CommandLineRun.rigor(["run"] + args + ["--task", "filesystem_hidden_config@1", "--seed", "7"], cwd: project, environment: environment)
+    }
+
+    static let isRoot = geteuid() == 0
+    static let hasNamespaces = (try? CommandLineRun.run("/usr/bin/bwrap", ["--unshare-all", "--ro-bind", "/", "/", "/bin/true"]))?.status == 0
+
+    @Test("each kind of agent runs at every level, in an open project and under a 0700 directory",
+          arguments: Kind.allCases, Level.allCases)
+    func runsEverywhere(kind: Kind, level: Level) throws {
+        let f = Self.fixture
+        if kind == .venvPython { #expect(f.venvReady, "could not make the venv: \(f.venvProblem)") }
+        for (where_, project) in [("open", f.open), ("0700", f.closed)] {
+            if [.namespace, .namespaceForked].contains(level) && !Self.hasNamespaces { continue }
+            if level == .namespaceForked && !Self.isRoot { continue }
+            let result = try run(kind.agentFlags + level.flags + ["--json"], in: project)
+            if Self.isRoot && where_ == "0700" && [.process, .processForked].contains(level) {
+                // A uid of its own cannot reach files under a directory closed to others, and at
+                // this level nothing can show them: the run stops, saying so, not blaming the agent.
+                #expect(result.status == 2, "\(kind) \(level) \(where_): \(result.stdout) \(result.stderr)")
+                #expect(result.stderr.contains("chmod o+x") && result.stderr.contains("--isolation namespace"), "\(result.stderr)")
+                #expect(!result.stderr.contains("agent_exited"))
+                continue
+            }
+            let out = try JSON.parse(result.stdout.isEmpty ? "{}" : result.stdout)
+            let reason = out["termination_reason"]?.stringValue ?? "none"
+            #expect(!["agent_exited", "agent_crashed", "protocol_error"].contains(reason),
+                    "\(kind) at \(level) (\(where_)): \(reason): \(out["failure_reason"]?.stringValue ?? "") \(result.stderr)")
+            let path = try #require(out["artifact_path"]?.stringValue, "\(result.stderr)")
+            let artifact = try JSON.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path.hasPrefix("/") ? path : "\(project)/\(path)"))))
+            let first = artifact["action_trace"]?.arrayValue?.first
+            #expect(first?["action"]?["type"]?.stringValue == "list_dir")
+            #expect(artifact["diagnostics"]?["agent"]?["stderr_tail"]?.stringValue?.contains("Traceback") != true)
+            #expect(out["steps_used"]?.intValue ?? 0 >= 2, "\(kind) at \(level) (\(where_))")
+            _ = kind.intent
+        }
+    }
+
+    @Test("the same agent hashes the same at every level and in both projects' places; editing a helper changes agent_hash")
+    func helperEditChangesHash() throws {
+        let f = Self.fixture
+        let copy = "\(f.base)/edit/project"
+        try? FileManager.default.createDirectory(atPath: "\(f.base)/edit", withIntermediateDirectories: true)
+        _ = Self.shell("cp -a \(f.open) \(copy)")
+        func hash(_ agent: [String], _ level: String = "process") throws -> String {
+            let r = try run(agent + ["--isolation", level, "--json"], in: copy)
+            let path = try #require(try JSON.parse(r.stdout)["artifact_path"]?.stringValue, "\(r.stderr)")
+            let artifact = try JSON.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path.hasPrefix("/") ? path : "\(copy)/\(path)"))))
+            return try #require(artifact["agent_hash"]?.stringValue)
+        }
+        let multi = try hash(["--agent", "agents/multi"])
+        let node = try hash(["--agent", "agents/node"])
+        #expect(try hash(["--agent", "agents/multi"], "none") == multi)
+        Self.write("\(copy)/agents/multi/strategy.py", "# edited\n" + (try String(contentsOfFile: "\(copy)/agents/multi/strategy.py", encoding: .utf8)))
+        Self.write("\(copy)/agents/node/helper.js", "// edited\n" + (try String(contentsOfFile: "\(copy)/agents/node/helper.js", encoding: .utf8)))
+        #expect(try hash(["--agent", "agents/multi"]) != multi)
+        #expect(try hash(["--agent", "agents/node"]) != node)
+        // Bytecode a run leaves beside the agent is not the agent.
+        Self.write("\(copy)/agents/multi/__pycache__/strategy.cpython-311.pyc", "junk")
+        let edited = try hash(["--agent", "agents/multi"])
+        Self.write("\(copy)/agents/multi/__pycache__/strategy.cpython-311.pyc", "other junk")
+        #expect(try hash(["--agent", "agents/multi"]) == edited)
+    }
+
+    @Test("a secret reaches the agent, and no file Rigor writes holds it: state dir, bundle, JUnit, output")
+    func secretNeverWritten() throws {
+        let f = Self.fixture
+        let project = "\(f.base)/secret/project"
+        try? FileManager.default.createDirectory(atPath: "\(f.base)/secret", withIntermediateDirectories: true)
+        _ = Self.shell("cp -a \(f.open) \(project) && rm -rf \(project)/.rigor")
+        let sentinel = "RIGOR-SENTINEL-\(UUID().uuidString)"
+        var env = ProcessInfo.processInfo.environment
+        env["AGENT_SENTINEL_SECRET"] = sentinel
+        var outputs = ""
+        for level in ["none", "process"] + (Self.hasNamespaces ? ["namespace"] : []) {
+            let r = try run(["--agent", "agents/secret_user.py", "--secret", "AGENT_SENTINEL_SECRET", "--env", "AGENT_MODE=fast",
+                             "--isolation", level, "--json"], in: project, environment: env)
+            outputs += r.stdout + r.stderr
+            let out = try JSON.parse(r.stdout)
+            #expect(out["termination_reason"]?.stringValue != "agent_exited", "the agent did not get its secret at \(level): \(r.stdout) \(r.stderr)")
+            let path = try #require(out["artifact_path"]?.stringValue)
+            let artifact = try JSON.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path.hasPrefix("/") ? path : "\(project)/\(path)"))))
+            #expect(artifact["action_trace"]?.arrayValue?.first?["action"]?["args"]?["value"]?.stringValue == "len-\(sentinel.utf8.count)")
+            #expect(artifact["diagnostics"]?["agent"]?["env_names"] == ["AGENT_MODE", "AGENT_SENTINEL_SECRET"])
+            #expect(artifact["diagnostics"]?["environment"]?["AGENT_SENTINEL_SECRET"] == nil)
+            #expect(artifact["diagnostics"]?["environment"]?["AGENT_MODE"] == nil)
+        }
+        // A recorded run: twice, a bundle sealed, the ledger written.
+        let recorded = try run(["--agent", "agents/secret_user.py", "--secret", "AGENT_SENTINEL_SECRET", "--env", "AGENT_MODE=fast",
+                                "--isolation", "process", "--record"], in: project, environment: env)
+        outputs += recorded.stdout + recorded.stderr
+        #expect(recorded.status == 0 || recorded.status == 1, "\(recorded.stderr)")
+        let exported = try CommandLineRun.rigor(["runs", "export", "latest", "--output", "\(project)/.rigor/exported.json"], cwd: project, environment: env)
+        outputs += exported.stdout + exported.stderr
+        let junit = try CommandLineRun.rigor(["ci", "--baselines", "\(project)/.rigor/no-baselines", "--junit", "\(project)/.rigor/junit.xml"],
+                                             cwd: project, environment: env)
+        outputs += junit.stdout + junit.stderr
+        #expect(!outputs.contains(sentinel), "rigor printed the secret")
+        let grep = Self.shell("grep -r -l -a -F '\(sentinel)' \(project)/.rigor; true")
+        #expect(grep.stdout.isEmpty, "files holding the secret: \(grep.stdout)")
+        let files = Self.shell("find \(project)/.rigor -type f | wc -l").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(files) ?? 0) >= 3, "the state dir should hold the store and artifacts; found \(files) files")
+    }
+
+    @Test("a declared secret that is not set stops the run before it starts, naming it and where Rigor looked")
+    func missingSecret() throws {
+        var env = ProcessInfo.processInfo.environment
+        env["AGENT_SECRET_NOT_SET_ANYWHERE"] = nil
+        let r = try run(["--agent", "agents/secret_user.py", "--secret", "AGENT_SECRET_NOT_SET_ANYWHERE", "--isolation", "process"],
+                        in: Self.fixture.open, environment: env)
+        #expect(r.status == 2, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("AGENT_SECRET_NOT_SET_ANYWHERE") && r.stderr.contains("environment"), "\(r.stderr)")
+        let reserved = try run(["--agent", "agents/secret_user.py", "--env", "PATH=/evil", "--isolation", "process"], in: Self.fixture.open)
+        #expect(reserved.status == 2 && reserved.stderr.contains("PATH"), "\(reserved.stderr)")
+    }
+
+    @Test("a connection refused at the namespace level is reported as the network being off by policy, outside the hash")
+    func networkOffIsSaid() throws {
+        guard Self.hasNamespaces else { return }
+        let project = Self.fixture.open
+        let r = try run(["--agent", "agents/net_agent.py", "--isolation", "namespace"], in: project)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("network is off"), "\(r.stdout)")
+        let shown = try CommandLineRun.rigor(["runs", "show", "latest"], cwd: project)
+        #expect(shown.stdout.contains("network is off"), "\(shown.stdout)")
+        let json = try run(["--agent", "agents/net_agent.py", "--isolation", "namespace", "--json"], in: project)
+        let out = try JSON.parse(json.stdout)
+        #expect(out["failure_reason"]?.stringValue?.contains("network") == false)
+        let process = try run(["--agent", "agents/net_agent.py", "--isolation", "process"], in: project)
+        #expect(!process.stdout.contains("network is off"), "the note is for the level that turns the network off")
+    }
+
+    @Test("a venv whose interpreter is gone is an error that names it, not a misleading bwrap: execvp")
+    func brokenVenvIsNamed() throws {
+        let f = Self.fixture
+        let broken = "\(f.base)/brokenvenv"
+        try? FileManager.default.createDirectory(atPath: "\(broken)/bin", withIntermediateDirectories: true)
+        try? FileManager.default.createSymbolicLink(atPath: "\(broken)/bin/python3", withDestinationPath: "/nonexistent/python3.99")
+        let r = try run(["--agent", "agents/venv_agent.py", "--python", broken], in: f.open)
+        #expect(r.status == 2, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("/nonexistent/python3.99") && !r.stderr.contains("execvp"), "\(r.stderr)")
+        let missing = try run(["--agent", "agents/nothere"], in: f.open)
+        #expect(missing.status == 2 && missing.stderr.contains("\(f.open)/agents/nothere"), "\(missing.stderr)")
+    }
+
+    @Test("a command line with declared files (node agent.js, python -m pkg) runs at every level and hashes its files",
+          arguments: [IsolationLevel.none, .process, .namespace])
+    func commandLines(level: IsolationLevel) throws {
+        if level == .namespace && !Self.hasNamespaces { return }
+        let project = Self.fixture.open
+        Self.write("\(project)/agents/nodecmd/agent.js", """
+            const helper = require('./helper');
+            require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+              const msg = JSON.parse(line);
+              if (msg.type === 'observe') process.stdout.write(JSON.stringify({ type: 'action', action: helper.first() }) + '\\n');
+              if (msg.type === 'end') process.exit(0);
+            });
+            """)
+        Self.write("\(project)/agents/nodecmd/helper.js", "exports.first = () => ({ type: 'list_dir', args: { path: '/app' } });")
+        Self.write("\(project)/agents/pymod/pkg/__init__.py", "")
+        Self.write("\(project)/agents/pymod/pkg/agent.py", """
+            import rigor_sdk
+            from pkg.strategy import first
+
+            class Agent:
+                def reset(self, task): pass
+                def observe(self, observation): pass
+                def act(self): return first()
+
+            if __name__ == "__main__":
+                reader, writer = rigor_sdk.claim_stdio()
+                raise SystemExit(rigor_sdk.serve(Agent(), reader, writer))
+            """)
+        Self.write("\(project)/agents/pymod/pkg/strategy.py", "def first():\n    return {'type': 'list_dir', 'args': {'path': '/app'}}")
+        let workspace = Workspace(root: project)
+        let specs = [AgentSpec(ref: "nodecmd", path: "agents/nodecmd", command: ["node", "agent.js"]),
+                     AgentSpec(ref: "pymod", path: "agents/pymod", command: ["python3", "-m", "pkg.agent"], env: ["AGENT_MODE": "fast"])]
+        for spec in specs {
+            let agent = try workspace.resolveAgent(spec)
+            #expect(agent.hashedFiles.keys.contains { $0.hasSuffix("helper.js") || $0.hasSuffix("strategy.py") }, "\(agent.hashedFiles.keys)")
+            let request = try workspace.prepare(RunOptions(agent: spec.ref, task: "filesystem_hidden_config@1", seed: 7, isolation: level,
+                                                           worldKey: TestWorldKey.fixed), resolvedAgent: agent)
+            let result = try RigorRunner.Episode.run(request)
+            #expect(result.record.trace.first?.action["type"]?.stringValue == "list_dir",
+                    "\(spec.ref) at \(level): \(result.record.failureReason ?? "") \(result.agentLog)")
+        }
+        let missing = AgentSpec(ref: "nowhere", path: "agents/nodecmd", command: ["no-such-program-xyz", "agent.js"])
+        #expect(throws: RunnerError.self) { try workspace.resolveAgent(missing) }
+    }
+}
