@@ -9,11 +9,11 @@ struct InitCommand: ParsableCommand {
         abstract: "Start a project: rigor.toml, an example task, agent and pairing, .gitignore, a CI workflow.",
         discussion: """
             Writes into DIR (default: the working directory; made when missing):
-              rigor.toml                                the project file (spec/project.md)
-              Tasks/filesystem_hidden_config/           an example task (built-in world)
-              agents/example_agent.py                   an example agent (Python SDK)
-              .github/workflows/rigor.yml               a CI job that installs rigor and runs `rigor ci`
-              .gitignore                                with .rigor/ (appended when it exists)
+              rigor.toml                       the project file (spec/project.md)
+              Tasks/filesystem_hidden_config/  an example task (a built-in world)
+              agents/example_agent.py          an example agent (Python SDK)
+              .github/workflows/rigor.yml      CI: install rigor, run `rigor ci`
+              .gitignore                       with .rigor/ (appended if it exists)
             and names the commands to run next. Refuses, writing nothing, when any of these
             files exists (each is named). Exit 0 written, 2 refused, 4 a file could not be written.
             """)
