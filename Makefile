@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv no
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 
-.PHONY: all deps build release run test fuzz bench clean help
+.PHONY: all deps build release run test fuzz bench clean help install uninstall dist
 
 all: build
 
@@ -17,6 +17,9 @@ help:
 	@echo "make fuzz   the fuzz targets (task.toml, agent lines, bundles) for FUZZ_ITERATIONS inputs each (default 100000; FUZZ_SEED varies them)"
 	@echo "make release  optimised build (.build/release), Swift runtime linked statically"
 	@echo "make bench  release build, then the benchmarks (tables)"
+	@echo "make install [PREFIX=/usr/local]  release build, then bin/rigor and share/rigor/sdk under PREFIX"
+	@echo "make uninstall [PREFIX=/usr/local]  remove what make install put there"
+	@echo "make dist   release tarball rigor-<version>-linux-<arch>.tar.gz (bin/, share/)"
 
 # Installs the Debian packages Rigor needs, only when one is missing (apt-get update once first).
 deps:
@@ -56,6 +59,26 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 
 release: deps
 	swift build $(RELEASE_FLAGS)
+
+# Installing: a release binary (or, with RIGOR_BUILD=debug, the debug one, for tests) plus the
+# Python agent SDK it finds beside itself (<prefix>/share/rigor/sdk): a user's project then
+# works without Rigor's checkout. scripts/install.sh holds the layout.
+PREFIX ?= /usr/local
+RIGOR_BUILD ?= release
+VERSION := $(shell sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/RigorSpec/Taxonomy.swift)
+DIST_NAME := rigor-$(VERSION)-linux-$(shell uname -m)
+
+install: $(if $(filter debug,$(RIGOR_BUILD)),build,release)
+	scripts/install.sh .build/$(RIGOR_BUILD)/rigor "$(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/rigor"
+	rm -rf "$(DESTDIR)$(PREFIX)/share/rigor" "$(DESTDIR)$(PREFIX)/share/doc/rigor"
+
+dist: release
+	rm -rf .build/dist && scripts/install.sh .build/release/rigor .build/dist/$(DIST_NAME)
+	tar -C .build/dist -czf $(DIST_NAME).tar.gz $(DIST_NAME)
+	@echo "wrote $(DIST_NAME).tar.gz"
 
 bench: release
 	.build/release/rigor-bench

@@ -29,7 +29,7 @@ public enum AgentHostError: Error, Sendable, CustomStringConvertible {
         case .notExecutable(let path):
             return "agent '\(path)' is not executable; run `chmod +x \(path)`, or give it a .py name to run it through the Python SDK"
         case .sdkMissing(let path):
-            return "the Python agent SDK is missing at '\(path)'; run from the repository root or pass --sdk-dir"
+            return "the Python agent SDK is missing at '\(path)'; install Rigor (`make install` puts it in <prefix>/share/rigor/sdk beside <prefix>/bin/rigor) or pass --sdk-dir"
         case .pythonNotFound:
             return "no python3 interpreter found for a .py agent; install python3 (`make run` does)"
         case .spawnFailed(let path, let e):

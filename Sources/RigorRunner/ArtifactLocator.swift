@@ -29,7 +29,7 @@ public struct ArtifactLocator {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: reference, isDirectory: &isDirectory) {
             guard !isDirectory.boolValue else {
-                throw .usage("'\(reference)' is a directory; give an artifact file (e.g. .rigor/runs/<run_id>.json), a baseline file or a run id")
+                throw .usage("'\(reference)' is a directory; give an artifact file (e.g. from `rigor runs export`), a baseline file or a run id")
             }
             return try Self.unwrap(try Self.readJSON(reference, expecting: Self.expected), path: reference)
         }

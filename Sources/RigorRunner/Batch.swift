@@ -26,7 +26,9 @@ public struct BatchOutcome: Sendable {
     public let toolCallsUsed: Int
     public let wallSeconds: Double
     public let artifactHash: String
-    public let artifactPath: String
+    /// The plain JSON file written for the run, when the workspace writes them
+    /// (`writesRunFiles`); the store holds every run either way.
+    public let artifactPath: String?
     public let runID: String
     public let specProblems: [String]
     /// Success as the batch counts it (with --strict-spec, also a clean spec check).
@@ -90,14 +92,13 @@ public struct Batch: Sendable {
         // Each agent resolved once (a missing one is reported when its pairing is prepared).
         var agents: [String: AgentCommand] = [:]
         for agent in Set(items.map(\.pairing.agent)).sorted() {
-            let location = workspace.agentLocation(agent)
-            agents[agent] = try? AgentCommand.resolve(agent: location.file, sdkDirectory: workspace.sdkDirectory).named(location.ref)
+            agents[agent] = try? workspace.agentCommand(for: agent)
         }
         let plan = cpuPlan()
         if forkServer != .never {
             // The Python agents' fork server takes the longest to start and needs nothing of
             // the tasks: it starts first, showing (at the namespace level) every Python agent.
-            var settings = GuardSettings(isolation: isolation ?? Bubblewrap.strongestAvailable)
+            var settings = GuardSettings(isolation: isolation ?? workspace.defaultIsolation ?? Bubblewrap.strongestAvailable)
             settings.forkServer = forkServer
             let python = agents.keys.sorted().compactMap { agents[$0] }.filter { $0.kind == .pythonSDK }
             AgentSession.prestartForkServers(commands: python, settings: settings, cpus: plan)
@@ -169,7 +170,7 @@ public struct Batch: Sendable {
         results.waitUntilFull()
         recorder.close()
         // Artifacts were written without a flush each; one flush makes them all durable.
-        ArtifactFile.flush(workspace.runsDirectory)
+        if workspace.writesRunFiles { ArtifactFile.flush(workspace.runsDirectory) }
         var out: [BatchOutcome] = []
         for r in results.values {
             switch r {
@@ -184,10 +185,11 @@ public struct Batch: Sendable {
     /// Writes the artifact files of finished episodes and records them in the store, in one
     /// transaction when it can (if that fails, one by one, so each error lands on its episode).
     static func keep(_ jobs: [Recorder.Job], workspace: Workspace, store: RunStore) -> [(Recorder.Job, Result<BatchOutcome, RunnerError>)] {
-        var written: [(Recorder.Job, String)] = []
+        var written: [(Recorder.Job, String?)] = []
         var out: [(Recorder.Job, Result<BatchOutcome, RunnerError>)] = []
         for job in jobs {
             do throws(RunnerError) {
+                guard workspace.writesRunFiles else { written.append((job, nil)); continue }
                 let path = try workspace.artifactPath(runID: job.result.record.runID)
                 try ArtifactFile.write(job.result.artifact, to: path, durable: false)
                 written.append((job, path))
@@ -229,7 +231,7 @@ final class Recorder: @unchecked Sendable {
         let wallSeconds: Double
         let specProblems: [String]
 
-        func outcome(path: String) -> BatchOutcome {
+        func outcome(path: String?) -> BatchOutcome {
             let a = result.record
             return BatchOutcome(
                 item: item, success: a.success, terminationReason: a.termination.rawValue,

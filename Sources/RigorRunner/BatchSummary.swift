@@ -83,7 +83,7 @@ public struct BatchSummary: Sendable {
                     "passed": .bool(o.passed), "termination_reason": .string(o.terminationReason),
                     "failure_type": o.failureType.map(JSON.string) ?? .null, "steps_used": .int(o.stepsUsed),
                     "tool_calls_used": .int(o.toolCallsUsed), "artifact_hash": .string(o.artifactHash),
-                    "run_id": .string(o.runID), "artifact_path": .string(o.artifactPath),
+                    "run_id": .string(o.runID), "artifact_path": o.artifactPath.map(JSON.string) ?? .null,
                     "spec_problems": .array(o.specProblems.map(JSON.string)),
                 ]
             }),

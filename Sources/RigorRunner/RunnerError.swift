@@ -8,6 +8,8 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible {
     case task(TaskError)
     case agent(AgentHostError)
     case store(StoreError)
+    /// The project file (`rigor.toml`) cannot be read or is wrong.
+    case project(ProjectFileError)
     case usage(String)
     case io(String)
     case `internal`(String)
@@ -17,6 +19,7 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible {
         case .task(let e): return e.description
         case .agent(let e): return e.description
         case .store(let e): return e.description
+        case .project(let e): return e.description
         case .usage(let m), .io(let m): return m
         case .internal(let m): return "internal error: \(m) (please report it)"
         }

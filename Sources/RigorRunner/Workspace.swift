@@ -5,29 +5,56 @@ import RigorSpec
 import RigorStore
 import RigorTasks
 
-/// Where Rigor finds tasks and the agent SDK and keeps its state, relative to one directory.
+/// Where Rigor finds tasks, agents and the agent SDK and keeps its state: one project.
+///
+/// Built from the project file when there is one (`Workspace.discover`, `ProjectFile`), else
+/// from defaults relative to one directory (`root`, the working directory): `Tasks/`,
+/// `Agents/pairings.json`, `.rigor/`, `Baselines/` — Rigor's own checkout is such a project.
 public struct Workspace: Sendable {
-    public var tasksDirectory: String
+    /// Task directories, searched in order (never empty).
+    public var tasksDirectories: [String]
     public var sdkDirectory: String
-    /// `.rigor/` — runs, and later the store.
+    /// `.rigor/`: the store, the world key, bundles, and (when asked) plain JSON runs.
     public var stateDirectory: String
-    /// The named pairings (`Agents/pairings.json`).
-    public var pairingsFile: String
+    /// The named pairings as a JSON file (`Agents/pairings.json`); nil: the project file's
+    /// `[[pairings]]`.
+    public var pairingsFile: String?
+    /// Where `rigor baseline record` writes and `rigor ci` reads baselines.
+    public var baselinesDirectory: String
+    /// The project file this workspace was built from, if any.
+    public var project: ProjectFile?
+    /// Agents by name (`[agents.NAME]`): a pairing's or `--agent`'s name is looked up here first.
+    public var agents: [String: AgentSpec]
+    /// The isolation level when none is asked for; nil: the strongest available.
+    public var defaultIsolation: IsolationLevel?
+    /// Whether every kept run is also written as plain JSON to `runs/<run_id>.json` (the store
+    /// always holds it; `--out` and `rigor runs export` write one when asked).
+    public var writesRunFiles: Bool
 
     public init(root: String = FileManager.default.currentDirectoryPath, tasksDirectory: String? = nil, sdkDirectory: String? = nil,
                 stateDirectory: String? = nil, pairingsFile: String? = nil) {
         self.pairingsFile = pairingsFile ?? "\(root)/Agents/pairings.json"
-        self.tasksDirectory = tasksDirectory ?? "\(root)/Tasks"
-        self.sdkDirectory = sdkDirectory ?? "\(root)/Agents/sdk"
+        self.tasksDirectories = [tasksDirectory ?? "\(root)/Tasks"]
+        self.sdkDirectory = sdkDirectory ?? Installation.defaultSDKDirectory(root: root)
         self.stateDirectory = stateDirectory ?? "\(root)/.rigor"
+        self.baselinesDirectory = "\(root)/Baselines"
+        self.project = nil
+        self.agents = [:]
+        self.defaultIsolation = nil
+        self.writesRunFiles = false
     }
+
+    /// The first tasks directory.
+    public var tasksDirectory: String { tasksDirectories[0] }
 
     public var runsDirectory: String { "\(stateDirectory)/runs" }
 
-    /// The project's root: the directory that holds the tasks directory (`Tasks/` sits at the
-    /// root of a project). Agent refs are recorded relative to it, so that the same agent has
-    /// the same `agent_ref` — and the same `artifact_hash` — whichever directory Rigor runs from.
+    /// The project's root: the directory of the project file, else the directory that holds
+    /// the (first) tasks directory (`Tasks/` sits at the root of a project). Agent refs are
+    /// recorded relative to it, so that the same agent has the same `agent_ref` — and the same
+    /// `artifact_hash` — whichever directory Rigor runs from.
     public var projectRoot: String {
+        if let project { return project.root }
         let tasks = tasksDirectory.hasPrefix("/") ? tasksDirectory : FileManager.default.currentDirectoryPath + "/" + tasksDirectory
         return ((tasks as NSString).standardizingPath as NSString).deletingLastPathComponent
     }
@@ -97,28 +124,37 @@ public struct Workspace: Sendable {
         do { return try RunStore.openForReading(directory: stateDirectory) } catch { throw .store(error) }
     }
 
-    /// Writes the artifact file and indexes the run in the store; returns the file's path.
+    /// Indexes the run in the store and, when asked (`out`, or `writesRunFiles`), writes it as
+    /// a plain JSON file too; returns that file's path, or nil when the store alone holds it.
     ///
     /// With `durable` (the default) the file is flushed to disk before it is renamed into place;
     /// a batch passes false and flushes the whole runs directory once at its end
     /// (`ArtifactFile.flush`), which saves a disk round trip per episode.
-    public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil, durable: Bool = true) throws(RunnerError) -> String {
-        let path: String
-        if let out { path = out } else { path = try artifactPath(runID: result.record.runID) }
-        try ArtifactFile.write(result.artifact, to: path, durable: durable)
+    @discardableResult
+    public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil, durable: Bool = true) throws(RunnerError) -> String? {
+        var path: String?
+        if let out { path = out } else if writesRunFiles { path = try artifactPath(runID: result.record.runID) }
+        if let path { try ArtifactFile.write(result.artifact, to: path, durable: durable) }
         do { try store.record(contentsOf: [result.artifact], hashedBytes: [result.hashedBytes]) } catch { throw .store(error) }
         return path
     }
 
+    /// The named pairings: the pairings file when one is set, else the project file's.
     public func pairings() throws(RunnerError) -> PairingCatalog {
+        guard let pairingsFile else {
+            guard let project, !project.pairings.isEmpty else {
+                throw .usage("no pairings: \(project?.path ?? "the project file") declares no [[pairings]]; add one (see spec/project.md) or pass --pairings-file")
+            }
+            return PairingCatalog(pairings: project.pairings)
+        }
         guard FileManager.default.fileExists(atPath: pairingsFile) else {
-            throw .usage("pairings file '\(pairingsFile)' does not exist; run from the repository root or pass --pairings-file")
+            throw .usage("pairings file '\(pairingsFile)' does not exist; run from inside a project (a directory with rigor.toml, see `rigor init`) or pass --pairings-file")
         }
         return try PairingCatalog.load(pairingsFile)
     }
 
     public func registry() throws(RunnerError) -> TaskRegistry {
-        do { return try TaskRegistry(directory: tasksDirectory) } catch { throw .task(error) }
+        do { return try TaskRegistry(directories: tasksDirectories) } catch { throw .task(error) }
     }
 }
 
@@ -170,25 +206,32 @@ extension Workspace {
         let agent: AgentCommand
         if let resolvedAgent {
             agent = resolvedAgent
+        } else if let file = options.agentFile {
+            do { agent = try AgentCommand.resolve(agent: file, sdkDirectory: sdkDirectory).named(options.agent) } catch { throw .agent(error) }
         } else {
-            let named = agentLocation(options.agent)
-            var isDirectory: ObjCBool = false
-            let declares = !options.env.isEmpty || !options.secrets.isEmpty || options.python != nil
-                || (FileManager.default.fileExists(atPath: named.file, isDirectory: &isDirectory) && isDirectory.boolValue)
-            if declares && options.agentFile == nil {
-                var spec = AgentSpec.file(named.file, ref: named.ref)
-                spec.env = options.env
-                spec.secrets = options.secrets
-                spec.python = options.python.map { AgentCommand.absolutePath($0) }
+            if let agentFile = options.agentFile {
+                // A copy unpacked elsewhere (a bundle), run under the recorded ref.
+                do { agent = try AgentCommand.resolve(agent: agentFile, sdkDirectory: sdkDirectory).named(options.agent) } catch { throw .agent(error) }
+            } else if !options.env.isEmpty || !options.secrets.isEmpty || options.python != nil {
+                // Settings, secrets or an interpreter given on the command line: the agent's
+                // spec (from the project file, or its path) with them added.
+                var spec: AgentSpec
+                if let declared = agents[options.agent] {
+                    spec = declared
+                    spec.ref = options.agent
+                } else {
+                    let named = agentLocation(options.agent)
+                    spec = AgentSpec.file(named.file, ref: named.ref)
+                }
+                spec.env.merge(options.env) { _, given in given }
+                spec.secrets += options.secrets.filter { !spec.secrets.contains($0) }
+                if let python = options.python { spec.python = AgentCommand.absolutePath(python) }
                 agent = try resolveAgent(spec)
             } else {
-                do {
-                    let file = options.agentFile ?? named.file
-                    agent = try AgentCommand.resolve(agent: file, sdkDirectory: sdkDirectory).named(options.agentFile == nil ? named.ref : options.agent)
-                } catch { throw .agent(error) }
+                agent = try agentCommand(for: options.agent)
             }
         }
-        var settings = GuardSettings(isolation: options.isolation ?? Bubblewrap.strongestAvailable)
+        var settings = GuardSettings(isolation: options.isolation ?? defaultIsolation ?? Bubblewrap.strongestAvailable)
         if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
             throw .agent(.isolationUnavailable(.namespace, reason: reason))
         }

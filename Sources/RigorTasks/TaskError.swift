@@ -12,7 +12,7 @@ public enum TaskError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .tasksDirectoryMissing(let path):
-            return "tasks directory '\(path)' does not exist; run from the repository root or pass --tasks-dir"
+            return "tasks directory '\(path)' does not exist; run from inside a project (a directory with rigor.toml, see `rigor init`), fix its `tasks` entry, or pass --tasks-dir"
         case .malformedReference(let ref):
             return "task reference '\(ref)' is malformed; write it as <id>@<version>, e.g. filesystem_hidden_config@1"
         case .notFound(let ref, let known):

@@ -34,18 +34,9 @@ public struct TaskManifest: Sendable {
 
     /// Parses and validates manifest text; `path` is used in messages only.
     public static func parse(_ text: String, path: String) throws(TaskError) -> TaskManifest {
-        if let problem = TOMLHeaderCheck.firstProblem(in: text) {
-            throw .manifestUnreadable(path: path, reason: "TOML error at line \(problem.line): \(problem.reason)")
-        }
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let e as TOMLParseError {
-            throw .manifestUnreadable(path: path, reason: "TOML error at line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
-        } catch {
-            throw .manifestUnreadable(path: path, reason: "\(error)")
-        }
-        return try ManifestReader(root: TOMLConversion.json(table), path: path).manifest()
+        let root: [String: JSON]
+        do { root = try TOMLDocument.parse(text) } catch { throw .manifestUnreadable(path: path, reason: error.description) }
+        return try ManifestReader(root: .object(root), path: path).manifest()
     }
 }
 
@@ -181,6 +172,32 @@ struct ManifestReader {
             id: id, version: version, suite: suite, description: description, world: world, budgets: budgets,
             sandbox: sandbox, surface: ActionSurface(specs), validator: validator,
             worldConfig: try table("world_config") ?? [:], limits: limits)
+    }
+}
+
+/// A TOML document read into Rigor's JSON value, for every TOML file Rigor reads (task
+/// manifests, the project file `rigor.toml`): one parser, one set of syntax messages.
+public enum TOMLDocument {
+    /// A TOML syntax error, with its line and column.
+    public struct SyntaxError: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The document's top-level table; dates become their TOML text.
+    public static func parse(_ text: String) throws(SyntaxError) -> [String: JSON] {
+        // The bundled parser aborts the process on a few malformed forms: refuse them first.
+        if let problem = TOMLHeaderCheck.firstProblem(in: text) {
+            throw SyntaxError(description: "TOML error at line \(problem.line): \(problem.reason)")
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw SyntaxError(description: "TOML error at line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
+        } catch {
+            throw SyntaxError(description: "\(error)")
+        }
+        return TOMLConversion.json(table).objectValue ?? [:]
     }
 }
 

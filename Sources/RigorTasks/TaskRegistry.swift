@@ -15,32 +15,47 @@ public struct LoadedTask: Sendable {
     }
 }
 
-/// The tasks under one `Tasks/` directory, one folder per task.
+/// The tasks under one or more tasks directories (`Tasks/`, one folder per task), searched in
+/// order: a project may keep its own tasks beside vendored ones (`rigor.toml`'s `tasks`), and
+/// the first directory that holds a task wins.
 public struct TaskRegistry: Sendable {
-    public let directory: String
+    /// The directories, in search order (never empty).
+    public let directories: [String]
+    /// The first directory: the one messages name when there is only one.
+    public var directory: String { directories[0] }
 
     public init(directory: String) throws(TaskError) {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-            throw .tasksDirectoryMissing(path: directory)
-        }
-        self.directory = directory
+        try self.init(directories: [directory])
     }
 
-    /// Folders that hold a task.toml, sorted.
+    public init(directories: [String]) throws(TaskError) {
+        guard !directories.isEmpty else { throw .tasksDirectoryMissing(path: "(none given)") }
+        for directory in directories {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+                throw .tasksDirectoryMissing(path: directory)
+            }
+        }
+        self.directories = directories
+    }
+
+    /// Folders that hold a task.toml, as full paths: each directory's sorted, in search order.
     public func taskFolders() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.sorted().filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)/task.toml") }
+        directories.flatMap { directory in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            return names.sorted().filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)/task.toml") }
+                .map { "\(directory)/\($0)" }
+        }
     }
 
     /// Every task, or the error each broken one has, in folder order.
     public func loadAll() -> [Result<LoadedTask, TaskError>] {
         taskFolders().map { folder in
-            Result { () throws(TaskError) -> LoadedTask in try TaskRegistry.load(folder: "\(directory)/\(folder)") }
+            Result { () throws(TaskError) -> LoadedTask in try TaskRegistry.load(folder: folder) }
         }
     }
 
-    /// Resolves `id@version` (or a bare `id`, meaning the version found).
+    /// Resolves `id@version` (or a bare `id`, meaning the version found), directory by directory.
     public func resolve(_ ref: String) throws(TaskError) -> LoadedTask {
         let parts = ref.split(separator: "@", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty,
@@ -49,10 +64,12 @@ public struct TaskRegistry: Sendable {
         // The id names the task's folder: it must not climb out of the tasks directory.
         guard (try? PathName.checkIdentifier(id, as: "task id")) != nil else { throw .malformedReference(ref) }
         let wanted = parts.count == 2 ? Int(parts[1]) : nil
-        let folder = "\(directory)/\(id)"
-        if FileManager.default.fileExists(atPath: "\(folder)/task.toml") {
-            let task = try TaskRegistry.load(folder: folder)
-            if task.manifest.id == id && (wanted == nil || wanted == task.manifest.version) { return task }
+        for directory in directories {
+            let folder = "\(directory)/\(id)"
+            if FileManager.default.fileExists(atPath: "\(folder)/task.toml") {
+                let task = try TaskRegistry.load(folder: folder)
+                if task.manifest.id == id && (wanted == nil || wanted == task.manifest.version) { return task }
+            }
         }
         // Folder names normally equal ids, but search every manifest before giving up.
         var known: [String] = []

@@ -22,7 +22,7 @@ struct BaselineCommand: ParsableCommand {
                 """)
         @Option(help: ArgumentHelp("'all' or comma-separated pairing names.", valueName: "names")) var pairings: String
         @Option(help: ArgumentHelp("Seeds: 0..4, 1,2,5.", valueName: "list")) var seeds: String
-        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory.", valueName: "dir")) var directory = "Baselines"
+        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory (default: the project's `baselines`, else ./Baselines).", valueName: "dir")) var directory: String?
         @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n")) var workers: Int?
         @Flag(help: "Overwrite existing baselines even when CI=true.") var force = false
         @OptionGroup var options: EpisodeOptions
@@ -34,7 +34,8 @@ struct BaselineCommand: ParsableCommand {
         }
 
         func run() throws {
-            let workspace = workspaceOptions.workspace
+            let workspace = try workspaceOptions.workspace(baselines: directory)
+            let directory = workspace.baselinesDirectory
             do {
                 let selected = try workspace.pairings().select(pairings)
                 let seedList = try SeedList.parse(seeds)
@@ -60,10 +61,12 @@ struct BaselineCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the baselines in a directory.")
-        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory.", valueName: "dir")) var directory = "Baselines"
+        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory (default: the project's `baselines`, else ./Baselines).", valueName: "dir")) var directory: String?
         @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
+            let directory = try workspaceOptions.workspace(baselines: directory).baselinesDirectory
             let all: [Baseline]
             do { all = try Baseline.loadAll(directory) } catch { throw Console.fail(error) }
             if json { Console.printJSON(.array(all.map(\.document))); return }

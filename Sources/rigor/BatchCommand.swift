@@ -51,7 +51,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
-        let workspace = workspaceOptions.workspace
+        let workspace = try workspaceOptions.workspace
         let batch: Batch
         do {
             batch = try makeBatch(workspace)

@@ -23,7 +23,7 @@ struct BundleCommand: ParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
-            let workspace = workspaceOptions.workspace
+            let workspace = try workspaceOptions.workspace
             do {
                 var key: Curve25519.Signing.PrivateKey? = nil
                 if let sign { key = try Keys.privateKey(sign) }
@@ -153,7 +153,8 @@ struct KeysCommand: ParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
-            let prefix = out ?? "\(workspaceOptions.workspace.stateDirectory)/keys/rigor-ed25519"
+            let stateDirectory = try workspaceOptions.workspace.stateDirectory
+            let prefix = out ?? "\(stateDirectory)/keys/rigor-ed25519"
             if !force && FileManager.default.fileExists(atPath: "\(prefix).key") {
                 throw Console.fail(.usage("\(prefix).key exists; pass --force to replace it, or --out another prefix"))
             }

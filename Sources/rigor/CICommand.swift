@@ -23,7 +23,7 @@ struct CICommand: ParsableCommand, InputChecked {
             changed baselines (never under CI=true).
             """)
 
-    @Option(help: ArgumentHelp("Baselines directory.", valueName: "dir")) var baselines = "Baselines"
+    @Option(help: ArgumentHelp("Baselines directory (default: the project's `baselines`, else ./Baselines).", valueName: "dir")) var baselines: String?
     @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n")) var workers: Int?
     @Option(help: ArgumentHelp("Write JUnit XML here.", valueName: "file")) var junit: String?
     @Option(help: ArgumentHelp("Write a Markdown summary here (for CI job pages).", valueName: "file")) var summary: String?
@@ -49,7 +49,8 @@ struct CICommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
-        let workspace = workspaceOptions.workspace
+        let workspace = try workspaceOptions.workspace(baselines: baselines)
+        let baselines = workspace.baselinesDirectory
         let mode = CIGateMode(rawValue: gate) ?? .exact
         if update && ProcessInfo.processInfo.environment["CI"] == "true" {
             throw Console.fail(.usage("--update is refused under CI=true: re-record baselines locally, review and commit them"))

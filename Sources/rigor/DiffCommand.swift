@@ -18,7 +18,8 @@ struct DiffCommand: ParsableCommand, InputChecked {
             JSON object holding the artifact as "artifact"), or a run in the store: a full run \
             id, a unique prefix of at least 4 characters, or 'latest'.
 
-              rigor diff .rigor/runs/<run_a>.json .rigor/runs/<run_b>.json
+              rigor diff <run_a> <run_b>
+              rigor diff artifact-a.json artifact-b.json
               rigor diff Baselines/toy_filesystem/seed-0.json latest
               rigor diff 2b5b latest --format html --output diff.html
 
@@ -62,7 +63,8 @@ struct DiffCommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
-        var locator = ArtifactLocator(stateDirectory: workspaceOptions.workspace.stateDirectory)
+        let stateDirectory = try workspaceOptions.workspace.stateDirectory
+        var locator = ArtifactLocator(stateDirectory: stateDirectory)
         let left: ArtifactLocator.Located, right: ArtifactLocator.Located
         do {
             left = try locator.locate(a)

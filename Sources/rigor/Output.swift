@@ -19,6 +19,8 @@ enum ExitStatusCode: Int32 {
     static func forError(_ error: RunnerError) -> ExitStatusCode {
         switch error {
         case .task, .agent, .usage: return .usage
+        case .project(.unreadable): return .io
+        case .project: return .usage
         case .io: return .io
         case .store(let e): return forError(e)
         case .internal: return .internal

@@ -6,7 +6,7 @@ import RigorSpec
 struct PairingCommand: ParsableCommand, InputChecked {
     static let configuration = CommandConfiguration(
         commandName: "pairing",
-        abstract: "Run a named pairing from Agents/pairings.json (or list them).",
+        abstract: "Run a named pairing from rigor.toml's [[pairings]] or Agents/pairings.json (or list them).",
         discussion: """
             rigor run pairing toy_filesystem --seed 42
             rigor run pairing --list
@@ -38,7 +38,7 @@ struct PairingCommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
-        let workspace = workspaceOptions.workspace
+        let workspace = try workspaceOptions.workspace
         let catalog: PairingCatalog
         do { catalog = try workspace.pairings() } catch { throw Console.fail(error) }
         if list {

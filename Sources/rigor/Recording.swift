@@ -21,13 +21,13 @@ struct Recording {
             let first = try Episode.run(request)
             let path = try workspace.keep(first, store: store, out: out)
             let second = try Episode.run(request)
-            _ = try workspace.keep(second, store: store)
+            try workspace.keep(second, store: store)
             let report = Replay.compare(recorded: first.artifact, replayed: second)
             guard report.status == .reproduced else {
                 if options.json {
-                    Console.printJSON(["recorded": false, "reason": "non_deterministic", "artifact_path": .string(path), "replay": report.json])
+                    Console.printJSON(["recorded": false, "reason": "non_deterministic", "artifact_path": path.map(JSON.string) ?? .null, "replay": report.json])
                 } else {
-                    EpisodeReport.printHuman(first, path: path, problems: SpecCheck.check(first.artifact), strict: options.strictSpec)
+                    EpisodeReport.printHuman(first, path: path, workspace: workspace, problems: SpecCheck.check(first.artifact), strict: options.strictSpec)
                     print(Console.red("refused: two runs of the same pairing and seed differ; a record must reproduce"))
                     ReplayPrinter.print(report)
                 }
@@ -36,14 +36,14 @@ struct Recording {
             let sealed = try RigorRunner.Bundle.sealToFile(first.artifact, workspace: workspace, store: store, signingKey: key, output: nil)
             let problems = SpecCheck.check(first.artifact)
             if options.json {
-                var summary = EpisodeReport.json(first, path: path, problems: problems, strict: options.strictSpec).objectValue ?? [:]
+                var summary = EpisodeReport.json(first, path: path, workspace: workspace, problems: problems, strict: options.strictSpec).objectValue ?? [:]
                 summary["recorded"] = true
                 summary["bundle"] = .string(sealed.path)
                 summary["bundle_sha256"] = .string(sealed.sha256)
                 summary["signed"] = .bool(key != nil)
                 Console.printJSON(.object(summary))
             } else {
-                EpisodeReport.printHuman(first, path: path, problems: problems, strict: options.strictSpec)
+                EpisodeReport.printHuman(first, path: path, workspace: workspace, problems: problems, strict: options.strictSpec)
                 print("  recorded    reproduced twice; bundle \(EpisodeReport.relative(sealed.path))\(key != nil ? " (signed)" : "")")
             }
             if !first.record.success || (options.strictSpec && !problems.isEmpty) { throw CLIExit(code: .failed) }

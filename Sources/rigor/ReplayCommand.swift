@@ -36,7 +36,7 @@ struct ReplayCommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
-        let workspace = workspaceOptions.workspace
+        let workspace = try workspaceOptions.workspace
         let report: ReplayReport
         do {
             let store = try workspace.store(create: true)

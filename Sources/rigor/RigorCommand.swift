@@ -16,37 +16,51 @@ struct RigorCommand: ParsableCommand {
             budgets, and writes a hashed, schema-checked artifact anyone can verify.
 
             Start with:
-              rigor run --agent Agents/toy_agent.py \\
-                        --task filesystem_hidden_config@1 --seed 42
-              rigor verify .rigor/runs/<run_id>.json
+              rigor init my-agents && cd my-agents     # a project: rigor.toml, a task, an agent
+              rigor run pairing example --seed 42
+              rigor runs show latest
               rigor batch --pairings all --seeds 0..9
-              rigor ci
+              rigor baseline record --pairings all --seeds 0..4 && rigor ci
+
+            Every command finds the project's rigor.toml by walking up from the
+            working directory; without one, paths are relative to it (Tasks/,
+            Agents/pairings.json, .rigor/, Baselines/).
 
             Exit codes: 0 success, 1 episode or check failed, 2 bad usage or
             input, 3 internal error, 4 a file or the store could not be read or
             written (read-only, permissions, disk full, damaged store).
             """,
         version: RigorVersion.text,
-        subcommands: [RunCommand.self, BatchCommand.self, RunsCommand.self, LedgerCommand.self, ReplayCommand.self, DiffCommand.self, CompareCommand.self, BundleCommand.self, KeysCommand.self, BaselineCommand.self, CICommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
+        subcommands: [InitCommand.self, RunCommand.self, BatchCommand.self, RunsCommand.self, LedgerCommand.self, ReplayCommand.self, DiffCommand.self, CompareCommand.self, BundleCommand.self, KeysCommand.self, BaselineCommand.self, CICommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
     )
 }
 
-/// Options every command that touches tasks or agents shares. \
+/// Options every command that touches tasks or agents shares. Each overrides the project file
+/// (`rigor.toml`, found by walking up from the working directory); without one, the defaults
+/// are relative to the working directory. \
 struct WorkspaceOptions: ParsableArguments {
-    @Option(name: .customLong("tasks-dir"), help: ArgumentHelp("Directory holding one folder per task.", valueName: "dir"))
+    @Option(name: .customLong("tasks-dir"), help: ArgumentHelp("Directory holding one folder per task (default: the project's `tasks`, else ./Tasks).", valueName: "dir"))
     var tasksDirectory: String?
 
-    @Option(name: .customLong("sdk-dir"), help: ArgumentHelp("Directory of the Python agent SDK (for .py agents).", valueName: "dir"))
+    @Option(name: .customLong("sdk-dir"), help: ArgumentHelp("Directory of the Python agent SDK, for .py agents (default: the one installed beside rigor).", valueName: "dir"))
     var sdkDirectory: String?
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where Rigor keeps runs (default: .rigor).", valueName: "dir"))
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where Rigor keeps its store (default: the project's `state`, else ./.rigor).", valueName: "dir"))
     var stateDirectory: String?
 
-    @Option(name: .customLong("pairings-file"), help: ArgumentHelp("The named pairings (default: Agents/pairings.json).", valueName: "file"))
+    @Option(name: .customLong("pairings-file"), help: ArgumentHelp("The named pairings as JSON (default: the project's [[pairings]], else Agents/pairings.json).", valueName: "file"))
     var pairingsFile: String?
 
+    /// The workspace of the project around the working directory, with these flags on top.
     var workspace: Workspace {
-        Workspace(tasksDirectory: tasksDirectory, sdkDirectory: sdkDirectory, stateDirectory: stateDirectory, pairingsFile: pairingsFile)
+        get throws { try workspace(baselines: nil) }
+    }
+
+    /// As `workspace`, with a command's own baselines directory flag.
+    func workspace(baselines: String?) throws -> Workspace {
+        let overrides = WorkspaceOverrides(tasksDirectory: tasksDirectory, sdkDirectory: sdkDirectory, stateDirectory: stateDirectory,
+                                           pairingsFile: pairingsFile, baselinesDirectory: baselines)
+        do { return try Workspace.discover(overrides: overrides) } catch { throw Console.fail(error) }
     }
 }
 

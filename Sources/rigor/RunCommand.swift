@@ -71,8 +71,9 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
         commandName: "episode",
         abstract: "Run one agent on one task with one seed and write the artifact (the default).",
         discussion: """
-            Budgets come from the task's manifest and cannot be overridden. The artifact is written
-            atomically to .rigor/runs/<run_id>.json (or --out). Exit 0 when the episode succeeded,
+            Budgets come from the task's manifest and cannot be overridden. The run is kept in the
+            store (`rigor runs show <run_id>`, `rigor runs export <run_id>`); --out, or
+            `runs_json = true` in rigor.toml, also writes it as plain JSON. Exit 0 when the episode succeeded,
             1 when it failed (or, with --strict-spec, when the artifact fails a spec check), 2 on
             bad usage or input, 4 when the artifact or the store cannot be written (e.g. a
             read-only store).
@@ -82,7 +83,7 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
                 --task filesystem_hidden_config@1 --seed 42
             """)
 
-    @Option(help: ArgumentHelp("The agent: a .py file (run through the Python SDK), an executable, or a directory with an entry point (agent.py, main.py or agent), which it sees and is hashed as a whole.", valueName: "path"))
+    @Option(help: ArgumentHelp("The agent: a name from rigor.toml's [agents], a .py file (run through the Python SDK), an executable, or a directory with an entry point (agent.py, main.py or agent), which it sees and is hashed as a whole.", valueName: "agent"))
     var agent: String
 
     @Option(help: ArgumentHelp("A setting for the agent, as an environment variable of its process only (repeatable). Never written anywhere; its name is recorded (diagnostics.agent.env_names).", valueName: "NAME=VALUE"))
@@ -100,7 +101,7 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("The seed the world is built from (use --seed=-1 for negatives).", valueName: "n"))
     var seed: Int = 0
 
-    @Option(help: ArgumentHelp("Write the artifact here instead of .rigor/runs/<run_id>.json.", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write the artifact as plain JSON to this file (the store keeps every run).", valueName: "file"))
     var out: String?
 
     @Flag(help: "Run twice, require identical artifact hashes, then seal a bundle and enter it in the ledger.")
@@ -137,12 +138,12 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
         options.announceChosenLevel()
         if record {
             try Recording(run: runOptions(forkServer: .never),
-                          workspace: workspaceOptions.workspace, out: out, sign: sign, options: options).perform()
+                          workspace: try workspaceOptions.workspace, out: out, sign: sign, options: options).perform()
             return
         }
         let passed = try EpisodeReport.runAndReport(
             runOptions(forkServer: options.forkServerUse(default: .never)),
-            workspace: workspaceOptions.workspace, out: out, options: options)
+            workspace: try workspaceOptions.workspace, out: out, options: options)
         if !passed { throw CLIExit(code: .failed) }
     }
 }
@@ -152,7 +153,7 @@ enum EpisodeReport {
     /// Runs one episode, writes its artifact, prints the verdict; true when it passed.
     static func runAndReport(_ run: RunOptions, workspace: Workspace, out: String?, options: EpisodeOptions) throws -> Bool {
         let result: EpisodeResult
-        let path: String
+        let path: String?
         do {
             let request = try workspace.prepare(run)
             let store = try workspace.store(create: true)
@@ -163,14 +164,14 @@ enum EpisodeReport {
         }
         let problems = SpecCheck.check(result.artifact)
         if options.json {
-            Console.printJSON(json(result, path: path, problems: problems, strict: options.strictSpec))
+            Console.printJSON(json(result, path: path, workspace: workspace, problems: problems, strict: options.strictSpec))
         } else {
-            printHuman(result, path: path, problems: problems, strict: options.strictSpec)
+            printHuman(result, path: path, workspace: workspace, problems: problems, strict: options.strictSpec)
         }
         return result.record.success && (!options.strictSpec || problems.isEmpty)
     }
 
-    static func json(_ r: EpisodeResult, path: String, problems: [SpecProblem], strict: Bool) -> JSON {
+    static func json(_ r: EpisodeResult, path: String?, workspace: Workspace, problems: [SpecProblem], strict: Bool) -> JSON {
         let a = r.record
         return [
             "run_id": .string(a.runID),
@@ -185,14 +186,15 @@ enum EpisodeReport {
             "tool_calls_used": .int(a.toolCallsUsed),
             "budgets": a.budgets.json,
             "artifact_hash": .string(r.artifactHash),
-            "artifact_path": .string(path),
+            "artifact_path": path.map(JSON.string) ?? .null,
+            "state_dir": .string(workspace.stateDirectory),
             "isolation": a.sandbox["isolation"] ?? .null,
             "spec_problems": .array(problems.map { .string($0.description) }),
             "strict_spec": .bool(strict),
         ]
     }
 
-    static func printHuman(_ r: EpisodeResult, path: String, problems: [SpecProblem], strict: Bool) {
+    static func printHuman(_ r: EpisodeResult, path: String?, workspace: Workspace, problems: [SpecProblem], strict: Bool) {
         let a = r.record
         let agentName = (a.agentRef as NSString).lastPathComponent
         let verdict = a.success ? Console.green("PASS") : Console.red("FAIL")
@@ -206,7 +208,8 @@ enum EpisodeReport {
         print("  steps       \(a.stepsUsed) / \(a.budgets.steps)    tool calls \(a.toolCallsUsed) / \(a.budgets.toolCalls)")
         if let memory = memoryLine(r.artifact) { print("  memory      \(memory)") }
         print("  artifact    \(r.artifactHash)")
-        print("  written to  \(relative(path))")
+        print("  stored in   \(relative(workspace.stateDirectory))  (rigor runs show \(a.runID))")
+        if let path { print("  written to  \(relative(path))") }
         if !a.success, !r.agentLog.isEmpty {
             let tail = r.agentLog.split(separator: "\n", omittingEmptySubsequences: true).suffix(3)
             print("  agent log   " + tail.joined(separator: "\n              "))

@@ -14,12 +14,14 @@ struct RunsCommand: ParsableCommand {
 
     /// The store, for a command that only reads it (works on a read-only store).
     static func openStore(_ options: WorkspaceOptions) throws -> RunStore {
-        do { return try options.workspace.readingStore() } catch { throw Console.fail(error) }
+        let workspace = try options.workspace
+        do { return try workspace.readingStore() } catch { throw Console.fail(error) }
     }
 
     /// The store, for a command that changes it.
     static func openStoreForWriting(_ options: WorkspaceOptions) throws -> RunStore {
-        do { return try options.workspace.store(create: false) } catch { throw Console.fail(error) }
+        let workspace = try options.workspace
+        do { return try workspace.store(create: false) } catch { throw Console.fail(error) }
     }
 
     static func fail(_ error: StoreError) -> CLIExit { Console.fail(.store(error)) }
@@ -142,7 +144,8 @@ struct RunsCommand: ParsableCommand {
 
         func run() throws {
             let store: RunStore
-            do { store = try workspaceOptions.workspace.store(create: true) } catch { throw Console.fail(error) }
+            let workspace = try workspaceOptions.workspace
+            do { store = try workspace.store(create: true) } catch { throw Console.fail(error) }
             var rows: [JSON] = []
             var worst = ExitStatusCode.success
             for file in files {

@@ -21,7 +21,8 @@ struct TasksCommand: ParsableCommand {
 
         func run() throws {
             let registry: TaskRegistry
-            do { registry = try workspaceOptions.workspace.registry() } catch { throw Console.fail(error) }
+            let workspace = try workspaceOptions.workspace
+            do { registry = try workspace.registry() } catch { throw Console.fail(error) }
             let all = registry.loadAll()
             var rows: [JSON] = []
             var broken = false
@@ -43,7 +44,7 @@ struct TasksCommand: ParsableCommand {
                     if json { rows.append(["error": .string(error.description)]) } else { print(Console.red("broken: ") + error.description) }
                 }
             }
-            if json { Console.printJSON(.array(rows)) } else if all.isEmpty { print("no tasks in \(registry.directory)") }
+            if json { Console.printJSON(.array(rows)) } else if all.isEmpty { print("no tasks in \(registry.directories.joined(separator: ", "))") }
             if broken { throw CLIExit(code: .usage) }
         }
     }

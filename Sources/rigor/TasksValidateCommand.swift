@@ -51,7 +51,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
-        let workspace = workspaceOptions.workspace
+        let workspace = try workspaceOptions.workspace
         var rows: [Row] = []
         do {
             let catalog = try workspace.pairings()

@@ -18,6 +18,11 @@ struct BatchCommandTests {
         return (r, try JSON.parse(r.stdout))
     }
 
+    /// An episode's artifact, from the store of `batch(_:dir:)` (runs are not written as files).
+    func stored(_ episode: JSON, dir: String) throws -> JSON {
+        try StoredRuns.artifact(try #require(episode["run_id"]?.stringValue), stateDirectory: "\(dir)/state")
+    }
+
     func hashes(_ summary: JSON) -> [String: String] {
         var out: [String: String] = [:]
         for e in summary["episodes"]?.arrayValue ?? [] {
@@ -44,10 +49,12 @@ struct BatchCommandTests {
         #expect(ci.count == 2 && (ci[0].asDouble ?? 1) < 1 && ci[1].asDouble == 1)
         #expect(two["steps"]?["p50"] == 4)
         #expect(two["wall_s"]?["p95"] != nil)
-        // Every episode's artifact was written.
+        // Every episode is in the store, and no plain JSON file was written (runs_json is opt-in).
         for e in two["episodes"]?.arrayValue ?? [] {
-            #expect(FileManager.default.fileExists(atPath: e["artifact_path"]?.stringValue ?? ""))
+            #expect(e["artifact_path"] == .null)
+            #expect(try stored(e, dir: dir)["artifact_hash"] == e["artifact_hash"])
         }
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/state/runs"))
     }
 
     @Test("fork bombs and memory hogs in the same batch leave a clean agent's artifacts unchanged")
@@ -112,7 +119,7 @@ struct BatchCommandTests {
             #expect(r.status == 1, "the agent's answer is wrong on purpose: \(r.stderr)")
             var seen: [String] = []
             for e in summary["episodes"]?.arrayValue ?? [] {
-                let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+                let artifact = try stored(e, dir: dir)
                 seen.append(artifact["action_trace"]?.arrayValue?.first?["intent"]?.stringValue ?? "no intent")
             }
             #expect(seen.count == 8, "\(summary)")
@@ -156,7 +163,7 @@ struct BatchCommandTests {
         #expect(hashes(forked) == hashes(exec))
         var uids: Set<Int> = []
         for e in forked["episodes"]?.arrayValue ?? [] {
-            let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+            let artifact = try stored(e, dir: dir)
             #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "fork_server")
             #expect(artifact["diagnostics"]?["agent"]?["exit_status"]?["code"] == 0)
             if let uid = artifact["diagnostics"]?["agent"]?["uid"]?.intValue { uids.insert(uid) }
@@ -202,7 +209,7 @@ struct BatchCommandTests {
         #expect(summary["passed"] == 0)
         #expect(summary["total"] == 8)
         for e in summary["episodes"]?.arrayValue ?? [] {
-            let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+            let artifact = try stored(e, dir: dir)
             if e["pairing"] == "pretender" {
                 #expect(artifact["termination_reason"] == "agent_exited")
                 #expect(artifact["failure_reason"]?.stringValue?.contains("did not start as a fork server") == true,
@@ -238,13 +245,13 @@ struct BatchCommandTests {
         #expect(r1.status == 0, "\(r1.stderr)")
         #expect(fallback["passed"] == 4)
         for e in fallback["episodes"]?.arrayValue ?? [] {
-            let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+            let artifact = try stored(e, dir: dir)
             #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "exec")
         }
         let (r2, forced) = try batch(common + ["--fork-server"], dir: "\(dir)/forced")
         #expect(r2.status == 1)
         for e in forced["episodes"]?.arrayValue ?? [] {
-            let artifact = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: e["artifact_path"]?.stringValue ?? ""))))
+            let artifact = try stored(e, dir: "\(dir)/forced")
             #expect(artifact["failure_reason"]?.stringValue?.contains("cannot serve here: PermissionError: simulated") == true,
                     "\(artifact["failure_reason"] ?? .null)")
         }
@@ -278,10 +285,9 @@ extension JSON {
 @Suite("Batch determinism over the whole suite")
 struct SuiteDeterminismTests {
     /// The failed episodes with their reasons, for messages.
-    static func failures(_ episodes: [JSON]) -> [String] {
+    static func failures(_ episodes: [JSON], state: String) -> [String] {
         episodes.filter { $0["passed"] != true }.map { e in
-            let path = e["artifact_path"]?.stringValue ?? ""
-            let artifact = FileManager.default.contents(atPath: path).flatMap { try? JSON.parse([UInt8]($0)) }
+            let artifact = e["run_id"]?.stringValue.flatMap { try? StoredRuns.artifact($0, stateDirectory: state) }
             return "\(e["pairing"]?.stringValue ?? "?")#\(e["seed"]?.intValue ?? -1): \(e["termination_reason"]?.stringValue ?? "?") "
                 + "\(artifact?["failure_reason"]?.stringValue ?? "") \(artifact?["diagnostics"]?["agent"]?["stderr_tail"]?.stringValue.map { String($0.suffix(300)) } ?? "")"
         }
@@ -293,9 +299,10 @@ struct SuiteDeterminismTests {
         let dir = RepoPaths.temporaryDirectory("rigor-batch-all")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func hashes(_ workers: String, _ extra: [String] = []) throws -> [String: String] {
+            let state = "\(dir)/state-\(workers)-\(extra.count)"
             let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--workers", workers, "--json",
-                                              "--act-timeout", "30", "--state-dir", "\(dir)/state-\(workers)-\(extra.count)"] + extra)
-            #expect(r.status == 0, "\(extra): \(SuiteDeterminismTests.failures((try? JSON.parse(r.stdout))?["episodes"]?.arrayValue ?? [])) \(r.stderr)")
+                                              "--act-timeout", "30", "--state-dir", state] + extra)
+            #expect(r.status == 0, "\(extra): \(SuiteDeterminismTests.failures((try? JSON.parse(r.stdout))?["episodes"]?.arrayValue ?? [], state: state)) \(r.stderr)")
             var out: [String: String] = [:]
             for e in try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? [] {
                 out["\(e["pairing"]?.stringValue ?? "")#\(e["seed"]?.intValue ?? -1)"] = e["artifact_hash"]?.stringValue
@@ -313,10 +320,11 @@ struct SuiteDeterminismTests {
         #expect(one == (try hashes("2", ["--no-pin"])))
         // The fork server is only a faster way to start the same agent: same artifacts as exec.
         func processHashes(_ extra: [String]) throws -> [String: String] {
+            let state = "\(dir)/state-p\(extra.joined())"
             let r = try CommandLineRun.rigor(["batch", "--pairings", "all", "--seeds", "0..2", "--json", "--isolation", "process",
-                                              "--act-timeout", "30", "--state-dir", "\(dir)/state-p\(extra.joined())"] + extra)
+                                              "--act-timeout", "30", "--state-dir", state] + extra)
             let episodes = try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? []
-            #expect(r.status == 0, "\(extra): \(SuiteDeterminismTests.failures(episodes)) \(r.stderr)")
+            #expect(r.status == 0, "\(extra): \(SuiteDeterminismTests.failures(episodes, state: state)) \(r.stderr)")
             var out: [String: String] = [:]
             for e in episodes {
                 out["\(e["pairing"]?.stringValue ?? "")#\(e["seed"]?.intValue ?? -1)"] = e["artifact_hash"]?.stringValue

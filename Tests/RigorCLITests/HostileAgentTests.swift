@@ -186,8 +186,8 @@ struct HostileAgentTests {
             let episodes = summary["episodes"]?.arrayValue ?? []
             #expect(episodes.count == 6, "\(r.stderr)")
             for e in episodes {
-                let path = try #require(e["artifact_path"]?.stringValue)
-                let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: path))))
+                let path = try #require(e["run_id"]?.stringValue)
+                let artifact = try StoredRuns.artifact(path, stateDirectory: "\(dir)/state-\(fork)")
                 let o = Outcome(status: r.status, artifact: artifact)
                 #expect(artifact["diagnostics"]?["guard"]?["isolation"] == "namespace")
                 #expect(artifact["diagnostics"]?["agent"]?["launched_by"]?.stringValue == (fork ? "fork_server" : "exec"), "\(path): \(artifact["failure_reason"] ?? .null)")
@@ -230,7 +230,7 @@ struct HostileAgentTests {
         let episodes = try JSON.parse(r.stdout)["episodes"]?.arrayValue ?? []
         #expect(episodes.count == 4, "\(r.stderr)")
         for e in episodes where e["pairing"] == "probe" {
-            let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: e["artifact_path"]?.stringValue ?? ""))))
+            let artifact = try StoredRuns.artifact(try #require(e["run_id"]?.stringValue), stateDirectory: "\(dir)/state")
             let o = Outcome(status: r.status, artifact: artifact)
             #expect(artifact["diagnostics"]?["agent"]?["launched_by"] == "fork_server")
             // Made empty; or not there at all when the repository lives under /tmp, which the

@@ -18,14 +18,17 @@ struct ReadOnlyStoreTests {
         var description: String { rawValue }
     }
 
-    /// A store with two runs, its WAL checkpointed away, and its state directory's path.
+    /// A store with two runs, its WAL checkpointed away, and its state directory's path. The
+    /// last run is also written as plain JSON (`--out`) to `runs/latest.json`, as `runs_json`
+    /// would, for `rigor verify`.
     static func populatedStore() throws -> (root: String, state: String, runID: String) {
         let root = RepoPaths.temporaryDirectory("rigor-ro")
         let state = "\(root)/state"
         var runID = ""
         for agent in ["Agents/toy_agent.py", "Agents/malformed/unknown_action.py"] {
+            let out = agent.hasPrefix("Agents/malformed") ? ["--out", "\(state)/runs/latest.json"] : []
             let r = try CommandLineRun.rigor(["run", "--agent", agent, "--task", "filesystem_hidden_config@1", "--seed", "3",
-                                             "--isolation", "process", "--json", "--state-dir", state])
+                                             "--isolation", "process", "--json", "--state-dir", state] + out)
             runID = try JSON.parse(r.stdout)["run_id"]?.stringValue ?? ""
         }
         return (root, state, runID)
@@ -69,7 +72,7 @@ struct ReadOnlyStoreTests {
         defer { chmod(state, 0o755); try? FileManager.default.removeItem(atPath: root) }
         #expect(!FileManager.default.fileExists(atPath: "\(state)/rigor.db-wal"), "the WAL is checkpointed when the last writer closes")
         if lock == .otherUser { try Self.lockModes(state) }
-        let exported = "\(state)/runs/\(runID).json"
+        let exported = "\(state)/runs/latest.json"
         let commands: [[String]] = [
             ["runs", "list"], ["runs", "list", "--json"], ["runs", "show", "latest", "--trace"], ["runs", "export", runID],
             ["runs", "verify"], ["ledger", "verify"], ["ledger", "list"], ["ledger", "export"],

@@ -23,9 +23,14 @@ struct RunCommandTests {
         #expect(s1["success"] == true)
         #expect(s1["artifact_hash"] == s2["artifact_hash"])
         #expect(s1["run_id"] != s2["run_id"])
-        let path = try #require(s1["artifact_path"]?.stringValue)
-        #expect(path.hasPrefix("\(state)/runs/"))
-        #expect(FileManager.default.fileExists(atPath: path))
+        // The store holds the runs; plain JSON only when asked (--out).
+        #expect(s1["artifact_path"] == .null)
+        #expect(!FileManager.default.fileExists(atPath: "\(state)/runs"))
+        #expect(try StoredRuns.artifact(try #require(s1["run_id"]?.stringValue), stateDirectory: state)["artifact_hash"] == s1["artifact_hash"])
+        let (r3, s3) = try runToy(seed: 42, state: state, extra: ["--out", "\(state)/copy.json"])
+        #expect(r3.status == 0)
+        #expect(s3["artifact_path"] == .string("\(state)/copy.json"))
+        #expect(try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(state)/copy.json"))))["artifact_hash"] == s1["artifact_hash"])
         let (_, other) = try runToy(seed: 43, state: state)
         #expect(other["artifact_hash"] != s1["artifact_hash"])
     }
@@ -42,7 +47,7 @@ struct RunCommandTests {
         }
     }
 
-    @Test("the human verdict names the pairing, the budgets, the hash and the file")
+    @Test("the human verdict names the pairing, the budgets, the hash and where the run is stored")
     func humanVerdict() throws {
         let state = RepoPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -54,7 +59,9 @@ struct RunCommandTests {
         #expect(r.stdout.contains("/ 200"))
         #expect(r.stdout.contains("/ 40"))
         #expect(r.stdout.contains("sha256:"))
-        #expect(r.stdout.contains("written to"))
+        #expect(r.stdout.contains("stored in"))
+        #expect(r.stdout.contains("rigor runs show "))
+        #expect(!r.stdout.contains("written to"), "no plain JSON file unless asked")
     }
 
     @Test("bad usage and bad input exit 2 with a message that says what to do", arguments: [

@@ -11,13 +11,16 @@ struct StoreCommandTests {
     }
 
     /// Starts a 2-worker batch of `pairs` × seeds 0..199 in the background and returns once it
-    /// has written `artifacts` artifact files (or after 10 s), with how many it had.
+    /// has written `artifacts` artifact files (or after 10 s), with how many it had. It runs in
+    /// a project (`state`) whose rigor.toml asks for plain JSON runs (`runs_json`), so that
+    /// files and store can be compared.
     func batchUntil(artifacts: Int, pairs: String, state: String, extra: [String] = []) throws -> (Process, Int) {
+        try "[project]\ntasks = [\"\(RepoPaths.tasks)\"]\nruns_json = true\n".write(toFile: "\(state)/rigor.toml", atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: RepoPaths.rigorBinary)
         p.arguments = ["batch", "--pairings", "all", "--seeds", "0..199", "--workers", "2", "--isolation", "process",
                        "--pairings-file", pairs, "--state-dir", state, "--json"] + extra
-        p.currentDirectoryURL = URL(fileURLWithPath: RepoPaths.root)
+        p.currentDirectoryURL = URL(fileURLWithPath: state)
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()

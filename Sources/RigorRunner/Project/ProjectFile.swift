@@ -1,0 +1,214 @@
+import Foundation
+import RigorAgentHost
+import RigorSpec
+import RigorTasks
+
+/// A project's `rigor.toml` (format `rigor-project/1`, spec/project.md): where its tasks,
+/// baselines and state live, its default isolation level, its named agents and pairings.
+///
+/// Every command finds the file by walking up from the working directory, as git finds
+/// `.git` (`find(from:)`), so Rigor works from any subdirectory of a project. The file is read
+/// strictly: an unknown key is an error that names the key and the file, because a misspelt
+/// setting that silently does nothing (`taks = [...]`) is worse than one that fails.
+/// Paths are kept as absolute paths resolved against the project root, except the agents'
+/// (`AgentSpec` keeps them relative to the root, as spec/project.md writes them).
+public struct ProjectFile: Sendable, Equatable {
+    public static let fileName = "rigor.toml"
+    public static let format = "rigor-project/1"
+
+    /// The absolute path of the file.
+    public let path: String
+    /// The project root: the directory that holds the file.
+    public var root: String { (path as NSString).deletingLastPathComponent }
+    /// Task directories, searched in order (absolute).
+    public var tasks: [String]
+    /// The baselines directory (absolute).
+    public var baselines: String
+    /// The state directory: store, world key, bundles (absolute).
+    public var state: String
+    /// The default isolation level; nil: the strongest available.
+    public var isolation: IsolationLevel?
+    /// Whether each run is also written as plain JSON to `<state>/runs/<run_id>.json`.
+    public var runsJSON: Bool
+    /// Agents by name.
+    public var agents: [String: AgentSpec]
+    /// The named pairings, in file order.
+    public var pairings: [Pairing]
+
+    /// The nearest `rigor.toml` at or above `directory`, or nil when there is none up to `/`.
+    public static func find(from directory: String) -> String? {
+        var current = (directory as NSString).standardizingPath
+        while true {
+            let candidate = current == "/" ? "/\(fileName)" : "\(current)/\(fileName)"
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            if current == "/" || current.isEmpty { return nil }
+            current = (current as NSString).deletingLastPathComponent
+        }
+    }
+
+    /// Reads and checks the file at `path`.
+    public static func load(_ path: String) throws(ProjectFileError) -> ProjectFile {
+        let absolute = ((path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path) as NSString).standardizingPath
+        guard let data = FileManager.default.contents(atPath: absolute) else {
+            throw .unreadable(path: absolute, reason: FileManager.default.fileExists(atPath: absolute) ? "permission denied" : "no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw .unreadable(path: absolute, reason: "not valid UTF-8") }
+        return try parse(text, path: absolute)
+    }
+
+    /// Parses the text of a project file; `path` (absolute) names it in errors and gives the root.
+    public static func parse(_ text: String, path: String) throws(ProjectFileError) -> ProjectFile {
+        let document: [String: JSON]
+        do { document = try TOMLDocument.parse(text) } catch { throw .syntax(path: path, reason: error.description) }
+        return try ProjectFileReader(path: path, root: (path as NSString).deletingLastPathComponent).read(document)
+    }
+}
+
+/// What can be wrong with a project file; every message names the file and what to change.
+public enum ProjectFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case syntax(path: String, reason: String)
+    case unknownKey(path: String, key: String, known: [String])
+    case invalid(path: String, key: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "cannot read the project file '\(path)': \(reason)"
+        case .syntax(let path, let reason):
+            return "\(path): \(reason)"
+        case .unknownKey(let path, let key, let known):
+            return "\(path): unknown key '\(key)'; known here: \(known.joined(separator: ", ")) (see spec/project.md)"
+        case .invalid(let path, let key, let reason):
+            return "\(path): '\(key)' \(reason) (see spec/project.md)"
+        }
+    }
+}
+
+/// Reads typed values out of the file's tables, naming the full key (`agents.toy.path`) in
+/// every error.
+struct ProjectFileReader {
+    let path: String
+    let root: String
+
+    static let topKeys = ["project", "agents", "pairings"]
+    static let projectKeys = ["format", "tasks", "baselines", "state", "isolation", "runs_json"]
+    static let agentKeys = ["path", "entry", "command", "files", "python", "env", "secrets", "secrets_file"]
+    static let pairingKeys = ["name", "agent", "task"]
+
+    func fail(_ key: String, _ reason: String) -> ProjectFileError { .invalid(path: path, key: key, reason: reason) }
+
+    func checkKeys(_ table: [String: JSON], known: [String], prefix: String) throws(ProjectFileError) {
+        for key in table.keys.sorted() where !known.contains(key) {
+            throw .unknownKey(path: path, key: prefix.isEmpty ? key : "\(prefix).\(key)", known: known)
+        }
+    }
+
+    func table(_ value: JSON?, _ key: String) throws(ProjectFileError) -> [String: JSON] {
+        guard let value else { return [:] }
+        guard let table = value.objectValue else { throw fail(key, "must be a table ([\(key)])") }
+        return table
+    }
+
+    func string(_ value: JSON?, _ key: String) throws(ProjectFileError) -> String? {
+        guard let value else { return nil }
+        guard let s = value.stringValue, !s.isEmpty else { throw fail(key, "must be a non-empty string") }
+        return s
+    }
+
+    func strings(_ value: JSON?, _ key: String) throws(ProjectFileError) -> [String]? {
+        guard let value else { return nil }
+        guard let items = value.arrayValue else { throw fail(key, "must be an array of strings") }
+        var out: [String] = []
+        for item in items {
+            guard let s = item.stringValue, !s.isEmpty else { throw fail(key, "must be an array of non-empty strings") }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// A path of the file, absolute: relative ones are taken from the project root.
+    func absolute(_ given: String) -> String {
+        ((given.hasPrefix("/") ? given : "\(root)/\(given)") as NSString).standardizingPath
+    }
+
+    func read(_ document: [String: JSON]) throws(ProjectFileError) -> ProjectFile {
+        try checkKeys(document, known: Self.topKeys, prefix: "")
+        let project = try table(document["project"], "project")
+        try checkKeys(project, known: Self.projectKeys, prefix: "project")
+        if let format = try string(project["format"], "project.format"), format != ProjectFile.format {
+            throw fail("project.format", "is '\(format)', which this Rigor does not read; it reads '\(ProjectFile.format)'")
+        }
+        var tasks = ["Tasks"]
+        if let value = project["tasks"] {
+            if let one = value.stringValue { tasks = [one] } else if let many = try strings(value, "project.tasks") { tasks = many }
+            if tasks.isEmpty || tasks.contains(where: \.isEmpty) { throw fail("project.tasks", "must name at least one directory") }
+        }
+        var isolation: IsolationLevel?
+        if let level = try string(project["isolation"], "project.isolation") {
+            guard let parsed = IsolationLevel(rawValue: level) else {
+                throw fail("project.isolation", "must be one of: none, process, namespace (got '\(level)')")
+            }
+            isolation = parsed
+        }
+        var runsJSON = false
+        if let value = project["runs_json"] {
+            guard let flag = value.boolValue else { throw fail("project.runs_json", "must be true or false") }
+            runsJSON = flag
+        }
+        let agents = try readAgents(try table(document["agents"], "agents"))
+        return ProjectFile(
+            path: path, tasks: tasks.map(absolute), baselines: absolute(try string(project["baselines"], "project.baselines") ?? "Baselines"),
+            state: absolute(try string(project["state"], "project.state") ?? ".rigor"), isolation: isolation, runsJSON: runsJSON,
+            agents: agents, pairings: try readPairings(document["pairings"]))
+    }
+
+    func readAgents(_ tables: [String: JSON]) throws(ProjectFileError) -> [String: AgentSpec] {
+        var agents: [String: AgentSpec] = [:]
+        for name in tables.keys.sorted() {
+            let key = "agents.\(name)"
+            // The name is the agent's agent_ref, and may name files (bundles, reports).
+            do { try PathName.checkIdentifier(name, as: "agent name") } catch { throw fail(key, "is not a usable name: \(error)") }
+            let t = try table(tables[name], key)
+            try checkKeys(t, known: Self.agentKeys, prefix: key)
+            var env: [String: String] = [:]
+            for (variable, value) in try table(t["env"], "\(key).env") {
+                guard let s = value.stringValue else { throw fail("\(key).env.\(variable)", "must be a string") }
+                env[variable] = s
+            }
+            let spec = AgentSpec(
+                ref: name, path: try string(t["path"], "\(key).path"), entry: try string(t["entry"], "\(key).entry"),
+                command: try strings(t["command"], "\(key).command"), files: try strings(t["files"], "\(key).files") ?? [],
+                python: try string(t["python"], "\(key).python"), env: env, secrets: try strings(t["secrets"], "\(key).secrets") ?? [],
+                secretsFile: try string(t["secrets_file"], "\(key).secrets_file"))
+            if spec.path == nil && spec.command == nil { throw fail(key, "needs a `path` (a file or a directory) or a `command`") }
+            if spec.command?.isEmpty == true { throw fail("\(key).command", "must not be empty") }
+            if spec.entry != nil && spec.path == nil { throw fail("\(key).entry", "needs `path`, the directory it is in") }
+            agents[name] = spec
+        }
+        return agents
+    }
+
+    func readPairings(_ value: JSON?) throws(ProjectFileError) -> [Pairing] {
+        guard let value else { return [] }
+        guard let items = value.arrayValue else { throw fail("pairings", "must be an array of tables ([[pairings]])") }
+        var pairings: [Pairing] = []
+        for (i, item) in items.enumerated() {
+            let key = "pairings[\(i)]"
+            let t = try table(item, key)
+            try checkKeys(t, known: Self.pairingKeys, prefix: key)
+            guard let name = try string(t["name"], "\(key).name"), let agent = try string(t["agent"], "\(key).agent"),
+                  let task = try string(t["task"], "\(key).task") else {
+                throw fail(key, "needs name, agent and task")
+            }
+            // A pairing's name names its baselines' folder (Baselines/<pairing>/).
+            do { try PathName.checkIdentifier(name, as: "pairing name") } catch { throw fail("\(key).name", "is not usable: \(error)") }
+            if pairings.contains(where: { $0.name == name }) { throw fail("\(key).name", "'\(name)' names a pairing twice") }
+            pairings.append(Pairing(name: name, agent: agent, task: task))
+        }
+        return pairings
+    }
+}
