@@ -191,7 +191,11 @@ struct AgentKindsTests {
     }
 
     func run(_ args: [String], in project: String, environment: [String: String]? = nil) throws -> CommandResult {
-        try CommandLineRun.rigor(["run"] + args + ["--task", "filesystem_hidden_config@1", "--seed", "7"], cwd: project, environment: environment)
+        // Runs live in the store; --out writes the artifact as a file too (under .rigor/, where
+        // the sentinel test looks for leaks).
+        let out = "\(project)/.rigor/out-\(UUID().uuidString.prefix(8)).json"
+        return try CommandLineRun.rigor(["run"] + args + ["--task", "filesystem_hidden_config@1", "--seed", "7", "--out", out],
+                                        cwd: project, environment: environment)
     }
 
     static let isRoot = geteuid() == 0

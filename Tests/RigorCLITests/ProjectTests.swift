@@ -134,16 +134,10 @@ struct ProjectTests {
         let prefix = RepoPaths.temporaryDirectory("rigor-prefix")
         defer { try? FileManager.default.removeItem(atPath: prefix) }
         let project = try Self.initialise("\(dir)/proj", rigor: try Self.install(into: prefix))
-        // As root, agents run under a uid of their own, which cannot enter the 0700 directory:
-        // `bwrap: Can't find source path .../agents/example_agent.py: Permission denied` (issue
-        // 17; the agent host's to fix: make the agent's files reachable without the path). This
-        // fails, as a known issue, until it is fixed — and then fails because it passes: remove
-        // the wrapper then.
-        try withKnownIssue("the agent's own uid cannot reach a project in a 0700 directory (issue 17)") {
-            _ = try Self.exercise(project)
-        } when: {
-            getuid() == 0
-        }
+        // As root, agents run under a uid of their own, which cannot enter the 0700 directory by
+        // path: at the default (namespace) level bwrap binds the files with root's view and
+        // drops to the agent's uid inside (spec/project.md).
+        _ = try Self.exercise(project)
     }
 
     @Test("runs_json and --out write plain JSON; flags override the project file")
