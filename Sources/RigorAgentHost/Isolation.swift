@@ -76,9 +76,10 @@ public enum Bubblewrap {
     /// Where the agent's private directory appears inside the namespace.
     public static let agentHome = "/home/agent"
 
-    static func wrap(_ command: AgentCommand, workdir: String, home: String) -> (String, [String])? {
+    static func wrap(_ command: AgentCommand, workdir: String, home: String, shareNetwork: Bool = false) -> (String, [String])? {
         guard let bwrap = path else { return nil }
-        var args = ["--unshare-all", "--die-with-parent", "--new-session"] + systemView(for: command.executable, kind: command.kind)
+        var args = ["--unshare-all"] + (shareNetwork ? ["--share-net"] : []) + ["--die-with-parent", "--new-session"]
+            + systemView(for: command.executable, kind: command.kind)
         for p in command.visiblePaths { args += ["--ro-bind", p, p] }
         args += ["--bind", workdir, home, "--chdir", home, "--", command.executable]
         args += command.arguments
