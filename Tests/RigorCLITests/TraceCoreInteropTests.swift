@@ -40,7 +40,7 @@ struct TraceCoreInteropTests {
     ]
     static let seeds = [0, 1, 5]
 
-    @Test("rigor tasks list --tasks-dir <site-packages>/tasks lists TraceCore's 15 tasks",
+    @Test("rigor tasks list --tasks-dir <site-packages>/tasks lists every task TraceCore registers",
           .enabled(if: sitePackages != nil))
     func listsAll() throws {
         let site = try #require(Self.sitePackages)
@@ -93,6 +93,7 @@ struct TraceCoreInteropTests {
             #expect(FileManager.default.contents(atPath: "\(agents)/\(p.agent)") == FileManager.default.contents(atPath: "\(site)/agent_bench/agents/\(p.agent)"))
         }
         _ = try CommandLineRun.run("/bin/chmod", ["-R", "a+rX", dir])
+        var compared = 0, steps = 0
         for p in Self.pairings {
             for seed in Self.seeds {
                 let out = "\(dir)/rigor-\(p.agent)-\(seed).json"
@@ -102,6 +103,9 @@ struct TraceCoreInteropTests {
                 let label = "\(p.agent) on \(p.task) seed \(seed)"
                 let mine = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: out), "\(label): \(r.stderr)")))
                 let theirs = try #require(tracecore["\(p.agent) \(p.task) \(seed)"], "\(label): TraceCore made no artifact")
+                #expect(theirs["success"] == true && !Self.steps(theirs).isEmpty, "\(label): TraceCore's own episode did not succeed")
+                compared += 1
+                steps += Self.steps(theirs).count
                 #expect(Self.steps(mine) == Self.steps(theirs), "\(label): the (action, result) sequences differ\nrigor: \(Self.steps(mine))\ntracecore: \(Self.steps(theirs))")
                 for key in ["success", "termination_reason", "failure_type", "steps_used", "tool_calls_used"] {
                     #expect(mine[key] == theirs[key], "\(label): \(key) \(mine[key] ?? .null) ≠ TraceCore's \(theirs[key] ?? .null)")
@@ -109,6 +113,8 @@ struct TraceCoreInteropTests {
                 #expect(SpecCheck.check(mine).isEmpty, "\(label): \(SpecCheck.check(mine))")
             }
         }
+        print("TraceCore interop: \(compared) episodes, \(steps) steps, identical (action, result) sequences and outcomes")
+        #expect(compared == Self.pairings.count * Self.seeds.count)
     }
 
     /// The trace as `(action, result, budget_delta)` triples.
