@@ -31,8 +31,11 @@ public struct TaskRegistry: Sendable {
     /// The task SDK (Agents/tasks_sdk) for worlds written in Python and TraceCore task folders.
     public var worldSDK: WorldSDK?
 
+    /// `worldSDK` defaults to `Agents/tasks_sdk` beside the tasks directory (a project's layout).
     public init(directory: String, worldSDK: WorldSDK? = nil) throws(TaskError) {
-        self.worldSDK = worldSDK
+        let beside = WorldSDK(directory: ((directory as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("Agents/tasks_sdk"))
+        self.worldSDK = worldSDK ?? (FileManager.default.fileExists(atPath: beside.launcher) ? beside : nil)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw .tasksDirectoryMissing(path: directory)

@@ -2,7 +2,7 @@
 # World of guess_the_number@1: a rigor-world/1 program in bash (spec/world-protocol.md).
 # The runner writes canonical JSON (sorted keys, no spaces), one request per line; this
 # script answers each with one line. The hidden number is the first 8 hex digits of the
-# runner's keyed world_seed, modulo 1000; ten wrong guesses fail the task for good.
+# runner's keyed world_seed, modulo 1000. Wrong guesses are not terminal: the budget bounds them.
 set -u
 secret=""
 wrong=0
@@ -24,7 +24,7 @@ while IFS= read -r line; do
         else
           wrong=$(( wrong + 1 ))
           if (( value < secret )); then hint="higher"; else hint="lower"; fi
-          if (( wrong >= 10 )); then status="failed"; message="ten wrong guesses"; else status="pending"; message="$wrong wrong guesses"; fi
+          status="pending"; message="$wrong wrong guesses"
         fi
         printf '{"type":"result","result":{"ok":true,"hint":"%s"},"io_audit":[{"type":"custom","op":"guess","value":%d}],"visible_state":{"files_seen":[]},"verdict":{"status":"%s","message":"%s"}}\n' \
           "$hint" "$value" "$status" "$message"
