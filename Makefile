@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv no
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 
-.PHONY: all deps build release run test fuzz bench clean help install uninstall dist
+.PHONY: all deps build release run test fuzz bench clean help install uninstall dist tracecore-venv
 
 all: build
 
@@ -40,7 +40,20 @@ build: deps
 run: build
 	$(RIGOR) run --agent Agents/toy_agent.py --task filesystem_hidden_config@1 --seed 42
 
-test: deps
+# TraceCore from PyPI, for the interop test (Tests/RigorCLITests/TraceCoreInteropTests.swift):
+# a venv under .build-venv/ (git-ignored), made and filled only when it lacks the version.
+# When PyPI cannot be reached this says so and goes on; the test then skips, printing why.
+TRACECORE_VERSION ?= 1.1.3
+VENV := .build-venv
+tracecore-venv:
+	@if $(VENV)/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("tracecore") != "$(TRACECORE_VERSION)")' 2>/dev/null; then :; else \
+	  rm -rf $(VENV); \
+	  if /usr/bin/python3 -m venv $(VENV) && $(VENV)/bin/python -m pip install -q --disable-pip-version-check --timeout 30 tracecore==$(TRACECORE_VERSION); then \
+	    echo "tracecore $(TRACECORE_VERSION) installed in $(VENV)"; \
+	  else echo "could not install tracecore $(TRACECORE_VERSION) into $(VENV) (is PyPI reachable?); the TraceCore interop test will be skipped"; rm -rf $(VENV); fi; \
+	fi
+
+test: deps tracecore-venv
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 

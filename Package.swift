@@ -25,7 +25,7 @@ let package = Package(
         ),
         .target(
             name: "RigorTasks",
-            dependencies: ["RigorSpec", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["RigorSpec", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "CRigorSpawn"),
         // System libraries the run store links against (Debian: libsqlite3-dev, libzstd-dev).

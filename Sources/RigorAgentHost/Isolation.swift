@@ -82,15 +82,17 @@ public enum Bubblewrap {
     /// drops every group, capability and the uid to that one inside the sandbox, before the
     /// agent's first instruction (the runner has already set no-new-privileges and the keyring
     /// filter). Otherwise bwrap runs as the agent's uid and makes a user namespace.
-    static func wrap(_ command: AgentCommand, workdir: String, home: String, dropTo uid: uid_t? = nil) -> (String, [String])? {
+    /// `shareNetwork`: keep the host's network (a world program whose manifest asks for it).
+    static func wrap(_ command: AgentCommand, workdir: String, home: String, dropTo uid: uid_t? = nil,
+                     shareNetwork: Bool = false) -> (String, [String])? {
         guard let bwrap = path else { return nil }
         var args: [String]
         if uid != nil {
-            args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            args = ["--unshare-ipc", "--unshare-pid"] + (shareNetwork ? [] : ["--unshare-net"]) + ["--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                     "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
                     "--cap-add", "CAP_DAC_READ_SEARCH"]
         } else {
-            args = ["--unshare-all", "--die-with-parent", "--new-session"]
+            args = ["--unshare-all"] + (shareNetwork ? ["--share-net"] : []) + ["--die-with-parent", "--new-session"]
         }
         let interpreter = interpreterPrefix(for: command.executable, kind: command.kind)
         args += systemView(for: command.executable, kind: command.kind, withInterpreter: false)

@@ -36,6 +36,13 @@ public struct Bundle: Sendable {
             files["task/\(rel)"] = [UInt8](data)
             taskFiles[rel] = .string(digest)
         }
+        // A Python world's task SDK travels with the task (its digests are in the world's identity).
+        if let sdk = request.task.worldSDK, let listed = request.task.worldIdentity["sdk"]?.objectValue {
+            for name in listed.keys {
+                guard let data = FileManager.default.contents(atPath: "\(sdk.directory)/\(name)") else { throw .io("cannot read \(sdk.directory)/\(name)") }
+                files["tasksdk/\(name)"] = [UInt8](data)
+            }
+        }
         var agentFiles: [String: JSON] = [:]
         for (name, path) in request.agent.hashedFiles {
             guard let data = FileManager.default.contents(atPath: path) else { throw .io("cannot read \(path)") }
@@ -53,7 +60,7 @@ public struct Bundle: Sendable {
             "world_key": .string(request.worldKey.hex),
             "task": [
                 "ref": .string(request.task.manifest.ref), "hash": .string(request.task.taskHash),
-                "world": ["kind": .string(request.task.worldKind.kind), "code_version": .string(request.task.worldKind.codeVersion)],
+                "world": request.task.worldIdentity,
                 "files": .object(taskFiles),
             ],
             "agent": [

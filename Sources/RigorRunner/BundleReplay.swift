@@ -33,17 +33,21 @@ extension Bundle {
         let agentPath: String
         do {
             let taskFolder = try PathName.confined(identifier: taskID, in: "\(directory)/Tasks", as: "task id")
+            // A world program named as a file of the task folder must stay executable.
+            let worldProgram = manifest["task"]?["world"]?["command"]?.arrayValue?.first?.stringValue.map { "task/\($0)" }
             for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
                 let target: String
                 if name.hasPrefix("task/") {
                     target = try PathName.confined(String(name.dropFirst(5)), in: taskFolder, as: "bundle file")
+                } else if name.hasPrefix("tasksdk/") {
+                    target = try PathName.confined(String(name.dropFirst(8)), in: "\(agents)/tasks_sdk", as: "bundle file")
                 } else if name.hasPrefix("agent/") {
                     target = try PathName.confined(String(name.dropFirst(6)), in: agents, as: "bundle file")
                 } else {
                     throw RunnerError.usage("the bundle holds '\(PathName.shown(name))', neither a task nor an agent file")
                 }
                 // The agent file is created executable (never chmod'ed by path afterwards).
-                try ArtifactFile.writeAtomically(bytes, to: target, mode: name == "agent/\(agentFile)" ? 0o755 : 0o644)
+                try ArtifactFile.writeAtomically(bytes, to: target, mode: name == "agent/\(agentFile)" || name == worldProgram ? 0o755 : 0o644)
             }
             agentPath = try PathName.confined(agentFile, in: agents, as: "agent file")
         } catch let error as PathName.Refusal {

@@ -20,6 +20,14 @@ extension Bundle {
             let present = Set(files.keys.filter { $0.hasPrefix("\(section)/") }.map { String($0.dropFirst(section.count + 1)) })
             for extra in present.subtracting(listed.keys).sorted() { problems.append("\(section) file '\(extra)' is not in the manifest") }
         }
+        // The task SDK a Python world runs through: listed (and hashed) in the task's world.
+        let listedSDK = manifest["task"]?["world"]?["sdk"]?.objectValue ?? [:]
+        for (name, digest) in listedSDK.sorted(by: { $0.key < $1.key }) {
+            guard let bytes = files["tasksdk/\(name)"] else { problems.append("task SDK file '\(name)' is listed in the manifest but missing"); continue }
+            if Digest.sha256(bytes) != digest.stringValue { problems.append("task SDK file '\(name)' does not match its hash in the manifest") }
+        }
+        let presentSDK = Set(files.keys.filter { $0.hasPrefix("tasksdk/") }.map { String($0.dropFirst(8)) })
+        for extra in presentSDK.subtracting(listedSDK.keys).sorted() { problems.append("task SDK file '\(extra)' is not in the manifest") }
         // The task and agent hashes, recomputed with their recipes (spec/hashing.md).
         let taskDoc: JSON = ["files": manifest["task"]?["files"] ?? [:], "world": manifest["task"]?["world"] ?? [:]]
         let taskHash = try? Digest.sha256(canonical: taskDoc)
@@ -108,12 +116,14 @@ extension Bundle {
         do {
             if name.hasPrefix("task/") {
                 try PathName.checkRelativePath(String(name.dropFirst(5)), as: "bundle file")
+            } else if name.hasPrefix("tasksdk/") {
+                try PathName.checkFileName(String(name.dropFirst(8)), as: "bundle file")
             } else if name.hasPrefix("agent/sdk/") {
                 try PathName.checkFileName(String(name.dropFirst(10)), as: "bundle file")
             } else if name.hasPrefix("agent/") {
                 try PathName.checkFileName(String(name.dropFirst(6)), as: "bundle file")
             } else {
-                return "bundle file '\(PathName.shown(name))' is neither under task/ nor under agent/"
+                return "bundle file '\(PathName.shown(name))' is neither under task/, tasksdk/ nor under agent/"
             }
         } catch {
             return "\(error) (in '\(PathName.shown(name))')"

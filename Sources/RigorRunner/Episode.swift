@@ -49,32 +49,54 @@ public struct EpisodeResult: Sendable {
 /// The episode loop of DESIGN.md "One episode": every path through it ends in an artifact.
 public enum Episode {
     public static func run(_ request: EpisodeRequest) throws(RunnerError) -> EpisodeResult {
-        let manifest = request.task.manifest
+        var manifest = request.task.manifest
+        let settings = request.guardSettings
         let world: any TaskWorld
-        do {
-            world = try request.task.makeWorld(seed: request.seed, key: request.worldKey)
-        } catch {
-            throw .task(error)
-        }
+        var programWorld: ProgramWorld? = nil
+        var worldFailure: WorldFailure? = nil
         let startedAt = Timestamp.now()
+        switch request.task.world {
+        case .builtIn:
+            do {
+                world = try request.task.makeWorld(seed: request.seed, key: request.worldKey)
+            } catch {
+                throw .task(error)
+            }
+        case .program(let program):
+            // A world program that cannot be set up fails the task; the agent is not started.
+            do {
+                let started = try ProgramWorld(task: request.task, program: program, seed: request.seed, key: request.worldKey,
+                                               settings: settings)
+                if let surface = started.reportedSurface { manifest.surface = surface }
+                programWorld = started
+                world = started
+            } catch {
+                worldFailure = error
+                world = AbsentWorld()
+            }
+        }
         let startNanos = MonotonicClock.nanoseconds()
         let wallDeadline = manifest.budgets.wallClockSeconds.map { startNanos.addingClamped(MonotonicClock.nanos(seconds: Double($0))) } ?? UInt64.max
-        let settings = request.guardSettings
         let actTimeoutNanos = MonotonicClock.nanos(seconds: settings.actTimeoutSeconds)
 
         var loop = EpisodeLoop(manifest: manifest, world: world, collectTiming: request.collectTiming)
         var session: AgentSession? = nil
-        do {
-            session = try AgentSession(command: request.agent, seed: request.seed, settings: settings)
-        } catch let error {
-            // The machine's failings, not the agent's: the run stops and says so.
-            switch error {
-            case .isolationUnavailable, .noUIDAvailable, .workdirFailed, .unreachableForAgent, .sandboxSetupFailed, .agentDeclaration,
-                 .secretMissing:
-                throw .agent(error)
-            default: break
+        if let worldFailure {
+            loop.end(.worldFailed, worldFailure.message)
+        } else {
+            do {
+                session = try AgentSession(command: request.agent, seed: request.seed, settings: settings)
+            } catch let error {
+                // The machine's failings, not the agent's: the run stops and says so.
+                switch error {
+                case .isolationUnavailable, .noUIDAvailable, .workdirFailed, .unreachableForAgent, .sandboxSetupFailed, .agentDeclaration,
+                     .secretMissing:
+                    programWorld?.host.stop()
+                    throw .agent(error)
+                default: break
+                }
+                loop.end(.agentExited, "cannot start the agent: \(error)")
             }
-            loop.end(.agentExited, "cannot start the agent: \(error)")
         }
 
         if let session {
@@ -108,8 +130,10 @@ public enum Episode {
         let exit = session?.end(outcome: outcome)
         if loop.trace.count <= 1, let failure = session?.sandboxSetupFailure, termination == .agentExited {
             // bwrap (or setpriv) failed before the agent ran: the machine's failing, said as such.
+            programWorld?.host.stop()
             throw .agent(.sandboxSetupFailed(reason: failure))
         }
+        let worldLog = programWorld?.finish()
         let completedAt = Timestamp.now()
         let tAssemble = MonotonicClock.nanoseconds()
 
@@ -135,7 +159,7 @@ public enum Episode {
         }
         var guardDiagnostics: [String: JSON] = ["isolation": .string(settings.isolation.rawValue), "separate_uid": .bool(session?.agentUID != nil)]
         if session?.sandboxDropsUID == true { guardDiagnostics["uid_dropped_by"] = "setpriv in a bwrap started as root (agent files under a directory closed to others)" }
-        let diagnostics: JSON = [
+        var diagnostics: JSON = [
             "guard": .object(guardDiagnostics),
             "agent": .object(agentDiagnostics),
             // Never the values of the agent's declared env and secrets: their names are in agent.env_names.
@@ -144,6 +168,11 @@ public enum Episode {
             "cgroup": session?.cgroupFinal ?? ["used": false, "reason": "no agent process"],
             "timing": ["monotonic_elapsed_s": .double(Double(tAssemble - startNanos) / 1e9)],
         ]
+        if case .program = request.task.world, case .object(var d) = diagnostics {
+            // The world program's log (not hashed: a traceback holds this machine's paths).
+            d["world"] = ["stderr_tail": .string(worldLog ?? "")]
+            diagnostics = .object(d)
+        }
         var record = Artifact(
             runID: RunID.make(), agentRef: request.agent.ref, agentHash: request.agent.agentHash,
             taskID: manifest.id, taskVersion: manifest.version, taskHash: request.task.taskHash, seed: request.seed,
@@ -164,6 +193,13 @@ public enum Episode {
             artifact: sealed, record: record, artifactHash: sealed["artifact_hash"]?.stringValue ?? "",
             timing: timing, agentLog: session?.stderrText ?? "", hashedBytes: hashedBytes)
     }
+}
+
+/// Stands in for a world program that could not be set up: the episode ends before any action.
+final class AbsentWorld: TaskWorld {
+    var visibleState: JSON { ["files_seen": []] }
+    func execute(_ action: CheckedAction) throws(WorldFailure) -> ActionOutcome { throw WorldFailure("the world is not running") }
+    func evaluate() throws(WorldFailure) -> WorldVerdict { throw WorldFailure("the world is not running") }
 }
 
 /// Random 32-hex run ids (run ids are outside the hash; they only need to be unique).

@@ -92,17 +92,34 @@ struct EpisodeLoop {
                     end(.sandboxViolation, violation)
                     return
                 }
-                let outcome = world.execute(decision.action)
+                let outcome: ActionOutcome
+                let judged: WorldVerdict
+                do {
+                    outcome = try world.execute(decision.action)
+                    // A world program's own environment refused a path its action touched.
+                    if let refusal = world.sandboxRefusal {
+                        record(step: step, observation: observation, action: raw, intent: intent, result: outcome.result,
+                               audit: outcome.ioAudit, toolCall: false)
+                        end(.sandboxViolation, refusal)
+                        return
+                    }
+                    judged = try world.evaluate()
+                } catch {
+                    // The task failed, not the agent: no result to record for this step.
+                    end(.worldFailed, error.message)
+                    return
+                }
                 record(step: step, observation: observation, action: raw, intent: intent, result: outcome.result,
                        audit: outcome.ioAudit, toolCall: checked.spec.costsToolCall)
-                switch world.evaluate() {
+                let payload = world.verdictPayload
+                switch judged {
                 case .pending(let m):
-                    verdict = ValidatorVerdict(success: false, message: m, terminal: false, step: step)
+                    verdict = ValidatorVerdict(success: false, message: m, terminal: false, step: step, payload: payload)
                 case .success(let m):
-                    verdict = ValidatorVerdict(success: true, message: m, terminal: true, step: step)
+                    verdict = ValidatorVerdict(success: true, message: m, terminal: true, step: step, payload: payload)
                     end(.success, nil)
                 case .failed(let m):
-                    verdict = ValidatorVerdict(success: false, message: m, terminal: true, step: step)
+                    verdict = ValidatorVerdict(success: false, message: m, terminal: true, step: step, payload: payload)
                     end(.validatorFailed, m)
                 }
             }

@@ -154,7 +154,15 @@ public struct Workspace: Sendable {
     }
 
     public func registry() throws(RunnerError) -> TaskRegistry {
-        do { return try TaskRegistry(directories: tasksDirectories) } catch { throw .task(error) }
+        do { return try TaskRegistry(directories: tasksDirectories, worldSDK: worldSDK) } catch { throw .task(error) }
+    }
+
+    /// The task SDK (worlds written in Python, TraceCore task folders): `tasks_sdk/` beside the
+    /// agent SDK, so that `--sdk-dir` moves both.
+    public var worldSDK: WorldSDK {
+        let sdk = sdkDirectory.hasPrefix("/") ? sdkDirectory : FileManager.default.currentDirectoryPath + "/" + sdkDirectory
+        return WorldSDK(directory: (((sdk as NSString).standardizingPath as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("tasks_sdk"))
     }
 }
 

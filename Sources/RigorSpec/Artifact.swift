@@ -83,16 +83,22 @@ public struct ValidatorVerdict: Sendable, Equatable {
     public var terminal: Bool
     /// The step after which the validator last ran (0: it never ran).
     public var step: Int
+    /// What a world program's validator returned besides its verdict (a TraceCore validator's
+    /// whole answer); absent for built-in worlds, so their artifacts do not change.
+    public var payload: JSON?
 
-    public init(success: Bool, message: String, terminal: Bool, step: Int) {
+    public init(success: Bool, message: String, terminal: Bool, step: Int, payload: JSON? = nil) {
         self.success = success
         self.message = message
         self.terminal = terminal
         self.step = step
+        self.payload = payload
     }
 
     public var json: JSON {
-        ["success": .bool(success), "message": .string(message), "terminal": .bool(terminal), "step": .int(step)]
+        var o: [String: JSON] = ["success": .bool(success), "message": .string(message), "terminal": .bool(terminal), "step": .int(step)]
+        if let payload { o["payload"] = payload }
+        return .object(o)
     }
 }
 

@@ -30,6 +30,9 @@ public enum TerminationReason: String, Sendable, CaseIterable, Codable {
     case agentCrashed = "agent_crashed"
     case sandboxViolation = "sandbox_violation"
     case validatorFailed = "validator_failed"
+    /// The task's world program failed (crashed, hung, answered garbage, broke rigor-world/1):
+    /// the task is at fault, not the agent (spec/world-protocol.md §6).
+    case worldFailed = "world_failed"
 
     public var failureType: FailureType? {
         switch self {
@@ -40,7 +43,7 @@ public enum TerminationReason: String, Sendable, CaseIterable, Codable {
              .agentExited, .agentCrashed:
             return .invalidAction
         case .sandboxViolation: return .sandboxViolation
-        case .validatorFailed: return .logicFailure
+        case .validatorFailed, .worldFailed: return .logicFailure
         }
     }
 }

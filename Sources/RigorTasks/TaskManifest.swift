@@ -19,8 +19,11 @@ public struct TaskManifest: Sendable {
     public var version: Int
     public var suite: String
     public var description: String
-    /// The world kind that builds this task's state from a seed.
+    /// The world kind that builds this task's state from a seed (`program` or `tracecore` for
+    /// a world program).
     public var world: String
+    /// The world program, when the task brings its world as one (spec/world-protocol.md).
+    public var program: WorldProgram?
     public var budgets: Budgets
     public var sandbox: Sandbox
     public var surface: ActionSurface
@@ -103,7 +106,7 @@ struct ManifestReader {
         let version = try int(root, "version", field: "version", range: InputRanges.taskVersion) ?? 0
         let suite = try string(root, "suite", field: "suite")
         let description = try string(root, "description", field: "description")
-        let world = try string(root, "world", field: "world")
+        let (world, program) = try worldSource()
 
         guard let b = try table("budgets") else { throw fail("budgets", "is required ([budgets] with steps and tool_calls)") }
         let budgets = Budgets(
@@ -119,7 +122,9 @@ struct ManifestReader {
         }
         let sandbox = Sandbox(filesystemRoots: roots, networkHosts: try stringList(s, "network_hosts", field: "sandbox.network_hosts"))
 
-        guard let actionTable = try table("actions"), !actionTable.isEmpty else {
+        let actionTable = try table("actions") ?? [:]
+        // A TraceCore task's surface is introspected from its actions module by the world.
+        if actionTable.isEmpty && program?.surfaceFromWorld != true {
             throw fail("actions", "is required: declare at least one [actions.<name>] table")
         }
         var specs: [ActionSpec] = []
@@ -169,7 +174,7 @@ struct ManifestReader {
         }
 
         return TaskManifest(
-            id: id, version: version, suite: suite, description: description, world: world, budgets: budgets,
+            id: id, version: version, suite: suite, description: description, world: world, program: program, budgets: budgets,
             sandbox: sandbox, surface: ActionSurface(specs), validator: validator,
             worldConfig: try table("world_config") ?? [:], limits: limits)
     }
@@ -198,6 +203,47 @@ public enum TOMLDocument {
             throw SyntaxError(description: "\(error)")
         }
         return TOMLConversion.json(table).objectValue ?? [:]
+    }
+}
+
+extension ManifestReader {
+    /// `world = "<kind>"` (built-in), `[world] command = [...]` (a program), or TraceCore's
+    /// `[setup]`/`[validator]`/`[action_surface]` tables (its SDK-run host).
+    func worldSource() throws(TaskError) -> (String, WorldProgram?) {
+        switch root["world"] {
+        case .string(let kind) where !kind.isEmpty:
+            return (kind, nil)
+        case .object(let w):
+            guard let items = w["command"]?.arrayValue, !items.isEmpty,
+                  items.allSatisfy({ ($0.stringValue ?? "").isEmpty == false }) else {
+                throw fail("world.command", "must be a non-empty list of non-empty strings (the program and its arguments)")
+            }
+            let command = items.compactMap(\.stringValue)
+            if command[0].split(separator: "/").contains("..") {
+                throw fail("world.command", "names '\(command[0])', which climbs out of the task folder")
+            }
+            var network = false
+            if let n = w["network"] {
+                guard let b = n.boolValue else { throw fail("world.network", "must be true or false") }
+                network = b
+            }
+            return ("program", WorldProgram(format: .rigor, command: command, network: network, entrypoints: [:]))
+        case .none:
+            let setup = root["setup"]?.objectValue?["entrypoint"]?.stringValue
+            let validator = root["validator"]?.objectValue?["entrypoint"]?.stringValue
+            let surface = root["action_surface"]?.objectValue?["source"]?.stringValue
+            guard let setup, let validator, let surface else {
+                throw fail("world", "is required: a built-in kind (world = \"hidden_config\"), a program ([world] command = [...]), or TraceCore's [setup] entrypoint, [validator] entrypoint and [action_surface] source")
+            }
+            for (field, value) in [("setup.entrypoint", setup), ("validator.entrypoint", validator), ("action_surface.source", surface)]
+            where value.hasPrefix("/") || value.split(separator: "/").contains("..") {
+                throw fail(field, "names '\(value)', which is outside the task folder")
+            }
+            return ("tracecore", WorldProgram(format: .tracecore, command: [], network: false,
+                                              entrypoints: ["setup": setup, "validator": validator, "actions": surface]))
+        default:
+            throw fail("world", "must be a world kind (a string) or a [world] table with a command")
+        }
     }
 }
 

@@ -5,13 +5,23 @@ import RigorSpec
 public struct LoadedTask: Sendable {
     public let manifest: TaskManifest
     public let directory: String
-    public let worldKind: any WorldKind.Type
+    /// A built-in world kind, or a program speaking rigor-world/1.
+    public let world: WorldSource
+    /// The world's identity as `task_hash` covers it (kind and code version, or the program,
+    /// its protocol and the task SDK's files).
+    public let worldIdentity: JSON
     /// `sha256:` over every file in the folder plus the world code's identity.
     public let taskHash: String
+    /// The task SDK a program world written in Python runs through.
+    public let worldSDK: WorldSDK?
 
-    /// Builds the world for `seed` under the evaluator's world key.
+    /// Builds a built-in world for `seed` under the evaluator's world key. A world program is
+    /// started by the runner instead (it is a process, guarded like an agent).
     public func makeWorld(seed: Int, key: WorldKey) throws(TaskError) -> any TaskWorld {
-        try worldKind.make(manifest: manifest, seed: seed, key: key)
+        guard case .builtIn(let kind) = world else {
+            throw .manifestInvalid(path: "\(directory)/task.toml", field: "world", reason: "is a program: the runner starts it")
+        }
+        return try kind.make(manifest: manifest, seed: seed, key: key)
     }
 }
 
@@ -23,13 +33,20 @@ public struct TaskRegistry: Sendable {
     public let directories: [String]
     /// The first directory: the one messages name when there is only one.
     public var directory: String { directories[0] }
+    /// The task SDK (Agents/tasks_sdk) for worlds written in Python and TraceCore task folders.
+    public var worldSDK: WorldSDK?
 
-    public init(directory: String) throws(TaskError) {
-        try self.init(directories: [directory])
+    public init(directory: String, worldSDK: WorldSDK? = nil) throws(TaskError) {
+        try self.init(directories: [directory], worldSDK: worldSDK)
     }
 
-    public init(directories: [String]) throws(TaskError) {
+    /// `worldSDK` defaults to `Agents/tasks_sdk` beside the first tasks directory (a project's
+    /// layout).
+    public init(directories: [String], worldSDK: WorldSDK? = nil) throws(TaskError) {
         guard !directories.isEmpty else { throw .tasksDirectoryMissing(path: "(none given)") }
+        let beside = WorldSDK(directory: ((directories[0] as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("Agents/tasks_sdk"))
+        self.worldSDK = worldSDK ?? (FileManager.default.fileExists(atPath: beside.launcher) ? beside : nil)
         for directory in directories {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
@@ -51,7 +68,7 @@ public struct TaskRegistry: Sendable {
     /// Every task, or the error each broken one has, in folder order.
     public func loadAll() -> [Result<LoadedTask, TaskError>] {
         taskFolders().map { folder in
-            Result { () throws(TaskError) -> LoadedTask in try TaskRegistry.load(folder: folder) }
+            Result { () throws(TaskError) -> LoadedTask in try TaskRegistry.load(folder: folder, worldSDK: worldSDK) }
         }
     }
 
@@ -67,7 +84,7 @@ public struct TaskRegistry: Sendable {
         for directory in directories {
             let folder = "\(directory)/\(id)"
             if FileManager.default.fileExists(atPath: "\(folder)/task.toml") {
-                let task = try TaskRegistry.load(folder: folder)
+                let task = try TaskRegistry.load(folder: folder, worldSDK: worldSDK)
                 if task.manifest.id == id && (wanted == nil || wanted == task.manifest.version) { return task }
             }
         }
@@ -80,18 +97,46 @@ public struct TaskRegistry: Sendable {
         throw .notFound(ref: ref, known: known)
     }
 
-    public static func load(folder: String) throws(TaskError) -> LoadedTask {
+    public static func load(folder: String, worldSDK: WorldSDK? = nil) throws(TaskError) -> LoadedTask {
         let manifestPath = "\(folder)/task.toml"
         guard let data = FileManager.default.contents(atPath: manifestPath) else { throw .manifestMissing(path: folder) }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .manifestUnreadable(path: manifestPath, reason: "not valid UTF-8")
         }
         let manifest = try TaskManifest.parse(text, path: manifestPath)
-        guard let kind = WorldCatalog.kind(named: manifest.world) else {
-            throw .unknownWorld(path: manifestPath, kind: manifest.world, known: WorldCatalog.names)
+        let source: WorldSource
+        var sdkDigests: [String: String] = [:]
+        if let program = manifest.program {
+            source = .program(program)
+            if program.usesSDK {
+                guard let worldSDK, FileManager.default.fileExists(atPath: worldSDK.launcher) else {
+                    throw .manifestInvalid(path: manifestPath, field: "world",
+                                           reason: "runs through the task SDK, which is not at \(worldSDK?.directory ?? "Agents/tasks_sdk") (run from the repository root)")
+                }
+                sdkDigests = worldSDK.digests()
+            } else if let first = program.command.first {
+                // A file of the task folder (or an absolute path) must be executable; a bare
+                // name is a program on the pinned PATH (`bash`).
+                let fm = FileManager.default
+                let inFolder = "\(folder)/\(first)"
+                let candidates = first.hasPrefix("/") ? [first]
+                    : (first.contains("/") || fm.fileExists(atPath: inFolder)) ? [inFolder]
+                    : ["/usr/local/bin", "/usr/bin", "/bin"].map { "\($0)/\(first)" }
+                guard candidates.contains(where: { fm.isExecutableFile(atPath: $0) }) else {
+                    throw .manifestInvalid(path: manifestPath, field: "world.command",
+                                           reason: "names '\(first)', which is neither an executable file of the task folder nor a program on /usr/local/bin:/usr/bin:/bin")
+                }
+            }
+        } else {
+            guard let kind = WorldCatalog.kind(named: manifest.world) else {
+                throw .unknownWorld(path: manifestPath, kind: manifest.world, known: WorldCatalog.names)
+            }
+            source = .builtIn(kind)
         }
-        let hash = try TaskHash.compute(folder: folder, worldKind: kind)
-        return LoadedTask(manifest: manifest, directory: folder, worldKind: kind, taskHash: hash)
+        let identity = source.identity(sdkDigests: sdkDigests)
+        let hash = try TaskHash.compute(folder: folder, world: identity)
+        return LoadedTask(manifest: manifest, directory: folder, world: source, worldIdentity: identity, taskHash: hash,
+                          worldSDK: manifest.program?.usesSDK == true ? worldSDK : nil)
     }
 }
 
@@ -99,10 +144,15 @@ public struct TaskRegistry: Sendable {
 /// path and content hash, plus the world kind and its code version, canonicalised and hashed.
 public enum TaskHash {
     public static func compute(folder: String, worldKind: any WorldKind.Type) throws(TaskError) -> String {
+        try compute(folder: folder, world: WorldSource.builtIn(worldKind).identity(sdkDigests: [:]))
+    }
+
+    /// `world`: the world's identity (`WorldSource.identity`).
+    public static func compute(folder: String, world: JSON) throws(TaskError) -> String {
         let files = try fileDigests(folder: folder)
         let doc: JSON = [
             "files": .object(files.mapValues(JSON.string)),
-            "world": ["kind": .string(worldKind.kind), "code_version": .string(worldKind.codeVersion)],
+            "world": world,
         ]
         do {
             return try Digest.sha256(canonical: doc)

@@ -24,15 +24,36 @@ public enum WorldVerdict: Sendable, Equatable {
     case failed(String)
 }
 
+/// The world itself failed (a world program crashed, hung, answered garbage or broke the
+/// protocol): the task's fault, never the agent's. The episode ends `world_failed`.
+public struct WorldFailure: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 /// A task's state for one seed, owned by the runner for one episode.
 ///
 /// The runner checks every action against the action surface and the sandbox first, so a
-/// world only ever sees declared actions with well-typed, allowlisted arguments.
+/// world only ever sees declared actions with well-typed, allowlisted arguments. Built-in
+/// worlds never fail; a world program can, and says so by throwing.
 public protocol TaskWorld: AnyObject {
-    func execute(_ action: CheckedAction) -> ActionOutcome
-    func evaluate() -> WorldVerdict
+    func execute(_ action: CheckedAction) throws(WorldFailure) -> ActionOutcome
+    func evaluate() throws(WorldFailure) -> WorldVerdict
     /// What the observation's `visible_state` shows.
     var visibleState: JSON { get }
+    /// A refusal the world itself made while executing the last action (a TraceCore task's
+    /// environment checks the paths its actions touch): the runner ends the episode
+    /// `sandbox_violation` with this message. Nil for built-in worlds, which never refuse.
+    var sandboxRefusal: String? { get }
+    /// What the validator returned besides its verdict, recorded in the artifact's `validator`
+    /// (a world program's; nil for built-in worlds).
+    var verdictPayload: JSON? { get }
+}
+
+extension TaskWorld {
+    public var sandboxRefusal: String? { nil }
+    public var verdictPayload: JSON? { nil }
 }
 
 /// A kind of world: Swift code that builds worlds from a manifest and a seed.

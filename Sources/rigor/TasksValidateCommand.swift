@@ -47,6 +47,8 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
         let attempts: Int
         let nullPassed: Int
         let nullAttempts: Int
+        /// Why the first failing reference episode failed (`termination_reason: failure_reason`).
+        var firstFailure: String?
         var ok: Bool { !reference.isEmpty && solved == attempts && nullPassed == 0 }
     }
 
@@ -77,8 +79,13 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
                 nullBatch.forkServer = options.forkServerUse(default: .python)
                 let solved = references.isEmpty ? [] : try batch.run(in: workspace) { _, _ in }
                 let nulls = try nullBatch.run(in: workspace) { _, _ in }
+                let failed = solved.first { !$0.passed }
                 let row = Row(task: ref, reference: references.map(\.agent), solved: solved.filter(\.passed).count,
-                              attempts: solved.count, nullPassed: nulls.filter(\.success).count, nullAttempts: nulls.count)
+                              attempts: solved.count, nullPassed: nulls.filter(\.success).count, nullAttempts: nulls.count,
+                              firstFailure: failed.map { f in
+                                  let reason = f.artifact["failure_reason"]?.stringValue.map { ": \($0)" } ?? ""
+                                  return "seed \(f.item.seed), \(f.terminationReason)\(reason)"
+                              })
                 rows.append(row)
                 if !options.json { printRow(row) }
             }
@@ -89,7 +96,8 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
             Console.printJSON(.array(rows.map { r in
                 ["task": .string(r.task), "reference_agents": .array(r.reference.map(JSON.string)),
                  "reference_passed": .int(r.solved), "reference_total": .int(r.attempts),
-                 "do_nothing_passed": .int(r.nullPassed), "do_nothing_total": .int(r.nullAttempts), "ok": .bool(r.ok)]
+                 "do_nothing_passed": .int(r.nullPassed), "do_nothing_total": .int(r.nullAttempts), "ok": .bool(r.ok),
+                 "first_failure": r.firstFailure.map(JSON.string) ?? .null]
             }))
         }
         if rows.isEmpty { throw Console.fail(.usage("no task matched --tasks")) }
@@ -100,5 +108,6 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
         let verdict = r.ok ? Console.green("OK  ") : Console.red("FAIL")
         let reference = r.reference.isEmpty ? Console.red("no reference agent in pairings") : "reference \(r.solved)/\(r.attempts)"
         print("\(verdict) \(r.task.padding(toLength: 32, withPad: " ", startingAt: 0)) \(reference)   do-nothing passed \(r.nullPassed)/\(r.nullAttempts)")
+        if let failure = r.firstFailure { print("     first failure: \(failure)") }
     }
 }

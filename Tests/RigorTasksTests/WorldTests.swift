@@ -50,14 +50,14 @@ struct WorldTests {
         let t = try task()
         let world = try t.makeWorld(seed: 7, key: TestWorldKey.fixed)
         let action = try t.manifest.surface.check(type: "list_dir", args: ["path": "/app"]).get()
-        let outcome = world.execute(action)
+        let outcome = try world.execute(action)
         let files = try #require(outcome.result["files"]?.arrayValue?.compactMap { $0.stringValue })
         #expect(files == files.sorted())
         #expect(files.count == 3)
         #expect(files.allSatisfy { $0.hasPrefix("/app/") })
         #expect(world.visibleState["files_seen"] == .array(files.map(JSON.string)))
         let missing = try t.manifest.surface.check(type: "read_file", args: ["path": "/app/nope"]).get()
-        #expect(world.execute(missing).result == ["ok": false, "error": "file_not_found"])
+        #expect(try world.execute(missing).result == ["ok": false, "error": "file_not_found"])
     }
 
     @Test("a wrong output is not terminal; the right one succeeds")
