@@ -167,6 +167,16 @@ struct WorldKeyTests {
             // The baselines recorded as root reproduce for the unprivileged user.
             let ciNobody = try rigorAsNobody(["ci", "--baselines", baselines, "--isolation", "process", "--state-dir", "\(cwd)/state-ci"] + common, cwd: cwd)
             #expect(ciNobody.status == 0, "\(ciNobody.stdout)\(ciNobody.stderr)")
+            // And the reverse: baselines recorded by the unprivileged user at the process level
+            // reproduce for root at the strongest level, from yet another directory.
+            let theirs = "\(cwd)/baselines"
+            let recordNobody = try rigorAsNobody(["baseline", "record", "--pairings", "toy", "--seeds", "41..42", "--dir", theirs,
+                                                  "--pairings-file", pairings, "--isolation", "process", "--state-dir", "\(cwd)/state-rec"] + common,
+                                                 cwd: cwd)
+            #expect(recordNobody.status == 0, "\(recordNobody.stdout)\(recordNobody.stderr)")
+            let ciRoot = try CommandLineRun.rigor(["ci", "--baselines", theirs, "--isolation", levels.last ?? "process",
+                                                   "--state-dir", "\(dir)/state-ci-root"] + common, cwd: dir)
+            #expect(ciRoot.status == 0, "\(ciRoot.stdout)\(ciRoot.stderr)")
         }
         #expect(Set(hashes.values).count == 1, "\(hashes)")
         // diff and replay agree with ci: the runs are the same episode.
