@@ -93,6 +93,9 @@ public struct AgentCommand: Sendable {
     /// start and the store's opening can overlap); reading it waits until it is ready.
     public var agentHash: String { hashSource.value }
     private let hashSource: AgentHashSource
+    /// The hash source, for a copy of the command that runs copied files (`relocated`): the
+    /// hash stays the originals'.
+    var hashSourceForCopy: AgentHashSource { hashSource }
     /// The files the agent hash covers, by the name the hash records them under (the file's
     /// name, `sdk/<name>`, a path inside a directory agent, a declared file's path relative to
     /// the project root), with their absolute paths.

@@ -46,33 +46,47 @@ public final class AgentSession {
 
     /// bwrap was started as root and dropped to the agent's uid itself (`Bubblewrap.wrap(dropTo:)`).
     public private(set) var sandboxDropsUID = false
+    /// The agent ran copies of its files, made in its private directory, because its uid could
+    /// not reach the originals (`AgentFilesCopy`; process level, runner root).
+    public private(set) var filesCopied = false
 
-    public init(command: AgentCommand, seed: Int, settings: GuardSettings) throws(AgentHostError) {
+    public init(command original: AgentCommand, seed: Int, settings: GuardSettings) throws(AgentHostError) {
+        var command = original
         if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
             throw .isolationUnavailable(.namespace, reason: reason)
         }
         // A uid of its own sees the host as any other user does: files under a directory closed
         // to others (a project in `mktemp -d`) are out of its reach. bwrap started as root shows
-        // them; at the process level nothing can, and the run stops saying so (never blaming
-        // the agent for the machine's layout).
+        // them; at the process level the agent runs copies made in its private directory.
         var sandboxDropsUID = false
+        // At the process level: the paths to copy into the private directory (`AgentFilesCopy`).
+        var toCopy: [String] = []
         if settings.isolation >= .process && geteuid() == 0 {
             let needed = command.visiblePaths + [command.executable] + (command.workingDirectory.map { [$0] } ?? [])
             if let (path, blocker) = needed.lazy.compactMap({ p in Bubblewrap.closedToOthers(p).map { (p, $0) } }).first {
-                guard settings.isolation == .namespace else {
-                    throw .unreachableForAgent(path: path, blocker: blocker, level: settings.isolation)
+                if settings.isolation != .namespace {
+                    // Nothing can show the originals to the agent's uid at this level: it runs
+                    // copies, made by root in its private directory.
+                    toCopy = needed.filter { Bubblewrap.closedToOthers($0) != nil }
+                    if toCopy.isEmpty { throw .unreachableForAgent(path: path, blocker: blocker, level: settings.isolation) }
+                } else {
+                    guard FileManager.default.isExecutableFile(atPath: Bubblewrap.setpriv) else {
+                        throw .sandboxSetupFailed(reason: "'\(path)' lies under '\(blocker)', closed to other users, and showing it to the agent's "
+                            + "uid needs \(Bubblewrap.setpriv) (Debian package util-linux); install it, or `chmod o+x \(blocker)`")
+                    }
+                    sandboxDropsUID = true
                 }
-                guard FileManager.default.isExecutableFile(atPath: Bubblewrap.setpriv) else {
-                    throw .sandboxSetupFailed(reason: "'\(path)' lies under '\(blocker)', closed to other users, and showing it to the agent's "
-                        + "uid needs \(Bubblewrap.setpriv) (Debian package util-linux); install it, or `chmod o+x \(blocker)`")
-                }
-                sandboxDropsUID = true
             }
         }
         let workdir = try ScratchDirectory.make()
         let server: ForkServer?
         do {
-            server = try AgentSession.forkServer(for: command, settings: settings)
+            if !toCopy.isEmpty {
+                // Copies are exec'd (a fork server would run the originals).
+                command = command.relocated(try AgentFilesCopy.copy(toCopy, into: workdir))
+                self.filesCopied = true
+            }
+            server = toCopy.isEmpty ? try AgentSession.forkServer(for: command, settings: settings) : nil
         } catch {
             ScratchDirectory.remove(workdir)
             throw error

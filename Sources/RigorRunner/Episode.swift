@@ -159,6 +159,9 @@ public enum Episode {
         }
         var guardDiagnostics: [String: JSON] = ["isolation": .string(settings.isolation.rawValue), "separate_uid": .bool(session?.agentUID != nil)]
         if session?.sandboxDropsUID == true { guardDiagnostics["uid_dropped_by"] = "setpriv in a bwrap started as root (agent files under a directory closed to others)" }
+        if session?.filesCopied == true {
+            guardDiagnostics["agent_files"] = "copied into the private directory: the agent's uid could not reach them (under a directory closed to others)"
+        }
         var diagnostics: JSON = [
             "guard": .object(guardDiagnostics),
             "agent": .object(agentDiagnostics),
