@@ -26,8 +26,8 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     @Option(name: .customLong("null-seeds"), help: ArgumentHelp("Seeds for the do-nothing agent.", valueName: "list"))
     var nullSeeds = "0..9"
 
-    @Option(name: .customLong("null-agent"), help: ArgumentHelp("The do-nothing agent.", valueName: "path"))
-    var nullAgent = "Agents/do_nothing.py"
+    @Option(name: .customLong("null-agent"), help: ArgumentHelp("The do-nothing agent (default: the project's Agents/do_nothing.py, else Rigor's own copy).", valueName: "path"))
+    var nullAgent: String?
 
     @Option(name: .customLong("determinism-seeds"),
             help: ArgumentHelp("How many of --seeds to run twice, comparing artifact hashes (0: skip).", valueName: "n"))
@@ -72,6 +72,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
             let registry = try workspace.registry()
             let referenceSeeds = try SeedList.parse(seeds)
             let nullSeedList = try SeedList.parse(nullSeeds)
+            let nullAgent = try self.nullAgent ?? DoNothingAgent.path(in: workspace)
             let wanted = tasks.map { Set($0.split(separator: ",").map(String.init)) }
             for entry in registry.loadAll() {
                 let task: LoadedTask
