@@ -15,7 +15,8 @@ public enum ManifestLint {
         "sandbox": ["filesystem_roots", "network_hosts"],
         "limits": ["act_timeout_seconds", "cpu_seconds", "address_space_mb", "file_size_mb", "open_files", "processes"],
     ]
-    static let worldKeys: Set<String> = ["command", "network", "kind", "hidden", "files", "extract_value"]
+    static let worldKeys: Set<String> = ["command", "network", "kind", "hidden", "files", "extract_value", "service"]
+    static let serviceKeys: Set<String> = ["token", "payload", "unblocked_at", "early_retry_penalty", "instructions"]
     static let actionKeys: Set<String> = ["args", "tool_call"]
 
     /// One finding per unknown key, as `field: message`, sorted; empty when the manifest is clean.
@@ -37,6 +38,7 @@ public enum ManifestLint {
         }
         if let w = root["world"]?.objectValue {
             unknown(w.keys, worldKeys, "world.")
+            if let service = w["service"]?.objectValue { unknown(service.keys, serviceKeys, "world.service.") }
             for (list, allowed) in [("hidden", Set(["name", "value"])), ("files", Set(["path", "content"]))] {
                 for (i, item) in (w[list]?.arrayValue ?? []).enumerated() {
                     if let o = item.objectValue { unknown(o.keys, allowed, "world.\(list)[\(i)].") }

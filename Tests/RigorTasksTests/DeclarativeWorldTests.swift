@@ -145,4 +145,77 @@ struct DeclarativeWorldTests {
             #expect(ManifestLint.findings(folder: folder).isEmpty, "\(folder)")
         }
     }
+
+    static let service = """
+        id = "svc"
+        version = 1
+        suite = "t"
+        description = "d"
+        [world]
+        kind = "declarative"
+        [world.service]
+        token = 'tok-{{string(8, "A-Z")}}'
+        payload = { nonce = "{{digits(4)}}", client_id = 'c-{{string(3, "a-z")}}' }
+        unblocked_at = "{{int(2, 3)}}"
+        instructions = "send client_id and nonce to /token"
+        [budgets]
+        steps = 30
+        tool_calls = 30
+        [actions.call_api]
+        args = { endpoint = "string", payload = "any" }
+        [actions.get_client_config]
+        args = {}
+        [actions.wait]
+        args = { steps = "integer" }
+        [actions.read_instructions]
+        args = {}
+        [actions.set_output]
+        args = { key = "string", value = "string" }
+        [validator]
+        output_key = "TOKEN"
+
+        """
+
+    @Test("a declarative service world: rate limited, one transient failure, then the token; drawn in the documented order")
+    func serviceWorld() throws {
+        let task = try TaskRegistry.load(folder: try Self.folder(Self.service))
+        let world = try task.makeWorld(seed: 3, key: TestWorldKey.fixed)
+        var rng = PRNG(taskID: "svc", seed: 3, key: TestWorldKey.fixed)
+        let token = "tok-" + rng.string(8, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        let client = "c-" + rng.string(3, alphabet: "abcdefghijklmnopqrstuvwxyz")  // client_id sorts before nonce
+        let nonce = rng.digits(4)
+        func act(_ type: String, _ args: [String: JSON]) throws -> JSON {
+            let checked = try task.manifest.surface.check(type: type, args: args).get()
+            return try world.execute(checked).result
+        }
+        let config = try act("get_client_config", [:])
+        #expect(config["payload_template"] == ["client_id": .string(client), "nonce": .string(nonce)])
+        #expect(try act("read_instructions", [:])["readme"] == "send client_id and nonce to /token")
+        let payload: JSON = ["client_id": .string(client), "nonce": .string(nonce)]
+        var got: JSON = .null
+        for _ in 0..<10 {
+            let r = try act("call_api", ["endpoint": "/token", "payload": payload])
+            if r["ok"] == true { got = r; break }
+            _ = try act("wait", ["steps": .int(r["retry_after"]?.intValue ?? 1)])
+        }
+        #expect("\(got)".contains(token), "\(got)")
+        _ = try act("set_output", ["key": "TOKEN", "value": .string(token)])
+        #expect(try world.evaluate() == .success("TOKEN matches the hidden value"))
+    }
+
+    @Test("a service world refuses file actions and files, and needs no expected value", arguments: [
+        ("[actions.set_output]", "[actions.list_dir]\nargs = { path = \"path\" }\n[actions.set_output]", "actions.list_dir"),
+        ("[budgets]", "[[world.files]]\npath = \"/x/{{digits(1)}}\"\ncontent = \"\"\n[budgets]", "world.files"),
+        ("output_key = \"TOKEN\"", "output_key = \"TOKEN\"\nexpected = \"x\"", "validator.expected"),
+    ])
+    func serviceRefusals(_ from: String, _ to: String, _ field: String) throws {
+        let text = Self.service.replacingOccurrences(of: from, with: to)
+        #expect(text != Self.service)
+        do {
+            _ = try TaskRegistry.load(folder: try Self.folder(text))
+            Issue.record("loaded a broken service manifest")
+        } catch {
+            #expect("\(error)".contains("'\(field)'"), "\(error)")
+        }
+    }
 }
