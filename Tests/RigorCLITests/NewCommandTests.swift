@@ -43,6 +43,22 @@ struct NewCommandTests {
         }
     }
 
+    @Test("the README's Writing a task section shows what rigor new task prints and writes")
+    func readmeIsTrue() throws {
+        let root = try Self.project()
+        let r = try CommandLineRun.rigor(["new", "task", "my_task"], cwd: root)
+        #expect(r.status == 0, "\(r.stderr)")
+        let readme = try String(contentsOfFile: "\(RepoPaths.root)/README.md", encoding: .utf8)
+        #expect(readme.contains("$ rigor new task my_task\n" + r.stdout), "README shows other output than:\n\(r.stdout)")
+        let manifest = try String(contentsOfFile: "\(root)/Tasks/my_task/task.toml", encoding: .utf8)
+        let shown = ["[world]\nkind = \"declarative\"\n\n[[world.hidden]]\nname = \"code\"\nvalue = '{{string(12, \"A-Z0-9\")}}'\n",
+                     "[[world.files]]\npath = \"/data/live_{{digits(4)}}.env\"\ncontent = \"\"\"\nSERVICE=my_task\nSECRET_CODE={{hidden.code}}\n\"\"\"\n",
+                     "[validator]\noutput_key = \"SECRET_CODE\"\nexpected = \"{{hidden.code}}\"\n"]
+        for part in shown {
+            #expect(manifest.contains(part) && readme.contains(part), "\(part)")
+        }
+    }
+
     @Test("rigor new refuses to overwrite, names every clash and writes nothing")
     func refusesToOverwrite() throws {
         let root = try Self.project()
