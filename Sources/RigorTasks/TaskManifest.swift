@@ -32,6 +32,11 @@ public struct TaskManifest: Sendable {
     /// The `[world_config]` table, read by the world.
     public var worldConfig: [String: JSON]
     public var limits: ManifestLimits
+    /// The `[world]` table when it names a kind (`kind = "declarative"` and its data); empty
+    /// otherwise. Read by the world kind.
+    public var worldTable: [String: JSON] = [:]
+    /// The manifest's path, for messages (a world kind's checks name it).
+    public var sourcePath: String = "task.toml"
 
     public var ref: String { "\(id)@\(version)" }
 
@@ -176,7 +181,8 @@ struct ManifestReader {
         return TaskManifest(
             id: id, version: version, suite: suite, description: description, world: world, program: program, budgets: budgets,
             sandbox: sandbox, surface: ActionSurface(specs), validator: validator,
-            worldConfig: try table("world_config") ?? [:], limits: limits)
+            worldConfig: try table("world_config") ?? [:], limits: limits,
+            worldTable: program == nil ? (root["world"]?.objectValue ?? [:]) : [:], sourcePath: path)
     }
 }
 
@@ -212,6 +218,12 @@ extension ManifestReader {
     func worldSource() throws(TaskError) -> (String, WorldProgram?) {
         switch root["world"] {
         case .string(let kind) where !kind.isEmpty:
+            return (kind, nil)
+        case .object(let w) where w["kind"] != nil:
+            // `[world] kind = "<kind>"`: a world kind configured by the rest of the table (a
+            // declarative world's data); a command and a kind together are ambiguous.
+            guard let kind = w["kind"]?.stringValue, !kind.isEmpty else { throw fail("world.kind", "must be a non-empty string (a world kind, e.g. \"declarative\")") }
+            if w["command"] != nil { throw fail("world", "has both kind and command; a world is either a kind or a program") }
             return (kind, nil)
         case .object(let w):
             guard let items = w["command"]?.arrayValue, !items.isEmpty,

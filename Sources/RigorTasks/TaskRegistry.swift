@@ -131,6 +131,12 @@ public struct TaskRegistry: Sendable {
             guard let kind = WorldCatalog.kind(named: manifest.world) else {
                 throw .unknownWorld(path: manifestPath, kind: manifest.world, known: WorldCatalog.names)
             }
+            try kind.check(manifest: manifest)
+            let lacking = manifest.surface.actions.keys.sorted().filter { !kind.actions.contains($0) }
+            if let first = lacking.first {
+                throw .manifestInvalid(path: manifestPath, field: "actions.\(first)",
+                                       reason: "names an action the world '\(kind.kind)' does not implement; it implements: \(kind.actions.sorted().joined(separator: ", "))")
+            }
             source = .builtIn(kind)
         }
         let identity = source.identity(sdkDigests: sdkDigests)

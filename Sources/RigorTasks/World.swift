@@ -64,13 +64,22 @@ public protocol WorldKind: Sendable {
     static var codeVersion: String { get }
     /// `key`: the evaluator's world key; every hidden value must be drawn from `PRNG(taskID:seed:key:)`.
     static func make(manifest: TaskManifest, seed: Int, key: WorldKey) throws(TaskError) -> any TaskWorld
+    /// The actions this kind implements: a manifest that declares any other is refused when
+    /// the task is loaded, not when an agent first sends it.
+    static var actions: [String] { get }
+    /// Checks the kind's own settings in the manifest at load time (default: none to check).
+    static func check(manifest: TaskManifest) throws(TaskError)
+}
+
+extension WorldKind {
+    public static func check(manifest: TaskManifest) throws(TaskError) {}
 }
 
 /// Every world kind this build of Rigor knows.
 public enum WorldCatalog {
     public static let kinds: [any WorldKind.Type] = [
         HiddenConfig.self, RateLimitedAPI.self, RateLimitedChain.self, DeterministicRateService.self, LogAlertTriage.self,
-        ConfigDrift.self, IncidentChain.self, LogStream.self, Runbook.self, CodeAudit.self, AnswerVault.self,
+        ConfigDrift.self, IncidentChain.self, LogStream.self, Runbook.self, CodeAudit.self, AnswerVault.self, Declarative.self,
     ]
 
     public static func kind(named name: String) -> (any WorldKind.Type)? {

@@ -13,7 +13,10 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
         discussion: """
             For every task, runs the reference agent(s) named for it in Agents/pairings.json on \
             --seeds (default 0..99) and Agents/do_nothing.py on --null-seeds (default 0..9). \
-            A task passes when every reference episode succeeds and no do-nothing episode does. \
+            A task passes when every reference episode succeeds and no do-nothing episode does, \
+            when the reference agents run again on the first --determinism-seeds seeds give the \
+            same artifact_hash (determinism), and when its manifest has no unknown keys (lint). \
+            A manifest naming an action its world lacks is refused when the task loads. \
             Exit 0 when every task passes, 1 otherwise, 2 on bad input.
             """)
 
@@ -23,8 +26,12 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     @Option(name: .customLong("null-seeds"), help: ArgumentHelp("Seeds for the do-nothing agent.", valueName: "list"))
     var nullSeeds = "0..9"
 
-    @Option(name: .customLong("null-agent"), help: ArgumentHelp("The do-nothing agent.", valueName: "path"))
-    var nullAgent = "Agents/do_nothing.py"
+    @Option(name: .customLong("null-agent"), help: ArgumentHelp("The do-nothing agent (default: the project's Agents/do_nothing.py, else Rigor's own copy).", valueName: "path"))
+    var nullAgent: String?
+
+    @Option(name: .customLong("determinism-seeds"),
+            help: ArgumentHelp("How many of --seeds to run twice, comparing artifact hashes (0: skip).", valueName: "n"))
+    var determinismSeeds = 2
 
     @Option(help: ArgumentHelp("Only these tasks (comma-separated refs).", valueName: "refs"))
     var tasks: String?
@@ -38,6 +45,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     func checkInput() throws {
         try options.checkInput()
         if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
+        if determinismSeeds < 0 { throw ValidationError("--determinism-seeds must be 0 or more") }
     }
 
     struct Row {
@@ -49,7 +57,11 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
         let nullAttempts: Int
         /// Why the first failing reference episode failed (`termination_reason: failure_reason`).
         var firstFailure: String?
-        var ok: Bool { !reference.isEmpty && solved == attempts && nullPassed == 0 }
+        /// The first (pairing, seed) whose second run hashed differently, if any.
+        var nonDeterministic: String?
+        /// Unknown manifest keys.
+        var lint: [String] = []
+        var ok: Bool { !reference.isEmpty && solved == attempts && nullPassed == 0 && nonDeterministic == nil && lint.isEmpty }
     }
 
     func run() throws {
@@ -60,6 +72,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
             let registry = try workspace.registry()
             let referenceSeeds = try SeedList.parse(seeds)
             let nullSeedList = try SeedList.parse(nullSeeds)
+            let nullAgent = try self.nullAgent ?? DoNothingAgent.path(in: workspace)
             let wanted = tasks.map { Set($0.split(separator: ",").map(String.init)) }
             for entry in registry.loadAll() {
                 let task: LoadedTask
@@ -80,12 +93,20 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
                 let solved = references.isEmpty ? [] : try batch.run(in: workspace) { _, _ in }
                 let nulls = try nullBatch.run(in: workspace) { _, _ in }
                 let failed = solved.first { !$0.passed }
-                let row = Row(task: ref, reference: references.map(\.agent), solved: solved.filter(\.passed).count,
+                var again = batch
+                let twice = Array(referenceSeeds.prefix(determinismSeeds))
+                again.items = batch.items.filter { twice.contains($0.seed) }
+                let rerun = references.isEmpty || twice.isEmpty ? [] : try again.run(in: workspace) { _, _ in }
+                let firstHash = Dictionary(solved.map { ("\($0.item.pairing.name)#\($0.item.seed)", $0.artifactHash) }, uniquingKeysWith: { a, _ in a })
+                let drift = rerun.first { firstHash["\($0.item.pairing.name)#\($0.item.seed)"] != $0.artifactHash }
+                var row = Row(task: ref, reference: references.map(\.agent), solved: solved.filter(\.passed).count,
                               attempts: solved.count, nullPassed: nulls.filter(\.success).count, nullAttempts: nulls.count,
                               firstFailure: failed.map { f in
                                   let reason = f.artifact["failure_reason"]?.stringValue.map { ": \($0)" } ?? ""
                                   return "seed \(f.item.seed), \(f.terminationReason)\(reason)"
                               })
+                row.nonDeterministic = drift.map { "\($0.item.pairing.name) seed \($0.item.seed): \(firstHash["\($0.item.pairing.name)#\($0.item.seed)"] ?? "?") then \($0.artifactHash)" }
+                row.lint = ManifestLint.findings(folder: task.directory)
                 rows.append(row)
                 if !options.json { printRow(row) }
             }
@@ -97,7 +118,9 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
                 ["task": .string(r.task), "reference_agents": .array(r.reference.map(JSON.string)),
                  "reference_passed": .int(r.solved), "reference_total": .int(r.attempts),
                  "do_nothing_passed": .int(r.nullPassed), "do_nothing_total": .int(r.nullAttempts), "ok": .bool(r.ok),
-                 "first_failure": r.firstFailure.map(JSON.string) ?? .null]
+                 "first_failure": r.firstFailure.map(JSON.string) ?? .null,
+                 "non_deterministic": r.nonDeterministic.map(JSON.string) ?? .null,
+                 "lint": .array(r.lint.map(JSON.string))]
             }))
         }
         if rows.isEmpty { throw Console.fail(.usage("no task matched --tasks")) }
@@ -109,5 +132,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
         let reference = r.reference.isEmpty ? Console.red("no reference agent in pairings") : "reference \(r.solved)/\(r.attempts)"
         print("\(verdict) \(r.task.padding(toLength: 32, withPad: " ", startingAt: 0)) \(reference)   do-nothing passed \(r.nullPassed)/\(r.nullAttempts)")
         if let failure = r.firstFailure { print("     first failure: \(failure)") }
+        if let drift = r.nonDeterministic { print("     " + Console.red("not deterministic") + ": \(drift)") }
+        for finding in r.lint { print("     lint: \(finding)") }
     }
 }

@@ -13,6 +13,7 @@ import RigorSpec
 public enum AnswerVault: WorldKind {
     public static let kind = "answer_vault"
     public static let codeVersion = "2"
+    public static let actions = ReportedAnswerWorld.actions
 
     static let slotCount = 8
 

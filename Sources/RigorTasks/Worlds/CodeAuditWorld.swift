@@ -16,6 +16,7 @@ import RigorSpec
 public enum CodeAudit: WorldKind {
     public static let kind = "code_audit"
     public static let codeVersion = "2"
+    public static let actions = ReportedAnswerWorld.actions
 
     static let modules = ["runtime_guard", "net_policy", "fs_policy"]
     static let severities = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]

@@ -12,6 +12,7 @@ import RigorSpec
 public enum ConfigDrift: WorldKind {
     public static let kind = "config_drift"
     public static let codeVersion = "2"
+    public static let actions = ReportedAnswerWorld.actions
 
     static let options: [(String, [String])] = [
         ("MAX_CONN", ["128", "250", "300", "350", "512"]),

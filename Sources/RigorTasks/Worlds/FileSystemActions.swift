@@ -10,6 +10,9 @@ public struct FileSystemActions: Sendable {
 
     public init(fs: VirtualFileSystem) { self.fs = fs }
 
+    /// The actions this type answers.
+    public static let names = ["list_dir", "read_file", "extract_value"]
+
     public var visibleState: JSON { ["files_seen": filesSeenJSON] }
 
     /// Handles the action if it is one of the three; nil otherwise.

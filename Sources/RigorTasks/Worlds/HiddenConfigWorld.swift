@@ -7,6 +7,7 @@ import RigorSpec
 public enum HiddenConfig: WorldKind {
     public static let kind = "hidden_config"
     public static let codeVersion = "2"
+    public static let actions = ReportedAnswerWorld.actions
 
     public static let keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 

@@ -13,6 +13,7 @@ import RigorSpec
 public enum IncidentChain: WorldKind {
     public static let kind = "incident_chain"
     public static let codeVersion = "2"
+    public static let actions = ReportedAnswerWorld.actions
 
     static let steps = ["collect diagnostics", "page the database owner", "fail over the primary",
                         "apply the mitigation", "verify recovery"]

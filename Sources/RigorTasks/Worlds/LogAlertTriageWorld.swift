@@ -14,6 +14,7 @@ import RigorSpec
 public enum LogAlertTriage: WorldKind {
     public static let kind = "log_alert_triage"
     public static let codeVersion = "2"
+    public static let actions = ReportedAnswerWorld.actions
 
     static let noise = [
         "INFO health check passed", "WARN queue depth %d approaching threshold", "INFO telemetry upload complete",

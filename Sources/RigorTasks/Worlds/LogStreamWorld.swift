@@ -14,6 +14,7 @@ import RigorSpec
 public enum LogStream: WorldKind {
     public static let kind = "log_stream"
     public static let codeVersion = "2"
+    public static let actions = ["poll_stream", "set_output"]
 
     static let noise = [
         "INFO health check passed", "WARN queue depth %d approaching threshold", "INFO telemetry upload complete",

@@ -13,6 +13,7 @@ import RigorSpec
 public enum RateLimitedAPI: WorldKind {
     public static let kind = "rate_limited_api"
     public static let codeVersion = "2"
+    public static let actions = RateLimitedServiceWorld.basicActions
 
     static let upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     static let lower = "abcdefghijklmnopqrstuvwxyz0123456789"

@@ -13,6 +13,7 @@ import RigorSpec
 public enum RateLimitedChain: WorldKind {
     public static let kind = "rate_limited_chain"
     public static let codeVersion = "2"
+    public static let actions = RateLimitedServiceWorld.allActions
 
     public static func make(manifest: TaskManifest, seed: Int, key worldKey: WorldKey) throws(TaskError) -> any TaskWorld {
         let key = manifest.validator["output_key"]?.stringValue ?? "ACCESS_TOKEN"

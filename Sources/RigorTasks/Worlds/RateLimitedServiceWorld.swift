@@ -15,6 +15,11 @@ public final class RateLimitedServiceWorld: TaskWorld {
     let handshakeTemplate: String?
     let instructions: String?
 
+    /// The actions of a service without documents (`rate_limited_api`).
+    public static let basicActions = ["call_api", "get_client_config", "get_required_payload", "wait", "inspect_status", "set_output"]
+    /// With the handshake template and the instructions (`rate_limited_chain`, `deterministic_rate_service`).
+    public static let allActions = basicActions + ["get_handshake_template", "read_instructions"]
+
     init(service: RateLimitedService, checker: OutputChecker, payloadTemplate: JSON,
          handshakeTemplate: String?, instructions: String?) {
         self.service = service

@@ -12,6 +12,9 @@ public final class ReportedAnswerWorld: TaskWorld {
     var checker: OutputChecker
     let extraction: Extraction
 
+    /// The actions every kind built on this world implements.
+    public static let actions = FileSystemActions.names + ["set_output"]
+
     /// How `extract_value` finds `KEY=value`.
     public enum Extraction: Sendable {
         /// The first line that starts with `KEY=` (the shared filesystem rule).

@@ -16,6 +16,7 @@ import RigorSpec
 public enum Runbook: WorldKind {
     public static let kind = "runbook"
     public static let codeVersion = "2"
+    public static let actions = ReportedAnswerWorld.actions
 
     static let library = [
         ("stabilize_ingress", "ING"), ("reroute_traffic", "RER"), ("drain_queues", "DRN"), ("apply_hotfix", "FIX"),
