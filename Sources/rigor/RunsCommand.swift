@@ -53,67 +53,29 @@ struct RunsCommand: ParsableCommand {
                                    outcome: outcome.flatMap(RunFilter.Outcome.init(rawValue:)), failureType: failureType)
             let runs: [RunSummary]
             do { runs = try store.runs(filter: filter, limit: limit) } catch { throw RunsCommand.fail(error) }
-            if json { Console.printJSON(.array(runs.map(RunsCommand.json))); return }
+            if json { Console.printJSON(.array(runs.map(\.json))); return }
             if runs.isEmpty { print("no runs match"); return }
-            print("run id                            outcome                            steps  task                        agent")
-            for r in runs {
-                let outcome = r.success == true ? Console.green("success") : Console.red(r.failureType ?? "failure")
-                let pad = String(repeating: " ", count: max(1, 34 - (r.success == true ? 7 : (r.failureType ?? "failure").count)))
-                print("\(r.runID)  \(outcome)\(pad)\(String(r.stepsUsed ?? 0).padding(toLength: 6, withPad: " ", startingAt: 0)) \((r.taskRef ?? "?").padding(toLength: 27, withPad: " ", startingAt: 0)) \(r.agentRef ?? "?")")
-            }
+            printTable(runs)
         }
     }
 
-    static func json(_ r: RunSummary) -> JSON {
-        [
-            "run_id": .string(r.runID), "agent_ref": r.agentRef.map(JSON.string) ?? .null,
-            "task_ref": r.taskRef.map(JSON.string) ?? .null, "seed": r.seed.map(JSON.int) ?? .null,
-            "success": r.success.map(JSON.bool) ?? .null, "failure_type": r.failureType.map(JSON.string) ?? .null,
-            "termination_reason": r.terminationReason.map(JSON.string) ?? .null,
-            "steps_used": r.stepsUsed.map(JSON.int) ?? .null, "tool_calls_used": r.toolCallsUsed.map(JSON.int) ?? .null,
-            "artifact_hash": r.artifactHash.map(JSON.string) ?? .null, "runtime": r.runtimeName.map(JSON.string) ?? .null,
-            "started_at": r.startedAt.map(JSON.string) ?? .null, "recorded_at": .string(r.recordedAt),
-        ]
-    }
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run's summary (and with --trace, its steps).")
-        @Argument(help: ArgumentHelp("Run id, prefix or latest.", valueName: "run")) var runRef: String
-        @Flag(help: "Also print every step: action, result, budget left.") var trace = false
-        @Flag(help: "Print the whole artifact as JSON.") var json = false
-        @OptionGroup var workspaceOptions: WorkspaceOptions
-
-        func run() throws {
-            let store = try RunsCommand.openStore(workspaceOptions)
-            let artifact: JSON
-            let summary: RunSummary
-            do {
-                let id = try store.resolve(runRef)
-                summary = try store.summary(id)
-                artifact = try store.artifact(id)
-            } catch { throw RunsCommand.fail(error) }
-            if json { Console.printJSON(artifact); return }
-            let ok = summary.success == true
-            print("\(ok ? Console.green("PASS") : Console.red("FAIL"))  run \(summary.runID)")
-            print("  pairing     \(summary.agentRef ?? "?") × \(summary.taskRef ?? "?")  seed \(summary.seed.map(String.init) ?? "?")")
-            print("  outcome     \(summary.terminationReason ?? "?")\(summary.failureType.map { " (\($0))" } ?? "")")
-            if let reason = artifact["failure_reason"]?.stringValue { print("  reason      \(reason)") }
-            if let note = artifact["diagnostics"]?["agent"]?["network_note"]?.stringValue { print("  " + Console.yellow("note") + "        \(note)") }
-            print("  steps       \(summary.stepsUsed ?? 0) / \(summary.budgetSteps ?? 0)    tool calls \(summary.toolCallsUsed ?? 0) / \(summary.budgetToolCalls ?? 0)")
-            print("  artifact    \(summary.artifactHash ?? "?")")
-            print("  runtime     \(summary.runtimeName ?? "?")   started \(summary.startedAt ?? "?")")
-            if trace {
-                for step in artifact["action_trace"]?.arrayValue ?? [] {
-                    let action = step["action"].flatMap { try? $0.canonicalString() } ?? "?"
-                    let result = step["result"].flatMap { try? $0.canonicalString() } ?? "?"
-                    let left = step["budget_after_step"].map { "\($0["steps"]?.intValue ?? 0)/\($0["tool_calls"]?.intValue ?? 0)" } ?? "?"
-                    print("  \(String(step["step"]?.intValue ?? 0).padding(toLength: 4, withPad: " ", startingAt: 0)) \(truncate(action, 70))")
-                    print("       → \(truncate(result, 90))  \(Console.dim("left \(left)"))")
-                }
-            }
+    /// The listing, each column as wide as its widest value: task refs and agents are never cut.
+    static func printTable(_ runs: [RunSummary]) {
+        let rows: [(id: String, outcome: String, ok: Bool, seed: String, steps: String, task: String, agent: String)] = runs.map { r in
+            (r.runID, r.success == true ? "success" : (r.failureType ?? "failure"), r.success == true,
+             r.seed.map(String.init) ?? "?", String(r.stepsUsed ?? 0), r.taskRef ?? "?", r.agentRef ?? "?")
         }
-
-        func truncate(_ s: String, _ n: Int) -> String { s.count > n ? String(s.prefix(n - 1)) + "…" : s }
+        func width(_ title: String, _ values: [String]) -> Int { max(title.count, values.map(\.count).max() ?? 0) }
+        let w = (id: width("run id", rows.map(\.id)), outcome: width("outcome", rows.map(\.outcome)), seed: width("seed", rows.map(\.seed)),
+                 steps: width("steps", rows.map(\.steps)), task: width("task", rows.map(\.task)))
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        func left(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
+        print("\(pad("run id", w.id))  \(pad("outcome", w.outcome))  \(left("seed", w.seed))  \(left("steps", w.steps))  \(pad("task", w.task))  agent")
+        for r in rows {
+            // Padded before it is painted: the colour marks have no width on a terminal.
+            let outcome = pad(r.outcome, w.outcome)
+            print("\(pad(r.id, w.id))  \(r.ok ? Console.green(outcome) : Console.red(outcome))  \(left(r.seed, w.seed))  \(left(r.steps, w.steps))  \(pad(r.task, w.task))  \(r.agent)")
+        }
     }
 
     struct Export: ParsableCommand {
@@ -121,14 +83,17 @@ struct RunsCommand: ParsableCommand {
             commandName: "export",
             abstract: "Write a run's artifact (canonical JSON, byte-identical on every export).")
         @Argument(help: ArgumentHelp("Run id, prefix or latest.", valueName: "run")) var runRef: String
-        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("File to write (default: stdout).", valueName: "file")) var output: String?
+        @Option(name: [.short, .customLong("out")], help: ArgumentHelp("File to write (default: stdout).", valueName: "file")) var out: String?
+        @Option(name: .customLong("output"), help: .hidden) var output: String?
+        /// `--out`, or its old name `--output`.
+        var outFile: String? { out ?? output }
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
             let store = try RunsCommand.openStore(workspaceOptions)
             let bytes: [UInt8]
             do { bytes = try store.exportBytes(try store.resolve(runRef)) } catch { throw RunsCommand.fail(error) }
-            if let output {
+            if let output = outFile {
                 do { try ArtifactFile.writeAtomically(bytes, to: output) } catch { throw Console.fail(error) }
             } else {
                 FileHandle.standardOutput.write(Data(bytes))
@@ -261,14 +226,17 @@ struct LedgerCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export",
             abstract: "Write the ledger as JSON Lines that anyone can re-verify (recipe in spec/store.md).")
-        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("File to write (default: stdout).", valueName: "file")) var output: String?
+        @Option(name: [.short, .customLong("out")], help: ArgumentHelp("File to write (default: stdout).", valueName: "file")) var out: String?
+        @Option(name: .customLong("output"), help: .hidden) var output: String?
+        /// `--out`, or its old name `--output`.
+        var outFile: String? { out ?? output }
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
             let store = try RunsCommand.openStore(workspaceOptions)
             let text: String
             do { text = try store.exportLedger() } catch { throw RunsCommand.fail(error) }
-            if let output {
+            if let output = outFile {
                 do { try ArtifactFile.writeAtomically(Array(text.utf8), to: output) } catch { throw Console.fail(error) }
             } else {
                 print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
