@@ -53,33 +53,33 @@ enum CompareReport {
     static let seedsShown = 30
 
     static func print(_ c: BatchComparison, a: String, b: String) {
-        Swift.print("A (before)  \(a)  \(Console.dim("\(c.overall.before.total) episodes"))")
-        Swift.print("B (after)   \(b)  \(Console.dim("\(c.overall.after.total) episodes"))")
-        Swift.print("")
-        Swift.print(pad("pairing", nameWidth) + pad("before (95% Wilson)", 31) + pad("after (95% Wilson)", 31) + pad("flips", 12) + "McNemar")
+        Console.line("A (before)  \(a)  \(Console.dim("\(c.overall.before.total) episodes"))")
+        Console.line("B (after)   \(b)  \(Console.dim("\(c.overall.after.total) episodes"))")
+        Console.line("")
+        Console.line(pad("pairing", nameWidth) + pad("before (95% Wilson)", 31) + pad("after (95% Wilson)", 31) + pad("flips", 12) + "McNemar")
         for p in c.pairings {
-            Swift.print(row(p.name, p.counts, alpha: c.alpha))
-            if !p.passToFail.isEmpty { Swift.print("    " + Console.red("pass → fail") + "  seeds " + seeds(p.passToFail)) }
-            if !p.failToPass.isEmpty { Swift.print("    " + Console.green("fail → pass") + "  seeds " + seeds(p.failToPass)) }
+            Console.line(row(p.name, p.counts, alpha: c.alpha))
+            if !p.passToFail.isEmpty { Console.line("    " + Console.red("pass → fail") + "  seeds " + seeds(p.passToFail)) }
+            if !p.failToPass.isEmpty { Console.line("    " + Console.green("fail → pass") + "  seeds " + seeds(p.failToPass)) }
             if p.counts.onlyBefore > 0 || p.counts.onlyAfter > 0 {
-                Swift.print("    " + Console.dim("unmatched: \(p.counts.onlyBefore) only in A, \(p.counts.onlyAfter) only in B (not in the test)"))
+                Console.line("    " + Console.dim("unmatched: \(p.counts.onlyBefore) only in A, \(p.counts.onlyAfter) only in B (not in the test)"))
             }
         }
-        Swift.print("")
-        Swift.print(row("all pairings", c.overall, alpha: c.alpha))
+        Console.line("")
+        Console.line(row("all pairings", c.overall, alpha: c.alpha))
         if c.overall.onlyBefore > 0 || c.overall.onlyAfter > 0 {
-            Swift.print("    " + Console.dim("unmatched: \(c.overall.onlyBefore) only in A, \(c.overall.onlyAfter) only in B"))
+            Console.line("    " + Console.dim("unmatched: \(c.overall.onlyBefore) only in A, \(c.overall.onlyAfter) only in B"))
         }
         if c.duplicatesBefore > 0 || c.duplicatesAfter > 0 {
-            Swift.print(Console.yellow("note: repeated pairing × seed entries ignored: \(c.duplicatesBefore) in A, \(c.duplicatesAfter) in B (the first of each is used)"))
+            Console.line(Console.yellow("note: repeated pairing × seed entries ignored: \(c.duplicatesBefore) in A, \(c.duplicatesAfter) in B (the first of each is used)"))
         }
-        Swift.print(Console.dim("↓ pass → fail, ↑ fail → pass, over episodes paired by pairing and seed; McNemar: exact binomial up to 25 flips, else χ² with continuity correction"))
-        Swift.print("")
+        Console.line(Console.dim("↓ pass → fail, ↑ fail → pass, over episodes paired by pairing and seed; McNemar: exact binomial up to 25 flips, else χ² with continuity correction"))
+        Console.line("")
         let drops = c.significantDrops
         if drops.isEmpty {
-            Swift.print(Console.green("no pairing dropped significantly") + Console.dim(" (McNemar p < \(c.alpha))"))
+            Console.line(Console.green("no pairing dropped significantly") + Console.dim(" (McNemar p < \(c.alpha))"))
         } else {
-            Swift.print(Console.red("\(drops.count) pairing\(drops.count == 1 ? "" : "s") dropped significantly: ") + drops.map(\.name).joined(separator: ", "))
+            Console.line(Console.red("\(drops.count) pairing\(drops.count == 1 ? "" : "s") dropped significantly: ") + drops.map(\.name).joined(separator: ", "))
         }
     }
 

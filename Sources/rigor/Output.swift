@@ -71,6 +71,10 @@ enum Console {
         FileHandle.standardError.write(Data("rigor: error: \(shown(message))\n".utf8))
     }
 
+    /// One line for people on stdout, escaped and coloured as `print` does it (for the reports
+    /// whose own static `print` hides the module's).
+    static func line(_ text: String) { Swift.print(shown(text)) }
+
     /// Writes human text that is not printed line by line (a whole report), escaped as `print` does.
     static func write(_ text: String, toError: Bool = false) {
         (toError ? FileHandle.standardError : FileHandle.standardOutput).write(Data(shown(text).utf8))

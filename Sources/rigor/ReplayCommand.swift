@@ -60,27 +60,27 @@ enum ReplayPrinter {
     static func print(_ r: ReplayReport) {
         switch r.status {
         case .reproduced:
-            Swift.print("\(Console.green("reproduced"))  \(r.replayedHash ?? "")")
+            Console.line("\(Console.green("reproduced"))  \(r.replayedHash ?? "")")
         case .changed:
-            Swift.print("\(Console.red("changed"))  nothing was run:")
-            for c in r.changes { Swift.print("  - \(c)") }
-            Swift.print("  (pass --allow-changed to replay anyway)")
+            Console.line("\(Console.red("changed"))  nothing was run:")
+            for c in r.changes { Console.line("  - \(c)") }
+            Console.line("  (pass --allow-changed to replay anyway)")
         case .nonDeterministic:
-            Swift.print("\(Console.red("non_deterministic"))  recorded \(r.recordedHash ?? "?")  replayed \(r.replayedHash ?? "?")")
-            for c in r.changes { Swift.print("  changed: \(c)") }
+            Console.line("\(Console.red("non_deterministic"))  recorded \(r.recordedHash ?? "?")  replayed \(r.replayedHash ?? "?")")
+            for c in r.changes { Console.line("  changed: \(c)") }
             if let d = r.divergence {
-                Swift.print("  \(d.summary)")
+                Console.line("  \(d.summary)")
                 if let step = d.firstStep {
                     for part in d.parts where part != "missing" {
                         let a = d.left[part].flatMap { try? $0.canonicalString() } ?? "(none)"
                         let b = d.right[part].flatMap { try? $0.canonicalString() } ?? "(none)"
-                        Swift.print("  step \(step) \(part):")
-                        Swift.print("    recorded: \(clip(a))")
-                        Swift.print("    replayed: \(clip(b))")
+                        Console.line("  step \(step) \(part):")
+                        Console.line("    recorded: \(clip(a))")
+                        Console.line("    replayed: \(clip(b))")
                     }
                 }
             }
-            if !r.otherChanges.isEmpty { Swift.print("  other hashed fields differ: \(r.otherChanges.joined(separator: ", "))") }
+            if !r.otherChanges.isEmpty { Console.line("  other hashed fields differ: \(r.otherChanges.joined(separator: ", "))") }
         }
     }
 
