@@ -9,9 +9,38 @@ public struct BatchSummary: Sendable {
         public let task: String
         public let passed: Int
         public let total: Int
+        /// The first failing seeds, in seed order, at most `BatchSummary.failingSeedsShown`.
+        public let firstFailures: [FailingSeed]
         public var rate: Double { total == 0 ? 0 : Double(passed) / Double(total) }
         public var interval: (low: Double, high: Double) { Statistics.wilson(successes: passed, trials: total) }
     }
+
+    /// One failed episode of a pairing, named so it can be opened (`rigor runs show RUN`).
+    public struct FailingSeed: Sendable {
+        public let seed: Int
+        public let runID: String
+        public let terminationReason: String
+        public let failureType: String?
+        /// The artifact's `failure_reason`; for an episode that succeeded but failed the spec
+        /// check (`--strict-spec`), its first spec problem.
+        public let reason: String?
+
+        init(_ o: BatchOutcome) {
+            seed = o.item.seed
+            runID = o.runID
+            terminationReason = o.success ? "spec_check" : o.terminationReason
+            failureType = o.failureType
+            reason = o.success ? o.specProblems.first : o.artifact["failure_reason"]?.stringValue
+        }
+
+        public var json: JSON {
+            ["seed": .int(seed), "run_id": .string(runID), "termination_reason": .string(terminationReason),
+             "failure_type": failureType.map(JSON.string) ?? .null, "failure_reason": reason.map(JSON.string) ?? .null]
+        }
+    }
+
+    /// How many failing seeds each pairing lists.
+    public static let failingSeedsShown = 5
 
     public let outcomes: [BatchOutcome]
     public let workers: Int
@@ -45,7 +74,9 @@ public struct BatchSummary: Sendable {
         }
         return order.compactMap { name in
             guard let g = groups[name], let p = g.first?.item.pairing else { return nil }
-            return PerPairing(name: name, agent: p.agent, task: p.task, passed: g.filter(\.passed).count, total: g.count)
+            let failures = g.filter { !$0.passed }.sorted { $0.item.seed < $1.item.seed }.prefix(Self.failingSeedsShown)
+            return PerPairing(name: name, agent: p.agent, task: p.task, passed: g.filter(\.passed).count, total: g.count,
+                              firstFailures: failures.map(FailingSeed.init))
         }
     }
 
@@ -75,6 +106,7 @@ public struct BatchSummary: Sendable {
                     "name": .string(p.name), "agent": .string(p.agent), "task": .string(p.task),
                     "passed": .int(p.passed), "total": .int(p.total), "pass_rate": .double(p.rate),
                     "wilson_95": [.double((ci.low * 1e4).rounded() / 1e4), .double((ci.high * 1e4).rounded() / 1e4)],
+                    "first_failures": .array(p.firstFailures.map(\.json)),
                 ]
             }),
             "episodes": .array(outcomes.map { o in

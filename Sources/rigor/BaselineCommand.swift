@@ -18,13 +18,15 @@ struct BaselineCommand: ParsableCommand {
             discussion: """
                 rigor baseline record --pairings all --seeds 0..4
                 Refuses to overwrite existing baselines when CI=true unless --force. Each recorded \
-                baseline is entered in the ledger. Exit 0 on success, 2 on bad input.
+                baseline is entered in the ledger; --quiet prints one line for them all. (--dir is \
+                the old name of --baselines.) Exit 0 on success, 2 on bad input.
                 """)
         @Option(help: ArgumentHelp("'all' or comma-separated pairing names.", valueName: "names")) var pairings: String
         @Option(help: ArgumentHelp("Seeds: 0..4, 1,2,5.", valueName: "list")) var seeds: String
-        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory (default: the project's `baselines`, else ./Baselines).", valueName: "dir")) var directory: String?
+        @OptionGroup var baselines: BaselinesOption
         @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n")) var workers: Int?
         @Flag(help: "Overwrite existing baselines even when CI=true.") var force = false
+        @OptionGroup var progress: ProgressOptions
         @OptionGroup var options: EpisodeOptions
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
@@ -34,7 +36,7 @@ struct BaselineCommand: ParsableCommand {
         }
 
         func run() throws {
-            let workspace = try workspaceOptions.workspace(baselines: directory)
+            let workspace = try workspaceOptions.workspace(baselines: baselines.directory)
             let directory = workspace.baselinesDirectory
             do {
                 let selected = try workspace.pairings().select(pairings)
@@ -53,20 +55,22 @@ struct BaselineCommand: ParsableCommand {
                 var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? CPUPlacement.defaultWorkerCount,
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
                 batch.forkServer = options.forkServerUse(default: .python)
-                let outcomes = try batch.run(in: workspace) { _, _ in }
-                try BaselineWriter.write(outcomes, directory: directory, workspace: workspace, json: options.json)
+                let reporter = BatchProgress(total: batch.items.count, quiet: progress.quiet, json: options.json)
+                let outcomes = try batch.run(in: workspace) { done, o in reporter.report(done: done, o) }
+                reporter.finish()
+                try BaselineWriter.write(outcomes, directory: directory, workspace: workspace, json: options.json, quiet: progress.quiet)
             } catch let e as RunnerError { throw Console.fail(e) }
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the baselines in a directory.")
-        @Option(name: .customLong("dir"), help: ArgumentHelp("Baselines directory (default: the project's `baselines`, else ./Baselines).", valueName: "dir")) var directory: String?
+        @OptionGroup var baselines: BaselinesOption
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
-            let directory = try workspaceOptions.workspace(baselines: directory).baselinesDirectory
+            let directory = try workspaceOptions.workspace(baselines: baselines.directory).baselinesDirectory
             let all: [Baseline]
             do { all = try Baseline.loadAll(directory) } catch { throw Console.fail(error) }
             if json { Console.printJSON(.array(all.map(\.document))); return }
@@ -80,7 +84,7 @@ struct BaselineCommand: ParsableCommand {
 
 /// Writes baselines from batch outcomes (also used by `rigor ci --update`).
 enum BaselineWriter {
-    static func write(_ outcomes: [BatchOutcome], directory: String, workspace: Workspace, json: Bool) throws(RunnerError) {
+    static func write(_ outcomes: [BatchOutcome], directory: String, workspace: Workspace, json: Bool, quiet: Bool = false) throws(RunnerError) {
         let store = try workspace.store(create: true)
         let worldKey = try workspace.worldKey()
         var written: [JSON] = []
@@ -95,10 +99,33 @@ enum BaselineWriter {
                 ])
             } catch { throw .store(error) }
             written.append(["path": .string(path), "artifact_hash": .string(o.artifactHash), "success": .bool(o.success)])
-            if !json {
+            if !json && !quiet {
                 print("\(o.success ? Console.green("wrote") : Console.yellow("wrote (failing episode)")) \(path)")
             }
         }
         if json { Console.printJSON(.array(written)) }
+        else if quiet {
+            let failing = outcomes.filter { !$0.success }.count
+            print("\(Console.green("wrote")) \(outcomes.count) baseline\(outcomes.count == 1 ? "" : "s") in \(directory)"
+                + (failing > 0 ? Console.yellow(" (\(failing) of failing episodes)") : ""))
+        }
+    }
+}
+
+/// The baselines directory, spelled `--baselines DIR` on every command that takes one.
+struct BaselinesOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Baselines directory (default: the project's `baselines`, else ./Baselines).", valueName: "dir"))
+    var baselines: String?
+
+    /// The old spelling on `baseline record` and `baseline list`, still accepted.
+    @Option(name: .customLong("dir"), help: .hidden)
+    var deprecatedDirectory: String?
+
+    var directory: String? {
+        if let deprecatedDirectory, baselines == nil {
+            Console.note("--dir is deprecated; use --baselines \(deprecatedDirectory)")
+            return deprecatedDirectory
+        }
+        return baselines
     }
 }

@@ -10,8 +10,13 @@ struct BatchCommand: ParsableCommand, InputChecked {
         abstract: "Run a matrix of pairings × seeds in parallel and summarise it.",
         discussion: """
             Every episode's artifact is written and indexed. The summary gives pass rates per \
-            pairing with 95% Wilson intervals, failures by failure_type, and P50/P95 of wall time, \
-            steps and tool calls. Artifacts are identical (artifact_hash) whatever --workers is.
+            pairing with 95% Wilson intervals, failures by failure_type, the first failing seeds \
+            of each pairing (up to 5, with their run ids and reasons: open one with `rigor runs \
+            show RUN`), and P50/P95 of wall time, steps and tool calls. Artifacts are identical \
+            (artifact_hash) whatever --workers is.
+
+            Progress goes to stderr: a bar with the time left on a terminal; elsewhere (CI logs, \
+            pipes) a line per tenth of the batch. --quiet prints only the summary.
 
             rigor batch --pairings all --seeds 0..99
             rigor batch --pairings toy_filesystem,rate_limit_api --seeds 0..19 --json
@@ -39,6 +44,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         "Let the scheduler place workers and agents (default: with a worker per CPU, each worker and the agents it starts run on a CPU of their own)."))
     var noPin = false
 
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
@@ -57,7 +63,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
             batch = try makeBatch(workspace)
         } catch { throw Console.fail(error) }
         options.announceChosenLevel()
-        let reporter = BatchProgress(total: batch.items.count, quiet: options.json)
+        let reporter = BatchProgress(total: batch.items.count, quiet: progress.quiet, json: options.json)
         let t0 = MonotonicClock.nanoseconds()
         let outcomes: [BatchOutcome]
         do {
@@ -109,60 +115,50 @@ struct BatchCommand: ParsableCommand, InputChecked {
     }
 }
 
-/// Progress on stderr: a bar on a terminal, one line per episode otherwise.
-final class BatchProgress: @unchecked Sendable {
-    let total: Int
-    let quiet: Bool
-    let tty = isatty(2) != 0
-    private var failed = 0
-
-    init(total: Int, quiet: Bool) {
-        self.total = total
-        self.quiet = quiet
-    }
-
-    /// Called serially by the batch.
-    func report(done: Int, _ o: BatchOutcome) {
-        if !o.passed { failed += 1 }
-        if tty {
-            let width = 30
-            let filled = total == 0 ? width : done * width / total
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total)  failed \(failed)  ".utf8))
-        } else if !quiet {
-            let verdict = o.passed ? "PASS" : "FAIL \(o.failureType ?? "spec_check") (\(o.terminationReason))"
-            Console.write("[\(done)/\(total)] \(o.item.pairing.name) seed \(o.item.seed): \(verdict)\n", toError: true)
-        }
-    }
-
-    func finish() {
-        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-}
-
 enum BatchReport {
     static func pct(_ x: Double) -> String { String(format: "%5.1f%%", x * 100) }
 
     static func print(_ s: BatchSummary) {
-        Swift.print("\(s.total) episodes, \(Console.green("\(s.passed) passed")), \(s.failed > 0 ? Console.red("\(s.failed) failed") : "0 failed")  "
+        Console.line("\(s.total) episodes, \(Console.green("\(s.passed) passed")), \(s.failed > 0 ? Console.red("\(s.failed) failed") : "0 failed")  "
             + Console.dim(String(format: "(%.1f s, %.1f episodes/s, %d worker", s.elapsedSeconds, s.episodesPerSecond, s.workers)
                 + (s.workers == 1 ? "" : "s")
                 + (s.pinnedCPUs.map { " on CPUs " + $0.map(String.init).joined(separator: ",") } ?? "") + ")"))
         if !s.failuresByType.isEmpty {
-            Swift.print("failed by type: " + s.failuresByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            Console.line("failed by type: " + s.failuresByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
-        Swift.print("")
-        Swift.print("pairing                          passed   rate    95% Wilson")
+        Console.line("")
+        Console.line("pairing                          passed   rate    95% Wilson")
         for p in s.perPairing {
             let ci = p.interval
-            Swift.print("\(p.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(String(format: "%3d/%-3d", p.passed, p.total)) \(pct(p.rate))  [\(pct(ci.low)), \(pct(ci.high))]")
+            Console.line("\(p.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(String(format: "%3d/%-3d", p.passed, p.total)) \(pct(p.rate))  [\(pct(ci.low)), \(pct(ci.high))]")
         }
+        printFailingSeeds(s)
         let wall = (Statistics.percentile(s.outcomes.map(\.wallSeconds), 0.5), Statistics.percentile(s.outcomes.map(\.wallSeconds), 0.95))
         let steps = (Statistics.percentile(s.outcomes.map(\.stepsUsed), 0.5), Statistics.percentile(s.outcomes.map(\.stepsUsed), 0.95))
         let tools = (Statistics.percentile(s.outcomes.map(\.toolCallsUsed), 0.5), Statistics.percentile(s.outcomes.map(\.toolCallsUsed), 0.95))
-        Swift.print("")
-        Swift.print(String(format: "wall time  P50 %.3f s  P95 %.3f s", wall.0, wall.1))
-        Swift.print("steps      P50 \(steps.0)  P95 \(steps.1)")
-        Swift.print("tool calls P50 \(tools.0)  P95 \(tools.1)")
+        Console.line("")
+        Console.line(String(format: "wall time  P50 %.3f s  P95 %.3f s", wall.0, wall.1))
+        Console.line("steps      P50 \(steps.0)  P95 \(steps.1)")
+        Console.line("tool calls P50 \(tools.0)  P95 \(tools.1)")
+    }
+
+    /// The first failing seeds of each pairing, so a failure can be opened without a query.
+    static func printFailingSeeds(_ s: BatchSummary) {
+        let failing = s.perPairing.filter { !$0.firstFailures.isEmpty }
+        guard !failing.isEmpty else { return }
+        Console.line("")
+        Console.line("first failing seeds (rigor runs show RUN)")
+        let nameWidth = failing.map(\.name.count).max() ?? 0
+        let seedWidth = failing.flatMap { $0.firstFailures.map { String($0.seed).count } }.max() ?? 1
+        for p in failing {
+            for f in p.firstFailures {
+                let reason = f.reason.map { ": " + (TerminalText.escaped($0, keepLayout: false)) } ?? ""
+                let line = "\(p.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0))  seed \(String(f.seed).padding(toLength: seedWidth, withPad: " ", startingAt: 0))  "
+                    + "run \(f.runID.prefix(8))  \(f.terminationReason)\(f.failureType.map { " (\($0))" } ?? "")\(reason)"
+                Console.line(line.count > 200 ? String(line.prefix(199)) + "…" : line)
+            }
+            let more = p.total - p.passed - p.firstFailures.count
+            if more > 0 { Console.line("\(String(repeating: " ", count: nameWidth))  … and \(more) more") }
+        }
     }
 }

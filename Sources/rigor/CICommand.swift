@@ -19,11 +19,14 @@ struct CICommand: ParsableCommand, InputChecked {
             significant drop of a pairing's pass rate (McNemar, p < 0.05, as `rigor compare`); \
             single flips are reported. Spec failures fail every gate.
 
+            Progress goes to stderr (a bar on a terminal, a line per tenth elsewhere); --quiet \
+            prints only the baselines that regressed or changed and the verdict.
+
             Exit 0 the gate passed, 1 it failed, 2 bad configuration. --update re-records the \
             changed baselines (never under CI=true).
             """)
 
-    @Option(help: ArgumentHelp("Baselines directory (default: the project's `baselines`, else ./Baselines).", valueName: "dir")) var baselines: String?
+    @OptionGroup var baselinesOption: BaselinesOption
     @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n")) var workers: Int?
     @Option(help: ArgumentHelp("Write JUnit XML here.", valueName: "file")) var junit: String?
     @Option(help: ArgumentHelp("Write a Markdown summary here (for CI job pages).", valueName: "file")) var summary: String?
@@ -36,6 +39,7 @@ struct CICommand: ParsableCommand, InputChecked {
     @Flag(name: .customLong("fork-server"), inversion: .prefixedNo,
           help: "Fork agents from a warm fork server (default: Python agents, exec'd when their server cannot start; see `rigor batch --help`); --no-fork-server execs every agent.")
     var forkServer: Bool?
+    @OptionGroup var progressOptions: ProgressOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func checkInput() throws {
@@ -49,7 +53,7 @@ struct CICommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
-        let workspace = try workspaceOptions.workspace(baselines: baselines)
+        let workspace = try workspaceOptions.workspace(baselines: baselinesOption.directory)
         let baselines = workspace.baselinesDirectory
         let mode = CIGateMode(rawValue: gate) ?? .exact
         if update && ProcessInfo.processInfo.environment["CI"] == "true" {
@@ -60,7 +64,7 @@ struct CICommand: ParsableCommand, InputChecked {
         do {
             let all = try Baseline.loadAll(baselines)
             if all.isEmpty { throw RunnerError.usage("no baselines in '\(baselines)'; record some with `rigor baseline record`") }
-            let progress = BatchProgress(total: all.count, quiet: json)
+            let progress = BatchProgress(total: all.count, quiet: progressOptions.quiet, json: json)
             let fork: ForkServerUse = forkServer.map { $0 ? .always : .never } ?? .python
             checks = try CIGate.run(all, in: workspace, workers: workers ?? CPUPlacement.defaultWorkerCount,
                                     isolation: isolation.flatMap(IsolationLevel.init(rawValue:)), mode: mode, forkServer: fork) { done, o in
@@ -107,8 +111,10 @@ struct CICommand: ParsableCommand, InputChecked {
 
     func printTable(_ checks: [CICheck], seconds: Double, mode: CIGateMode, comparison: BatchComparison?) {
         print(Console.dim("gate: \(mode.explanation)"))
-        print("pairing                         seed  baseline → now                                     verdict")
-        for c in checks {
+        // --quiet: only the baselines that regressed or changed, then the verdict.
+        let shown = progressOptions.quiet ? checks.filter { !$0.reproduced || !$0.changes.isEmpty } : checks
+        if !shown.isEmpty { print("pairing                         seed  baseline → now                                     verdict") }
+        for c in shown {
             let change = "\(c.oldSummary) → \(c.newSummary)"
             let verdict = !c.reproduced ? Console.red("REGRESSION") + " " + (c.regressions.first ?? "")
                 : c.changes.isEmpty ? Console.green("reproduced") : Console.yellow("changed") + " " + (c.changes.first ?? "")

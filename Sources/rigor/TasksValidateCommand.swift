@@ -17,6 +17,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
             when the reference agents run again on the first --determinism-seeds seeds give the \
             same artifact_hash (determinism), and when its manifest has no unknown keys (lint). \
             A manifest naming an action its world lacks is refused when the task loads. \
+            One line per task, then a verdict; --quiet prints only the failing tasks and the verdict. \
             Exit 0 when every task passes, 1 otherwise, 2 on bad input.
             """)
 
@@ -39,6 +40,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n"))
     var workers: Int?
 
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
@@ -108,7 +110,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
                 row.nonDeterministic = drift.map { "\($0.item.pairing.name) seed \($0.item.seed): \(firstHash["\($0.item.pairing.name)#\($0.item.seed)"] ?? "?") then \($0.artifactHash)" }
                 row.lint = ManifestLint.findings(folder: task.directory)
                 rows.append(row)
-                if !options.json { printRow(row) }
+                if !options.json && (!progress.quiet || !row.ok) { printRow(row) }
             }
         } catch let e as RunnerError {
             throw Console.fail(e)
@@ -124,6 +126,10 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
             }))
         }
         if rows.isEmpty { throw Console.fail(.usage("no task matched --tasks")) }
+        if !options.json {
+            let failing = rows.filter { !$0.ok }.count
+            print(failing == 0 ? Console.green("all \(rows.count) tasks OK") : Console.red("\(failing) of \(rows.count) tasks failed"))
+        }
         if rows.contains(where: { !$0.ok }) { throw CLIExit(code: .failed) }
     }
 

@@ -50,7 +50,7 @@ struct CIGateTests {
     func worldEdit() throws {
         let box = try Sandbox(agent: "Agents/toy_agent.py")
         defer { try? FileManager.default.removeItem(atPath: box.dir) }
-        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..1", "--dir", box.baselines]).status == 0)
+        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..1", "--baselines", box.baselines]).status == 0)
         #expect(try box.ci().0.status == 0)
         let manifest = "\(box.tasks)/filesystem_hidden_config/task.toml"
         let original = try String(contentsOfFile: manifest, encoding: .utf8)
@@ -80,7 +80,7 @@ struct CIGateTests {
         try FileManager.default.copyItem(atPath: "\(RepoPaths.agents)/toy_agent.py", toPath: agent)
         let box = try Sandbox(agent: agent)
         defer { try? FileManager.default.removeItem(atPath: box.dir) }
-        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..1", "--dir", box.baselines]).status == 0)
+        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..1", "--baselines", box.baselines]).status == 0)
         // Swap in a slower solver: it lists the directory three times before doing the same work.
         try """
             class Agent:
@@ -159,7 +159,7 @@ struct CIGateTests {
              + "        return ToyAgent.act(self)\n\nAgent = Slow\n").write(toFile: agent, atomically: true, encoding: .utf8)
         let box = try Sandbox(agent: agent)
         defer { try? FileManager.default.removeItem(atPath: box.dir) }
-        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..2", "--dir", box.baselines]).status == 0)
+        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..2", "--baselines", box.baselines]).status == 0)
         try FileManager.default.removeItem(atPath: agent)
         try FileManager.default.copyItem(atPath: "\(RepoPaths.agents)/toy_agent.py", toPath: agent)
         let exact = try box.ci()
@@ -189,7 +189,7 @@ struct CIGateTests {
         try FileManager.default.copyItem(atPath: "\(RepoPaths.agents)/toy_agent.py", toPath: agent)
         let box = try Sandbox(agent: agent)
         defer { try? FileManager.default.removeItem(atPath: box.dir) }
-        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..19", "--dir", box.baselines]).status == 0)
+        #expect(try box.rigor(["baseline", "record", "--pairings", "all", "--seeds", "0..19", "--baselines", box.baselines]).status == 0)
 
         try Self.flakyToy(failing: "seed % 10 == 0").write(toFile: agent, atomically: true, encoding: .utf8)
         let noise = try box.rigor(["ci", "--baselines", box.baselines, "--gate", "stats", "--json", "--summary", "\(box.dir)/noise.md"])

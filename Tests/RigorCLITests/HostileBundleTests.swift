@@ -115,7 +115,7 @@ struct HostileBundleTests {
         let pairs = "\(state)/pairs.json"
         try #"[{"name":"\#(climbing)","agent":"Agents/toy_agent.py","task":"filesystem_hidden_config@1"}]"#
             .write(toFile: pairs, atomically: true, encoding: .utf8)
-        let r = try rigor(["baseline", "record", "--pairings", "all", "--seeds", "0", "--dir", "\(state)/Baselines",
+        let r = try rigor(["baseline", "record", "--pairings", "all", "--seeds", "0", "--baselines", "\(state)/Baselines",
                            "--pairings-file", pairs, "--isolation", "process"], state: state)
         #expect(r.status == 2, "baseline record said \(r.status): \(r.stdout)\(r.stderr)")
         #expect(r.stderr.contains("pairing"), "\(r.stderr)")

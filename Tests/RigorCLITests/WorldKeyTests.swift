@@ -147,7 +147,7 @@ struct WorldKeyTests {
         let pairings = "\(dir)/pairings.json"
         try #"[{"name": "toy", "agent": "Agents/toy_agent.py", "task": "filesystem_hidden_config@1"}]"#
             .write(toFile: pairings, atomically: false, encoding: .utf8)
-        let record = try CommandLineRun.rigor(["baseline", "record", "--pairings", "toy", "--seeds", "41..42", "--dir", baselines,
+        let record = try CommandLineRun.rigor(["baseline", "record", "--pairings", "toy", "--seeds", "41..42", "--baselines", baselines,
                                                "--pairings-file", pairings, "--state-dir", "\(dir)/state-rec"] + common)
         #expect(record.status == 0, "\(record.stdout)\(record.stderr)")
         let ci = try CommandLineRun.rigor(["ci", "--baselines", baselines, "--isolation", "process", "--state-dir", "\(dir)/state-ci"] + common)
