@@ -18,7 +18,10 @@ struct BundleCommand: ParsableCommand {
             discussion: "The bundle is verified again after it is written, and the seal is entered in the ledger.")
         @Argument(help: ArgumentHelp("Run id, prefix or latest.", valueName: "run")) var runRef: String
         @Option(help: ArgumentHelp("Sign with this private key (from `rigor keys generate`).", valueName: "keyfile")) var sign: String?
-        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it (default: .rigor/bundles/<run_id>.rigorbundle).", valueName: "file")) var output: String?
+        @Option(name: [.short, .customLong("out")], help: ArgumentHelp("Where to write it (default: .rigor/bundles/<run_id>.rigorbundle).", valueName: "file")) var out: String?
+        @Option(name: .customLong("output"), help: .hidden) var output: String?
+        /// `--out`, or its old name `--output`.
+        var outFile: String? { out ?? output }
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
@@ -30,11 +33,11 @@ struct BundleCommand: ParsableCommand {
                 let store = try workspace.store(create: false)
                 let artifact: JSON
                 do { artifact = try store.artifact(try store.resolve(runRef)) } catch { throw RunnerError.store(error) }
-                let sealed = try RigorRunner.Bundle.sealToFile(artifact, workspace: workspace, store: store, signingKey: key, output: output)
+                let sealed = try RigorRunner.Bundle.sealToFile(artifact, workspace: workspace, store: store, signingKey: key, output: outFile)
                 if json {
                     Console.printJSON(["bundle": .string(sealed.path), "sha256": .string(sealed.sha256), "signed": .bool(key != nil)])
                 } else {
-                    Swift.print("sealed \(sealed.path)  \(Console.dim(sealed.sha256))\(key != nil ? "  (signed)" : "")")
+                    Console.line("sealed \(sealed.path)  \(Console.dim(sealed.sha256))\(key != nil ? "  (signed)" : "")")
                 }
             } catch let e as RunnerError { throw Console.fail(e) }
         }
@@ -84,10 +87,10 @@ struct BundleCommand: ParsableCommand {
                 case "unsigned": note = Console.yellow("; the bundle is not signed: nothing says who made it")
                 default: note = Console.yellow("; the signature was NOT checked against a key you trust (pass --pubkey KEY): anyone could have re-signed it")
                 }
-                Swift.print("\(Console.green("OK")) \(file): every hash recomputes\(note)")
+                Console.line("\(Console.green("OK")) \(file): every hash recomputes\(note)")
             } else {
-                Swift.print("\(Console.red("FAIL")) \(file)")
-                for p in problems { Swift.print("  - \(p)") }
+                Console.line("\(Console.red("FAIL")) \(file)")
+                for p in problems { Console.line("  - \(p)") }
             }
             if !problems.isEmpty { throw CLIExit(code: .failed) }
         }

@@ -21,7 +21,7 @@ struct DiffCommand: ParsableCommand, InputChecked {
               rigor diff <run_a> <run_b>
               rigor diff artifact-a.json artifact-b.json
               rigor diff Baselines/toy_filesystem/seed-0.json latest
-              rigor diff 2b5b latest --format html --output diff.html
+              rigor diff 2b5b latest --format html --out diff.html
 
             The report says whether both record the same pairing (agent_ref, task_ref, seed, and \
             task_hash and agent_hash when both carry them); how success, termination_reason, \
@@ -50,8 +50,11 @@ struct DiffCommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("text (two columns), json, markdown (for PR comments) or html (one self-contained page).", valueName: "format"))
     var format: DiffFormat = .text
 
-    @Option(help: ArgumentHelp("Write the report to this file (atomically) and print only the verdict.", valueName: "file"))
-    var output: String?
+    @Option(name: [.short, .customLong("out")], help: ArgumentHelp("Write the report to this file (atomically) and print only the verdict.", valueName: "file"))
+    var out: String?
+
+    @Option(name: .customLong("output"), help: .hidden)
+    var deprecatedOutput: String?
 
     @Option(help: ArgumentHelp("Line width of the text format (default: the terminal's, else 120; at least 60).", valueName: "columns"))
     var width: Int?
@@ -63,6 +66,7 @@ struct DiffCommand: ParsableCommand, InputChecked {
     }
 
     func run() throws {
+        let output = out ?? deprecatedOutput
         let stateDirectory = try workspaceOptions.workspace.stateDirectory
         var locator = ArtifactLocator(stateDirectory: stateDirectory)
         let left: ArtifactLocator.Located, right: ArtifactLocator.Located

@@ -13,6 +13,10 @@ struct RunCommand: ParsableCommand {
                 --seed 42
             rigor run pairing toy_filesystem --seed 42
             rigor run pairing --list
+
+            `rigor run episode --help` lists the options of one run (--agent, --task, --seed, \
+            --out, --record, --sign, --env, --secret, --python, --isolation, --json, ...); \
+            `rigor run pairing --help` those of a named pairing.
             """,
         subcommands: [RunEpisodeCommand.self, PairingCommand.self],
         defaultSubcommand: RunEpisodeCommand.self)
