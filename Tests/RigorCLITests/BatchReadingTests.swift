@@ -88,4 +88,23 @@ struct BatchReadingTests {
         #expect(lines.contains { $0.contains("left") }, "an estimate of the time left: \(r.stderr)")
         #expect(r.stdout.split(separator: "\n").count < 30)
     }
+
+    /// `script` gives the batch a terminal for stderr (stdout goes to /dev/null inside it).
+    @Test("on a terminal, the progress is one bar redrawn in place, with the time left; --quiet draws none",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func terminalBar() throws {
+        let box = try Box()
+        defer { try? FileManager.default.removeItem(atPath: box.dir) }
+        func onTerminal(_ extra: String) throws -> String {
+            let command = "'\(RepoPaths.rigorBinary)' batch --pairings good --seeds 0..29 --workers 1 --state-dir '\(box.state)' "
+                + "--pairings-file '\(box.pairings)' \(extra) 2>&1 >/dev/null"
+            return try CommandLineRun.run("/usr/bin/script", ["-qfec", command, "/dev/null"]).stdout
+        }
+        let bar = try onTerminal("")
+        let frames = bar.split(separator: "\r").filter { $0.contains("/30") }
+        #expect(frames.count >= 1, "\(bar.debugDescription)")
+        #expect(bar.contains("30/30  failed 0  done in"), "\(bar.debugDescription)")
+        #expect(bar.split(separator: "\n").count <= 2, "one line, redrawn: \(bar.debugDescription)")
+        #expect(try onTerminal("--quiet").isEmpty)
+    }
 }
