@@ -128,7 +128,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
         if rows.isEmpty { throw Console.fail(.usage("no task matched --tasks")) }
         if !options.json {
             let failing = rows.filter { !$0.ok }.count
-            print(failing == 0 ? Console.green("all \(rows.count) tasks OK") : Console.red("\(failing) of \(rows.count) tasks failed"))
+            print(failing == 0 ? Console.green("every task passed (\(rows.count))") : Console.red("\(failing) of \(rows.count) tasks failed"))
         }
         if rows.contains(where: { !$0.ok }) { throw CLIExit(code: .failed) }
     }

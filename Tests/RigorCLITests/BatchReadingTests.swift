@@ -73,6 +73,11 @@ struct BatchReadingTests {
         #expect(ci.stderr.isEmpty, "\(ci.stderr)")
         #expect(!ci.stdout.split(separator: "\n").contains { $0.hasPrefix("good ") || $0.hasPrefix("pairing ") }, "\(ci.stdout)")
         #expect(ci.stdout.contains("all 4 baselines reproduced"))
+
+        let validate = try CommandLineRun.rigor(["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--seeds", "0..1",
+                                                 "--null-seeds", "0", "--quiet", "--state-dir", box.state])
+        #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+        #expect(validate.stdout == "every task passed (1)\n", "\(validate.stdout)")
     }
 
     @Test("off a terminal, a 200-episode batch writes a progress line per tenth, not one per episode")
