@@ -170,7 +170,7 @@ struct WorldKeyTests {
             // And the reverse: baselines recorded by the unprivileged user at the process level
             // reproduce for root at the strongest level, from yet another directory.
             let theirs = "\(cwd)/baselines"
-            let recordNobody = try rigorAsNobody(["baseline", "record", "--pairings", "toy", "--seeds", "41..42", "--dir", theirs,
+            let recordNobody = try rigorAsNobody(["baseline", "record", "--pairings", "toy", "--seeds", "41..42", "--baselines", theirs,
                                                   "--pairings-file", pairings, "--isolation", "process", "--state-dir", "\(cwd)/state-rec"] + common,
                                                  cwd: cwd)
             #expect(recordNobody.status == 0, "\(recordNobody.stdout)\(recordNobody.stderr)")
