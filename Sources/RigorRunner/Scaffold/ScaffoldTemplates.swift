@@ -3,6 +3,30 @@
 /// its generated reference agent on every seed and failed by the do-nothing agent (a test runs
 /// `rigor tasks validate` on fresh skeletons).
 enum ScaffoldTemplates {
+    /// The budgets, sandbox and action surface both task skeletons share (files under /data).
+    static let budgetsSandboxAndActions = """
+        [budgets]
+        steps = 30
+        tool_calls = 20
+        wall_clock_seconds = 60
+
+        [sandbox]
+        filesystem_roots = ["/data"]
+        network_hosts = []
+
+        [actions.list_dir]
+        args = { path = "path" }
+
+        [actions.read_file]
+        args = { path = "path" }
+
+        [actions.extract_value]
+        args = { content = "string", key = "string" }
+
+        [actions.set_output]
+        args = { key = "string", value = "string" }
+        """
+
     /// A task whose world is data: a declarative world (spec/task-manifest.md §3).
     static func dataTask(_ id: String) -> String {
         """
@@ -42,26 +66,7 @@ enum ScaffoldTemplates {
         SECRET_CODE={{hidden.code}}
         \"\"\"
 
-        [budgets]
-        steps = 30
-        tool_calls = 20
-        wall_clock_seconds = 60
-
-        [sandbox]
-        filesystem_roots = ["/data"]
-        network_hosts = []
-
-        [actions.list_dir]
-        args = { path = "path" }
-
-        [actions.read_file]
-        args = { path = "path" }
-
-        [actions.extract_value]
-        args = { content = "string", key = "string" }
-
-        [actions.set_output]
-        args = { key = "string", value = "string" }
+        \(budgetsSandboxAndActions)
 
         [validator]
         output_key = "SECRET_CODE"
@@ -85,26 +90,7 @@ enum ScaffoldTemplates {
         [world]
         command = ["world.py"]
 
-        [budgets]
-        steps = 30
-        tool_calls = 20
-        wall_clock_seconds = 60
-
-        [sandbox]
-        filesystem_roots = ["/data"]
-        network_hosts = []
-
-        [actions.list_dir]
-        args = { path = "path" }
-
-        [actions.read_file]
-        args = { path = "path" }
-
-        [actions.extract_value]
-        args = { content = "string", key = "string" }
-
-        [actions.set_output]
-        args = { key = "string", value = "string" }
+        \(budgetsSandboxAndActions)
 
         """
     }
