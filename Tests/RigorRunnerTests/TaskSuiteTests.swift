@@ -34,10 +34,13 @@ struct SuitePairing: Sendable, CustomTestStringConvertible {
 struct TaskSuiteTests {
     let state = RepoPaths.temporaryDirectory("rigor-task-suite")
 
+    /// Runs under the fixed test world key, so every seed's world is the same on every machine
+    /// and every run: a random key per run made "the do-nothing agent never solves a task"
+    /// flaky (a constant guess wins guess_the_number when the hidden number happens to match).
     func run(agent: String, task: String, seed: Int) throws -> EpisodeResult {
         let agentPath = agent.hasPrefix("/") ? agent : "\(RepoPaths.root)/\(agent)"
         let request = try RepoPaths.workspace(state: state).prepare(
-            RunOptions(agent: agentPath, task: task, seed: seed, isolation: .process))
+            RunOptions(agent: agentPath, task: task, seed: seed, isolation: .process, worldKey: TestWorldKey.fixed))
         return try Episode.run(request)
     }
 
