@@ -13,11 +13,15 @@
 #      from the SDK's warm fork server; at the namespace level a jailed one, namespaces per
 #      child) and with --no-fork-server (a fresh interpreter per episode; in bwrap at the
 #      namespace level).
+#   2b. Rigor on TraceCore's own task folders (`--tasks-dir <site-packages>/tasks`, run through
+#      the task SDK) with TraceCore's own 7 reference agents, unmodified, × seeds 0..19, at the
+#      process level: worlds and agents forked from warm servers (a batch's default), and with
+#      --no-fork-server (a fresh interpreter per world and per agent).
 #   3. Rigor with the Swift agent (rigor-swift-agent) on filesystem_hidden_config × seeds
 #      0..139, exec'd at both isolation levels, and at the process level from its own fork
 #      server (--fork-server).
 #   4. A summary table and the targets (≥ 10× TraceCore with Python agents, ≥ 30× with the
-#      Swift agent).
+#      Swift agent, ≥ 5× on TraceCore's own task folders).
 #   5. "Where the time goes": the fixed per-episode costs (interpreter start, bwrap, the Swift
 #      agent, one `rigor run` end to end) with hyperfine (or a 50-run bash loop), and Rigor's
 #      throughput at 1 worker against 2.
@@ -31,6 +35,9 @@
 #   TRACECORE_VERSION   the TraceCore release to compare against (default 1.1.3)
 #   BENCH_WORKERS       workers for the comparison rows (default 2)
 #   BENCH_RUNS          runs per command in "Where the time goes" (default 50)
+#   BENCH_ONLY          only these comparison rows (labels, space-separated: py-default py-ns-exec
+#                       py-process py-process-exec swift-default swift-process swift-fork tc-process
+#                       tc-process-exec); the other rows print n/a. BENCH_NO_COSTS=1 skips part 5.
 #   BENCH_REPEAT        rounds of the comparison (default 5). A round runs TraceCore once and
 #                       then every Rigor row once, so that every row is measured across the same
 #                       stretch of time: a shared VM drifts by tens of percent over minutes, and
@@ -305,8 +312,8 @@ rigor_once() {
 
 rigor_result() {
   local label="$1" out="$WORK/rigor-$label.json"
-  if [ -n "${R_FAILED[$label]:-}" ]; then
-    warn "rigor batch ($label) failed (${R_FAILED[$label]})"
+  if [ -n "${R_FAILED[$label]:-}" ] || [ -z "${R_TIMES[$label]:-}" ]; then
+    [ -n "${R_FAILED[$label]:-}" ] && warn "rigor batch ($label) failed (${R_FAILED[$label]})"
     R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_EPS="n/a"; R_SPREAD=""
     return 0
   fi
@@ -348,14 +355,46 @@ DEFAULT_ISOLATION="$(jget "$WORK/probe.json" 'd.get("isolation", "unknown")' 2>/
 SWIFT_PAIRINGS_FILE="$WORK/swift-pairings.json"
 printf '[{"name":"swift_filesystem","agent":"%s","task":"filesystem_hidden_config@1"}]\n' "$SWIFT_AGENT" >"$SWIFT_PAIRINGS_FILE"
 
+# TraceCore's own task folders and reference agents, as `pip install tracecore` puts them in
+# site-packages. The agents are copied beside a copy of the task folders (the runbook agent
+# imports tasks.runbook_verifier.shared from its own folder), byte for byte.
+TC_FOLDERS_OK=0
+if [ "$TC_INSTALLED" = 1 ]; then
+  TC_SITE="$("${TC_CMD[@]:0:${#TC_CMD[@]}-2}" -c 'import agent_bench, os; print(os.path.dirname(os.path.dirname(agent_bench.__file__)))' 2>/dev/null || true)"
+  if [ -n "$TC_SITE" ] && [ -d "$TC_SITE/tasks" ]; then
+    TC_AGENTS="$WORK/tc-agents"
+    mkdir -p "$TC_AGENTS" && cp -r "$TC_SITE/tasks" "$TC_AGENTS/tasks"
+    {
+      printf '['
+      first=1
+      for p in "${TC_PAIRINGS[@]}"; do
+        agent="${p% *}"; agent="${agent#agents/}"; task="${p#* }"
+        cp "$TC_SITE/agent_bench/agents/$agent" "$TC_AGENTS/$agent"
+        [ "$first" = 1 ] && first=0 || printf ','
+        printf '\n  {"name": "tc_%s", "agent": "%s", "task": "%s"}' "${agent%.py}" "$TC_AGENTS/$agent" "$task"
+      done
+      printf '\n]\n'
+    } >"$WORK/tc-pairings.json"
+    chmod -R a+rX "$WORK"
+    TC_FOLDERS_OK=1
+  else
+    warn "TraceCore's task folders not found in its site-packages; the task-folder rows are skipped"
+  fi
+fi
+
 ROWS=()   # "runtime|agents|episodes|passed|seconds|eps|json_eps" for the summary table
 add_row() { ROWS+=("$1|$2|$R_TOTAL|$R_PASSED|$R_SECONDS|$R_SPREAD|$R_EPS|$R_JSON_EPS"); }
 
 # The rows, in the order of the table. Every round runs TraceCore once, then each row once.
 ROW_LABELS=(py-default py-ns-exec py-process py-process-exec swift-default swift-process swift-fork)
+[ "$TC_FOLDERS_OK" = 1 ] && ROW_LABELS+=(tc-process tc-process-exec)
+if [ -n "${BENCH_ONLY:-}" ]; then
+  read -r -a ROW_LABELS <<<"$BENCH_ONLY"
+fi
 row_once() { # row_once LABEL ROUND
   local py=(--pairings "$RIGOR_PAIRINGS" --seeds "$PY_SEEDS" --workers "$WORKERS")
   local sw=(--pairings-file "$SWIFT_PAIRINGS_FILE" --pairings swift_filesystem --seeds "$SWIFT_SEEDS" --workers "$WORKERS")
+  local tc=(--pairings-file "$WORK/tc-pairings.json" --pairings all --tasks-dir "${TC_SITE:-}/tasks" --seeds "$PY_SEEDS" --workers "$WORKERS")
   case "$1" in
     py-default) rigor_once "$1" "$2" "${py[@]}" ;;
     py-ns-exec) rigor_once "$1" "$2" "${py[@]}" --no-fork-server ;;
@@ -364,6 +403,8 @@ row_once() { # row_once LABEL ROUND
     swift-default) rigor_once "$1" "$2" "${sw[@]}" ;;
     swift-process) rigor_once "$1" "$2" "${sw[@]}" --isolation process ;;
     swift-fork) rigor_once "$1" "$2" "${sw[@]}" --isolation process --fork-server ;;
+    tc-process) rigor_once "$1" "$2" "${tc[@]}" --isolation process ;;
+    tc-process-exec) rigor_once "$1" "$2" "${tc[@]}" --isolation process --no-fork-server ;;
   esac
 }
 for ((round = 1; round <= REPEAT; round++)); do
@@ -384,6 +425,13 @@ rigor_result py-process
 add_row "Rigor (process, forked from the SDK's server)" "Python (7 pairings)"; PY_PR_EPS="$R_EPS"
 rigor_result py-process-exec
 add_row "Rigor (process, --no-fork-server)" "Python (7 pairings)"; PY_PRX_EPS="$R_EPS"
+TC_PR_EPS="n/a"; TC_PRX_EPS="n/a"
+if [ "$TC_FOLDERS_OK" = 1 ]; then
+  rigor_result tc-process
+  add_row "Rigor (process, worlds and agents forked from warm servers)" "TraceCore's task folders + agents"; TC_PR_EPS="$R_EPS"
+  rigor_result tc-process-exec
+  add_row "Rigor (process, --no-fork-server)" "TraceCore's task folders + agents"; TC_PRX_EPS="$R_EPS"
+fi
 rigor_result swift-default
 add_row "Rigor ($DEFAULT_ISOLATION, default: exec'd)" "Swift (toy, filesystem)"; SW_NS_EPS="$R_EPS"; SW_NS_W2="$R_JSON_EPS"
 rigor_result swift-process
@@ -446,6 +494,7 @@ echo "| target | needs | measured (medians) | each round | verdict |"
 echo "|---|---:|---:|---|---|"
 target_line "Python agents (7 pairings), process, forked from the SDK's server" py-process "$PY_PR_EPS" 10
 target_line "Swift agent on filesystem_hidden_config, process, its own fork server" swift-fork "$SW_FS_EPS" 30
+target_line "TraceCore's 7 pairings on TraceCore's own task folders, process, forked" tc-process "$TC_PR_EPS" 5
 echo
 echo "The other rows, for reference: Rigor at isolation TraceCore does not have (the namespace level:"
 echo "a read-only system, no network, fresh mount, network, IPC and UTS namespaces per episode), or"
@@ -458,10 +507,12 @@ other_line "Python agents, $DEFAULT_ISOLATION, --no-fork-server" py-ns-exec "$PY
 other_line "Python agents, process, --no-fork-server" py-process-exec "$PY_PRX_EPS"
 other_line "Swift agent, $DEFAULT_ISOLATION (the default), exec'd" swift-default "$SW_NS_EPS"
 other_line "Swift agent, process, exec'd" swift-process "$SW_PR_EPS"
+other_line "TraceCore's task folders + agents, process, --no-fork-server" tc-process-exec "$TC_PRX_EPS"
 
 # ---------------------------------------------------------------------------------------
 # 5. Where the time goes: fixed per-episode costs.
 # ---------------------------------------------------------------------------------------
+[ "${BENCH_NO_COSTS:-0}" = 1 ] && exit 0
 if ! command -v hyperfine >/dev/null; then
   apt_install hyperfine || warn "hyperfine not installed and not installable; falling back to a bash loop of $RUNS runs"
 fi

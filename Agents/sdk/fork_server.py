@@ -20,6 +20,11 @@ a fresh /tmp, /dev/shm and home, and a /proc that shows only its own uid's proce
 own loopback up, and drops to the episode's uid (with no new privileges) before any agent code
 runs. The runner kills every process of that uid when the episode ends.
 
+With `--world-sdk=DIR` the server forks world programs instead (spec/world-protocol.md): it
+imports the task SDK's launcher (DIR/run_world.py) once, and a request names `"world": [args]`
+(run_world.py's arguments, e.g. ["--tracecore", TASK_DIR]) in place of `"agent"`. Such a server
+is never jailed: world programs fork at the process level only.
+
 Protocol rigor-fork/1 (SOCK_SEQPACKET, one JSON object per message):
   server → runner (events socket, fd 1), once at start:  {"hello": "rigor-fork/1", "pid": n}
   runner → server, with 3 fds (stdin, stdout, stderr of the child):
@@ -104,8 +109,11 @@ def _child(message, fds, server):
                 os.sched_setaffinity(0, cpus)  # first: the rest of the set-up runs there too
             except (OSError, TypeError, ValueError, OverflowError):
                 pass  # where it runs is a matter of speed, never of the episode's outcome
+        world = request.get("world")
+        if world is not None and (run_world is None or not isinstance(world, list) or not all(isinstance(a, str) for a in world)):
+            raise RuntimeError("a world request needs a server started with --world-sdk=DIR and a list of arguments")
         # A jailed server compiles nothing (the child compiles its own agent, as its uid).
-        compiled = None if request.get("jail") else _compiled(os.path.abspath(request["agent"]))
+        compiled = None if request.get("jail") or world is not None else _compiled(os.path.abspath(request["agent"]))
         os.setsid()  # own session and process group, as the runner gives exec'd agents
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -135,8 +143,12 @@ def _child(message, fds, server):
         _replace_environment(request["env"])
         # `random` reseeds itself from the OS in every forked child (its os.register_at_fork
         # hook), as a fresh interpreter would: nothing to do here.
-        sys.argv = [run_agent.__file__, request["agent"]]
-        code = run_agent.main(sys.argv, *(compiled or (None, None)))
+        if world is not None:
+            sys.argv = [run_world.__file__] + world
+            code = run_world.main(sys.argv)
+        else:
+            sys.argv = [run_agent.__file__, request["agent"]]
+            code = run_agent.main(sys.argv, *(compiled or (None, None)))
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # noqa: BLE001  (anything: report it, exit non-zero)
@@ -338,6 +350,14 @@ _CHILDREN = {}  # pid of a child not reaped yet -> its uid
 _LOCKS = {}  # pid of a child not reaped yet -> the descriptor of its uid's lock (from the runner)
 _JAILED_SERVER = "--jail" in sys.argv[1:]
 _PRECOMPILE = [arg for arg in sys.argv[1:] if not arg.startswith("--")]  # the batch's agent files
+# `--world-sdk=DIR`: this server forks world programs (run_world.main of the task SDK in DIR),
+# imported once here, instead of agents. Never jailed: world programs fork at the process level.
+_WORLD_SDK = next((arg.partition("=")[2] for arg in sys.argv[1:] if arg.startswith("--world-sdk=")), None)
+run_world = None
+if _WORLD_SDK and not _JAILED_SERVER:
+    if _WORLD_SDK not in sys.path:
+        sys.path.insert(0, _WORLD_SDK)
+    import run_world  # noqa: E402,F811  (and rigor_world, inspect, importlib: every world needs them)
 
 
 def _kill_children():

@@ -223,7 +223,9 @@ def claim_stdio():
     """Keeps private copies of stdin/stdout for the protocol; `print` in world code goes to
     stderr, and world code reading stdin reads /dev/null."""
     sys.stdout.flush()
-    reader = os.fdopen(os.dup(0), "rb", buffering=0)
+    # Buffered: the runner sends one request and waits for its answer, so a line is always
+    # whole in the pipe; unbuffered, iterating read it one byte (one system call) at a time.
+    reader = os.fdopen(os.dup(0), "rb")
     writer = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
     devnull = os.open(os.devnull, os.O_RDONLY)

@@ -132,7 +132,7 @@ public final class AgentProcess {
     /// keeps it, and what the agent leaves behind under it is killed when the server stops.
     /// `cwd`: where the agent starts, as it sees it (`workdir`, or the jail's home for a jailed
     /// server's child, which mounts its own there).
-    public init(forkServer: ForkServer, agentFile: String, environment: [String: String], workdir: String, cwd: String? = nil,
+    public init(forkServer: ForkServer, program: ForkedProgram, environment: [String: String], workdir: String, cwd: String? = nil,
                 settings: GuardSettings, uid: uid_t?, uidIsShared: Bool = false, cgroup: EpisodeCgroup? = nil) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
         self.uidIsShared = uidIsShared
@@ -147,12 +147,12 @@ public final class AgentProcess {
         if rc == 0 { rc = rigor_pipe(&errPipe) }
         guard rc == 0 else {
             for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) }
-            throw .spawnFailed(path: agentFile, errno: rc)
+            throw .spawnFailed(path: program.path, errno: rc)
         }
         let childEnds = [inPipe[0], outPipe[1], errPipe[1]]
         defer { for fd in childEnds { close(fd) } }
         do {
-            pid = try forkServer.spawn(agentFile: agentFile, cwd: cwd ?? workdir, environment: environment, uid: uidIsShared ? nil : self.uid,
+            pid = try forkServer.spawn(program, cwd: cwd ?? workdir, environment: environment, uid: uidIsShared ? nil : self.uid,
                                        limits: settings.isolation >= .process ? settings.limits : nil, childFDs: childEnds)
         } catch {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])

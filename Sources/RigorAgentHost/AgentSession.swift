@@ -134,7 +134,7 @@ public final class AgentSession {
             if let server {
                 let home = server.isJailed ? Bubblewrap.agentHome : workdir
                 do throws(AgentHostError) {
-                    forked = try AgentProcess(forkServer: server, agentFile: command.agentFile,
+                    forked = try AgentProcess(forkServer: server, program: .agent(file: command.agentFile),
                                               environment: AgentSession.environment(home: home, seed: seed, command: command),
                                               workdir: workdir, cwd: home, settings: settings, uid: uid, uidIsShared: sharedUID != nil,
                                               cgroup: cgroup)

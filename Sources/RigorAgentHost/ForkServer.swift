@@ -20,6 +20,21 @@ import Glibc
 /// that worker's CPU, so that asking for a child and learning how it ended are hand-overs on
 /// one CPU instead of wake-ups of another (each one, in a virtual machine, a trip through the
 /// hypervisor).
+/// What a fork server's child becomes: an agent (the SDK's `run_agent` on a file) or a world
+/// program (the task SDK's `run_world` with these arguments; a `--world-sdk` server only).
+public enum ForkedProgram: Sendable, Equatable {
+    case agent(file: String)
+    case world(arguments: [String])
+
+    /// What error messages name: the agent file, or the world's last argument (its file or folder).
+    var path: String {
+        switch self {
+        case .agent(let file): return file
+        case .world(let arguments): return arguments.last ?? "world program"
+        }
+    }
+}
+
 public final class ForkServer: @unchecked Sendable {
     let pid: pid_t
     /// For a native server started while the runner is root: the uid it runs as, which its
@@ -94,6 +109,15 @@ public final class ForkServer: @unchecked Sendable {
             throw .isolationUnavailable(.namespace, reason: Bubblewrap.unavailableReason ?? "bwrap is not installed")
         }
         return try shared(key: prefix + files.joined(separator: "\u{0}"), argv: argv, what: script, native: nil, jailing: agentFiles)
+    }
+
+    /// The Python SDK's server forking world programs of the task SDK in `worldSDK`
+    /// (`fork_server.py --world-sdk=DIR`, process level only), started on first use.
+    public static func sharedWorlds(sdkDirectory: String, worldSDK: String, python: String) throws(AgentHostError) -> ForkServer {
+        let script = "\(sdkDirectory)/fork_server.py"
+        guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
+        return try shared(key: placementKey() + "python-worlds:\(python)\u{0}\(sdkDirectory)\u{0}\(worldSDK)",
+                          argv: [python, "-s", "-B", script, "--world-sdk=\(worldSDK)"], what: script, native: nil)
     }
 
     /// The native agent `command` serving as its own fork server, started on first use.
@@ -302,12 +326,16 @@ public final class ForkServer: @unchecked Sendable {
     }
 
     /// Forks an agent child wired to the given pipe ends; returns its pid.
-    func spawn(agentFile: String, cwd: String, environment: [String: String], uid: uid_t?, limits: ProcessLimits?,
+    func spawn(_ program: ForkedProgram, cwd: String, environment: [String: String], uid: uid_t?, limits: ProcessLimits?,
                childFDs: [Int32]) throws(AgentHostError) -> pid_t {
         var request: [String: JSON] = [
-            "agent": .string(agentFile), "cwd": .string(cwd), "env": .object(environment.mapValues(JSON.string)),
-            "uid": uid.map { .int(Int($0)) } ?? .null,
+            "cwd": .string(cwd), "env": .object(environment.mapValues(JSON.string)), "uid": uid.map { .int(Int($0)) } ?? .null,
         ]
+        let agentFile = program.path
+        switch program {
+        case .agent(let file): request["agent"] = .string(file)
+        case .world(let arguments): request["world"] = .array(arguments.map(JSON.string))
+        }
         if let visible = jailedAgentFiles {
             // The jail shows every agent of the batch; the child hides all but its own.
             request["jail"] = ["home": .string(cwd), "hide": .array(visible.subtracting([agentFile]).sorted().map(JSON.string))]

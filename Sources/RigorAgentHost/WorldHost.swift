@@ -21,6 +21,9 @@ public struct WorldLaunch: Sendable {
     public var network: Bool
     /// Longest wait for one answer (set-up included).
     public var answerTimeoutSeconds: Double
+    /// For a Python world: where it can be forked from a warm interpreter instead of exec'd
+    /// (process level, when the episode's guard settings allow fork servers).
+    public var forkServer: WorldForkServer?
 
     public init(taskRef: String, taskDirectory: String, executable: String, arguments: [String], visiblePaths: [String],
                 isPython: Bool, network: Bool, answerTimeoutSeconds: Double) {
@@ -32,6 +35,22 @@ public struct WorldLaunch: Sendable {
         self.isPython = isPython
         self.network = network
         self.answerTimeoutSeconds = answerTimeoutSeconds
+    }
+}
+
+/// A Python world's fork server: the agent SDK holding `fork_server.py`, the task SDK it
+/// imports once, the interpreter, and the world's arguments to the task SDK's `run_world.py`.
+public struct WorldForkServer: Sendable {
+    public var sdkDirectory: String
+    public var worldSDK: String
+    public var python: String
+    public var arguments: [String]
+
+    public init(sdkDirectory: String, worldSDK: String, python: String, arguments: [String]) {
+        self.sdkDirectory = sdkDirectory
+        self.worldSDK = worldSDK
+        self.python = python
+        self.arguments = arguments
     }
 }
 
@@ -89,9 +108,14 @@ public final class WorldHost {
             home = Bubblewrap.agentHome
             command = command.launched(by: bwrap, arguments: args)
         }
+        let environment = WorldHost.environment(home: home, taskDirectory: launch.taskDirectory)
         do {
-            process = try AgentProcess(command: command, environment: WorldHost.environment(home: home, taskDirectory: launch.taskDirectory),
-                                       workdir: workdir, settings: settings, uid: uid)
+            if let forked = WorldHost.forked(launch, environment: environment, workdir: workdir, settings: settings, uid: uid) {
+                process = forked
+                launchedBy = "fork_server"
+            } else {
+                process = try AgentProcess(command: command, environment: environment, workdir: workdir, settings: settings, uid: uid)
+            }
         } catch {
             if let uid { LiveAgents.releaseUID(uid) }
             ScratchDirectory.remove(workdir)
@@ -100,6 +124,21 @@ public final class WorldHost {
     }
 
     deinit { stop() }
+
+    /// How the program was started: "exec" or "fork_server".
+    public private(set) var launchedBy = "exec"
+
+    /// The world forked from the warm server, or nil to exec it: not a Python world, not the
+    /// process level, fork servers not allowed, or a server that cannot start or fork (the
+    /// program is then exec'd, which behaves the same, only slower).
+    static func forked(_ launch: WorldLaunch, environment: [String: String], workdir: String, settings: GuardSettings,
+                       uid: uid_t?) -> AgentProcess? {
+        guard let spec = launch.forkServer, settings.forkServer != .never, settings.isolation == .process,
+              let server = try? ForkServer.sharedWorlds(sdkDirectory: spec.sdkDirectory, worldSDK: spec.worldSDK, python: spec.python)
+        else { return nil }
+        return try? AgentProcess(forkServer: server, program: .world(arguments: spec.arguments), environment: environment,
+                                 workdir: workdir, settings: settings, uid: uid)
+    }
 
     /// Sends one request and waits for its answer, a JSON object. After the first failure every
     /// request fails the same way (the program is stopped).

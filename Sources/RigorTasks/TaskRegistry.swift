@@ -44,8 +44,8 @@ public struct TaskRegistry: Sendable {
     /// layout).
     public init(directories: [String], worldSDK: WorldSDK? = nil) throws(TaskError) {
         guard !directories.isEmpty else { throw .tasksDirectoryMissing(path: "(none given)") }
-        let beside = WorldSDK(directory: ((directories[0] as NSString).deletingLastPathComponent as NSString)
-            .appendingPathComponent("Agents/tasks_sdk"))
+        let agents = ((directories[0] as NSString).deletingLastPathComponent as NSString).appendingPathComponent("Agents")
+        let beside = WorldSDK(directory: "\(agents)/tasks_sdk", forkServerDirectory: "\(agents)/sdk")
         self.worldSDK = worldSDK ?? (FileManager.default.fileExists(atPath: beside.launcher) ? beside : nil)
         for directory in directories {
             var isDir: ObjCBool = false

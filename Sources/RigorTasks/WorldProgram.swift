@@ -77,8 +77,14 @@ public enum WorldSeed {
 /// The task SDK (Agents/tasks_sdk): the files it hashes into `task_hash` and its launcher.
 public struct WorldSDK: Sendable {
     public let directory: String
+    /// The agent SDK beside it, whose `fork_server.py` forks Python worlds from a warm
+    /// interpreter at the process level (nil: every world program is exec'd).
+    public let forkServerDirectory: String?
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String, forkServerDirectory: String? = nil) {
+        self.directory = directory
+        self.forkServerDirectory = forkServerDirectory
+    }
 
     public var launcher: String { "\(directory)/run_world.py" }
 

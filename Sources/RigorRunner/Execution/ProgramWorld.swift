@@ -119,12 +119,9 @@ final class ProgramWorld: TaskWorld {
     }
 
     /// World programs run under the agent's guard policy, with the default process limits (a
-    /// task's `[limits]` are for its agent) and without a fork server.
-    static func guardSettings(_ agent: GuardSettings) -> GuardSettings {
-        var s = agent
-        s.forkServer = .never
-        return s
-    }
+    /// task's `[limits]` are for its agent). A Python world forks from the task SDK's warm server
+    /// when the episode allows fork servers at the process level; else it is exec'd.
+    static func guardSettings(_ agent: GuardSettings) -> GuardSettings { agent }
 
     /// The command line: a `.py` program or a TraceCore task runs through the task SDK; another
     /// program is the task folder's executable (or a system program named by its path, or by
@@ -140,11 +137,15 @@ final class ProgramWorld: TaskWorld {
             guard let sdk = task.worldSDK, let python = PythonInterpreter.path else {
                 throw WorldFailure("task \(ref): its world runs through the Python task SDK, but \(task.worldSDK == nil ? "the SDK is not found" : "python3 is not found")")
             }
-            var args = ["-s", "-B", sdk.launcher]
-            if program.format == .tracecore { args += ["--tracecore", task.directory] } else { args += ["\(task.directory)/\(program.command[0])"] + program.command.dropFirst() }
-            return WorldLaunch(taskRef: ref, taskDirectory: task.directory, executable: python, arguments: args,
-                               visiblePaths: [task.directory, sdk.directory], isPython: true, network: program.network,
-                               answerTimeoutSeconds: timeout)
+            let worldArgs = program.format == .tracecore ? ["--tracecore", task.directory]
+                : ["\(task.directory)/\(program.command[0])"] + program.command.dropFirst()
+            var launch = WorldLaunch(taskRef: ref, taskDirectory: task.directory, executable: python, arguments: ["-s", "-B", sdk.launcher] + worldArgs,
+                                     visiblePaths: [task.directory, sdk.directory], isPython: true, network: program.network,
+                                     answerTimeoutSeconds: timeout)
+            if let agentSDK = sdk.forkServerDirectory {
+                launch.forkServer = WorldForkServer(sdkDirectory: agentSDK, worldSDK: sdk.directory, python: python, arguments: worldArgs)
+            }
+            return launch
         }
         let first = program.command[0]
         let executable: String

@@ -161,8 +161,9 @@ public struct Workspace: Sendable {
     /// agent SDK, so that `--sdk-dir` moves both.
     public var worldSDK: WorldSDK {
         let sdk = sdkDirectory.hasPrefix("/") ? sdkDirectory : FileManager.default.currentDirectoryPath + "/" + sdkDirectory
-        return WorldSDK(directory: (((sdk as NSString).standardizingPath as NSString).deletingLastPathComponent as NSString)
-            .appendingPathComponent("tasks_sdk"))
+        let standardized = (sdk as NSString).standardizingPath
+        return WorldSDK(directory: ((standardized as NSString).deletingLastPathComponent as NSString).appendingPathComponent("tasks_sdk"),
+                        forkServerDirectory: standardized)
     }
 }
 
