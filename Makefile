@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv no
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 
-.PHONY: all deps build release run test fuzz bench clean help install uninstall dist tracecore-venv
+.PHONY: all deps build release run test fuzz bench clean help install uninstall dist tracecore-venv tools-venv
 
 all: build
 
@@ -53,7 +53,22 @@ tracecore-venv:
 	  else echo "could not install tracecore $(TRACECORE_VERSION) into $(VENV) (is PyPI reachable?); the TraceCore interop test will be skipped"; rm -rf $(VENV); fi; \
 	fi
 
-test: deps tracecore-venv
+# Python tools the tests use, from PyPI, in a venv under .build-venv-tools/ (git-ignored):
+# opentelemetry-proto parses `rigor export otlp` output (Tests/RigorCLITests/OTLPExportTests.swift).
+# Add a package to TOOLS_VENV_PACKAGES and the venv is refilled. When PyPI cannot be reached this
+# says so and goes on; the tests that need the venv then skip, printing why.
+TOOLS_VENV := .build-venv-tools
+TOOLS_VENV_PACKAGES ?= opentelemetry-proto==1.45.2
+tools-venv:
+	@want="$(TOOLS_VENV_PACKAGES)"; \
+	if [ -f $(TOOLS_VENV)/installed ] && [ "$$(cat $(TOOLS_VENV)/installed)" = "$$want" ]; then :; else \
+	  rm -rf $(TOOLS_VENV); \
+	  if /usr/bin/python3 -m venv $(TOOLS_VENV) && $(TOOLS_VENV)/bin/python -m pip install -q --disable-pip-version-check --timeout 30 $$want; then \
+	    echo "$$want" > $(TOOLS_VENV)/installed; echo "installed in $(TOOLS_VENV): $$want"; \
+	  else echo "could not install $$want into $(TOOLS_VENV) (is PyPI reachable?); the tests that need it will be skipped"; rm -rf $(TOOLS_VENV); fi; \
+	fi
+
+test: deps tracecore-venv tools-venv
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 

@@ -56,9 +56,9 @@ struct BaselineCommand: ParsableCommand {
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
                 batch.forkServer = options.forkServerUse(default: .python)
                 let reporter = BatchProgress(total: batch.items.count, quiet: progress.quiet, json: options.json)
-                let outcomes = try batch.run(in: workspace) { done, o in reporter.report(done: done, o) }
+                let outcomes = try batch.run(in: workspace, handle: Interrupts.batchHandle()) { done, o in reporter.report(done: done, o) }
                 reporter.finish()
-                try BaselineWriter.write(outcomes, directory: directory, workspace: workspace, json: options.json, quiet: progress.quiet)
+                try BaselineReport.write(outcomes, directory: directory, workspace: workspace, json: options.json, quiet: progress.quiet)
             } catch let e as RunnerError { throw Console.fail(e) }
         }
     }
@@ -82,28 +82,15 @@ struct BaselineCommand: ParsableCommand {
     }
 }
 
-/// Writes baselines from batch outcomes (also used by `rigor ci --update`).
-enum BaselineWriter {
+/// Prints what `BaselineWriter` writes (also used by `rigor ci --update`).
+enum BaselineReport {
     static func write(_ outcomes: [BatchOutcome], directory: String, workspace: Workspace, json: Bool, quiet: Bool = false) throws(RunnerError) {
-        let store = try workspace.store(create: true)
-        let worldKey = try workspace.worldKey()
-        var written: [JSON] = []
-        for o in outcomes {
-            let baseline = Baseline(pairing: o.item.pairing.name, artifact: o.artifact, worldKey: worldKey)
-            let path = try Baseline.path(in: directory, pairing: o.item.pairing.name, seed: o.item.seed)
-            try baseline.write(to: path, artifact: o.artifact)
-            do {
-                try store.appendLedger(kind: "baseline", payload: [
-                    "pairing": .string(o.item.pairing.name), "seed": .int(o.item.seed),
-                    "artifact_hash": .string(o.artifactHash), "path": .string(path),
-                ])
-            } catch { throw .store(error) }
-            written.append(["path": .string(path), "artifact_hash": .string(o.artifactHash), "success": .bool(o.success)])
+        let written = try BaselineWriter.write(outcomes, directory: directory, workspace: workspace) { w in
             if !json && !quiet {
-                print("\(o.success ? Console.green("wrote") : Console.yellow("wrote (failing episode)")) \(path)")
+                print("\(w.success ? Console.green("wrote") : Console.yellow("wrote (failing episode)")) \(w.path)")
             }
         }
-        if json { Console.printJSON(.array(written)) }
+        if json { Console.printJSON(.array(written.map(\.json))) }
         else if quiet {
             let failing = outcomes.filter { !$0.success }.count
             print("\(Console.green("wrote")) \(outcomes.count) baseline\(outcomes.count == 1 ? "" : "s") in \(directory)"

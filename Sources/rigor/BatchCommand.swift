@@ -67,7 +67,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         let t0 = MonotonicClock.nanoseconds()
         let outcomes: [BatchOutcome]
         do {
-            outcomes = try batch.run(in: workspace) { done, outcome in reporter.report(done: done, outcome) }
+            outcomes = try batch.run(in: workspace, handle: Interrupts.batchHandle()) { done, outcome in reporter.report(done: done, outcome) }
         } catch { throw Console.fail(error) }
         reporter.finish()
         let summary = BatchSummary(outcomes: outcomes, workers: batch.workers,

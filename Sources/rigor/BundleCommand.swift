@@ -29,7 +29,7 @@ struct BundleCommand: ParsableCommand {
             let workspace = try workspaceOptions.workspace
             do {
                 var key: Curve25519.Signing.PrivateKey? = nil
-                if let sign { key = try Keys.privateKey(sign) }
+                if let sign { key = try SigningKeys.privateKey(sign) }
                 let store = try workspace.store(create: false)
                 let artifact: JSON
                 do { artifact = try store.artifact(try store.resolve(runRef)) } catch { throw RunnerError.store(error) }
@@ -61,7 +61,7 @@ struct BundleCommand: ParsableCommand {
 
         func check() throws(RunnerError) -> ([String], RigorRunner.Bundle?) {
             var trusted: Curve25519.Signing.PublicKey? = nil
-            if let pubkey { trusted = try Keys.publicKey(pubkey) }
+            if let pubkey { trusted = try SigningKeys.publicKey(pubkey) }
             do {
                 let bundle = try RigorRunner.Bundle.load(file)
                 return (bundle.verify(trustedKey: trusted), bundle)
@@ -115,36 +115,6 @@ struct BundleCommand: ParsableCommand {
     }
 }
 
-/// Ed25519 key files: 64 hex characters (the raw 32-byte key) and a newline.
-enum Keys {
-    static func readHex(_ pathOrHex: String) throws(RunnerError) -> [UInt8] {
-        let text: String
-        if FileManager.default.fileExists(atPath: pathOrHex) {
-            guard let data = FileManager.default.contents(atPath: pathOrHex) else { throw .usage("cannot read key file '\(pathOrHex)'") }
-            text = String(decoding: data, as: UTF8.self)
-        } else {
-            text = pathOrHex
-        }
-        let hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard hex.count == 64, let bytes = RigorRunner.Bundle.hexBytes(hex) else {
-            throw .usage("'\(pathOrHex)' is not a key file (64 hex characters) nor a hex key; make one with `rigor keys generate`")
-        }
-        return bytes
-    }
-
-    static func privateKey(_ path: String) throws(RunnerError) -> Curve25519.Signing.PrivateKey {
-        do { return try Curve25519.Signing.PrivateKey(rawRepresentation: try readHex(path)) } catch let e as RunnerError { throw e } catch {
-            throw .usage("'\(path)' is not an Ed25519 private key")
-        }
-    }
-
-    static func publicKey(_ pathOrHex: String) throws(RunnerError) -> Curve25519.Signing.PublicKey {
-        do { return try Curve25519.Signing.PublicKey(rawRepresentation: try readHex(pathOrHex)) } catch let e as RunnerError { throw e } catch {
-            throw .usage("'\(pathOrHex)' is not an Ed25519 public key")
-        }
-    }
-}
-
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "keys", abstract: "Ed25519 keys for signing bundles.",
                                                     subcommands: [Generate.self])
@@ -161,13 +131,9 @@ struct KeysCommand: ParsableCommand {
             if !force && FileManager.default.fileExists(atPath: "\(prefix).key") {
                 throw Console.fail(.usage("\(prefix).key exists; pass --force to replace it, or --out another prefix"))
             }
-            let key = Curve25519.Signing.PrivateKey()
-            do {
-                try ArtifactFile.writeAtomically(Array((Digest.hex(key.rawRepresentation) + "\n").utf8), to: "\(prefix).key", mode: 0o600)
-                chmod("\(prefix).key", 0o600)  // in case the umask took the owner's bits away
-                try ArtifactFile.writeAtomically(Array((Digest.hex(key.publicKey.rawRepresentation) + "\n").utf8), to: "\(prefix).pub")
-            } catch { throw Console.fail(error) }
-            print("private key \(prefix).key (keep it secret)\npublic key  \(prefix).pub  \(Digest.hex(key.publicKey.rawRepresentation))")
+            let publicHex: String
+            do { publicHex = try SigningKeys.generate(prefix: prefix) } catch { throw Console.fail(error) }
+            print("private key \(prefix).key (keep it secret)\npublic key  \(prefix).pub  \(publicHex)")
         }
     }
 }

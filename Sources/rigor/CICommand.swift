@@ -67,7 +67,8 @@ struct CICommand: ParsableCommand, InputChecked {
             let progress = BatchProgress(total: all.count, quiet: progressOptions.quiet, json: json)
             let fork: ForkServerUse = forkServer.map { $0 ? .always : .never } ?? .python
             checks = try CIGate.run(all, in: workspace, workers: workers ?? CPUPlacement.defaultWorkerCount,
-                                    isolation: isolation.flatMap(IsolationLevel.init(rawValue:)), mode: mode, forkServer: fork) { done, o in
+                                    isolation: isolation.flatMap(IsolationLevel.init(rawValue:)), mode: mode, forkServer: fork,
+                                    handle: Interrupts.batchHandle()) { done, o in
                 progress.report(done: done, o)
             }
             progress.finish()
@@ -77,32 +78,17 @@ struct CICommand: ParsableCommand, InputChecked {
             if let junit { try ArtifactFile.writeAtomically(Array(CIReports.junit(checks, seconds: seconds, mode: mode).utf8), to: junit) }
             if let summary { try ArtifactFile.writeAtomically(Array(CIReports.markdown(checks, mode: mode).utf8), to: summary) }
         } catch { throw Console.fail(error) }
-        let failed = checks.filter { !$0.reproduced }
         let gateFails = CIGate.fails(checks, mode: mode)
         let comparison = mode == .stats ? CIGate.comparison(checks) : nil
         if json {
-            Console.printJSON(["gate": .string(mode.rawValue), "passed": .bool(!gateFails),
-                               "total": .int(checks.count), "regressions": .int(failed.count),
-                               "changed": .int(checks.filter { $0.reproduced && !$0.identical }.count),
-                               "comparison": comparison?.json ?? .null, "checks": .array(checks.map { c in
-                ["pairing": .string(c.baseline.pairing), "seed": .int(c.baseline.seed), "reproduced": .bool(c.reproduced),
-                 "identical": .bool(c.identical),
-                 "regressions": .array(c.regressions.map(JSON.string)), "changes": .array(c.changes.map(JSON.string)),
-                 "first_divergent_step": c.firstDivergentStep.map(JSON.int) ?? .null,
-                 "divergence": c.divergence?.json ?? .null, "run_id": c.newRunID.map(JSON.string) ?? .null]
-            })])
+            Console.printJSON(CIGateView.json(checks, mode: mode))
         } else {
             printTable(checks, seconds: seconds, mode: mode, comparison: comparison)
         }
         let changed = checks.filter { !$0.identical }
         if update && !changed.isEmpty {
-            let outcomes = changed.compactMap { c -> (CICheck, JSON)? in c.newArtifact.map { (c, $0) } }
             do {
-                for (c, artifact) in outcomes {
-                    guard let path = c.baseline.path else { continue }
-                    try Baseline(pairing: c.baseline.pairing, artifact: artifact, worldKey: try c.baseline.worldKey(or: workspace)).write(to: path, artifact: artifact)
-                    if !json { print("updated \(path)") }
-                }
+                try BaselineWriter.update(changed, workspace: workspace) { path in if !json { print("updated \(path)") } }
             } catch { throw Console.fail(error) }
             return
         }

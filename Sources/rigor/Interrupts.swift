@@ -5,8 +5,14 @@ import RigorRunner
 
 /// Ctrl-C, SIGTERM and SIGHUP kill every agent process tree before Rigor exits, and Rigor
 /// reaps its agents' orphans: no agent process outlives the runner.
+///
+/// A signal is process-wide, so the batches it stops are the ones this command said it runs
+/// (`watch`): each is cancelled through its own handle, and what it finished is written down
+/// before the agents are killed. The library keeps no list of running batches.
 enum Interrupts {
     nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+    nonisolated(unsafe) private static var batches: [BatchHandle] = []
+    private static let lock = NSLock()
 
     static func install() {
         LiveAgents.becomeSubreaper()
@@ -15,7 +21,9 @@ enum Interrupts {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 // Episodes that finished are written down; the ones the kill below ends are not.
-                BatchInterruption.keepFinishedEpisodes()
+                let running = watched
+                for handle in running { handle.cancel(.abandonRunning) }
+                for handle in running { handle.waitUntilRecorded(timeoutSeconds: 5) }
                 LiveAgents.killAll()
                 FileHandle.standardError.write(Data("rigor: interrupted (signal \(sig)); every agent process was killed\n".utf8))
                 exit(128 + sig)
@@ -23,5 +31,17 @@ enum Interrupts {
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// A new handle for a batch this command runs, which an interrupt cancels.
+    static func batchHandle() -> BatchHandle {
+        let handle = BatchHandle()
+        lock.lock(); batches.append(handle); lock.unlock()
+        return handle
+    }
+
+    private static var watched: [BatchHandle] {
+        lock.lock(); defer { lock.unlock() }
+        return batches
     }
 }

@@ -3,8 +3,7 @@ import Foundation
 import RigorRunner
 import RigorSpec
 
-/// `rigor run --record`: the episode must reproduce before it is kept as a record. It runs
-/// twice; only identical artifact hashes are sealed into a bundle and entered in the ledger.
+/// `rigor run --record`, printed: the work is `EpisodeRecording`'s.
 struct Recording {
     let run: RunOptions
     let workspace: Workspace
@@ -15,15 +14,9 @@ struct Recording {
     func perform() throws {
         do {
             var key: Curve25519.Signing.PrivateKey? = nil
-            if let sign { key = try Keys.privateKey(sign) }
-            let request = try workspace.prepare(run)
-            let store = try workspace.store(create: true)
-            let first = try Episode.run(request)
-            let path = try workspace.keep(first, store: store, out: out)
-            let second = try Episode.run(request)
-            try workspace.keep(second, store: store)
-            let report = Replay.compare(recorded: first.artifact, replayed: second)
-            guard report.status == .reproduced else {
+            if let sign { key = try SigningKeys.privateKey(sign) }
+            switch try EpisodeRecording.record(run, workspace: workspace, out: out, signingKey: key) {
+            case .refused(let first, let path, let report):
                 if options.json {
                     Console.printJSON(["recorded": false, "reason": "non_deterministic", "artifact_path": path.map(JSON.string) ?? .null, "replay": report.json])
                 } else {
@@ -32,21 +25,21 @@ struct Recording {
                     ReplayPrinter.print(report)
                 }
                 throw CLIExit(code: .failed)
+            case .recorded(let first, let path, let sealed):
+                let problems = SpecCheck.check(first.artifact)
+                if options.json {
+                    var summary = EpisodeReport.json(first, path: path, workspace: workspace, problems: problems, strict: options.strictSpec).objectValue ?? [:]
+                    summary["recorded"] = true
+                    summary["bundle"] = .string(sealed.path)
+                    summary["bundle_sha256"] = .string(sealed.sha256)
+                    summary["signed"] = .bool(key != nil)
+                    Console.printJSON(.object(summary))
+                } else {
+                    EpisodeReport.printHuman(first, path: path, workspace: workspace, problems: problems, strict: options.strictSpec)
+                    print("  recorded    reproduced twice; bundle \(EpisodeReport.relative(sealed.path))\(key != nil ? " (signed)" : "")")
+                }
+                if !first.record.success || (options.strictSpec && !problems.isEmpty) { throw CLIExit(code: .failed) }
             }
-            let sealed = try RigorRunner.Bundle.sealToFile(first.artifact, workspace: workspace, store: store, signingKey: key, output: nil)
-            let problems = SpecCheck.check(first.artifact)
-            if options.json {
-                var summary = EpisodeReport.json(first, path: path, workspace: workspace, problems: problems, strict: options.strictSpec).objectValue ?? [:]
-                summary["recorded"] = true
-                summary["bundle"] = .string(sealed.path)
-                summary["bundle_sha256"] = .string(sealed.sha256)
-                summary["signed"] = .bool(key != nil)
-                Console.printJSON(.object(summary))
-            } else {
-                EpisodeReport.printHuman(first, path: path, workspace: workspace, problems: problems, strict: options.strictSpec)
-                print("  recorded    reproduced twice; bundle \(EpisodeReport.relative(sealed.path))\(key != nil ? " (signed)" : "")")
-            }
-            if !first.record.success || (options.strictSpec && !problems.isEmpty) { throw CLIExit(code: .failed) }
         } catch let e as RunnerError { throw Console.fail(e) }
     }
 }

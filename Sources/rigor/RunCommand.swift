@@ -176,26 +176,7 @@ enum EpisodeReport {
     }
 
     static func json(_ r: EpisodeResult, path: String?, workspace: Workspace, problems: [SpecProblem], strict: Bool) -> JSON {
-        let a = r.record
-        return [
-            "run_id": .string(a.runID),
-            "agent_ref": .string(a.agentRef),
-            "task_ref": .string(a.taskRef),
-            "seed": .int(a.seed),
-            "success": .bool(a.success),
-            "termination_reason": .string(a.termination.rawValue),
-            "failure_type": a.termination.failureType.map { .string($0.rawValue) } ?? .null,
-            "failure_reason": a.failureReason.map(JSON.string) ?? .null,
-            "steps_used": .int(a.stepsUsed),
-            "tool_calls_used": .int(a.toolCallsUsed),
-            "budgets": a.budgets.json,
-            "artifact_hash": .string(r.artifactHash),
-            "artifact_path": path.map(JSON.string) ?? .null,
-            "state_dir": .string(workspace.stateDirectory),
-            "isolation": a.sandbox["isolation"] ?? .null,
-            "spec_problems": .array(problems.map { .string($0.description) }),
-            "strict_spec": .bool(strict),
-        ]
+        EpisodeView.json(r, path: path, stateDirectory: workspace.stateDirectory, problems: problems, strict: strict)
     }
 
     static func printHuman(_ r: EpisodeResult, path: String?, workspace: Workspace, problems: [SpecProblem], strict: Bool) {

@@ -9,7 +9,7 @@ struct RunsCommand: ParsableCommand {
         commandName: "runs",
         abstract: "Find, show, export, import and check the runs in the store (.rigor/rigor.db).",
         discussion: "A run is named by its id, a unique prefix of at least 4 characters, or `latest`.",
-        subcommands: [List.self, Show.self, Export.self, Import.self, Verify.self, GC.self],
+        subcommands: [List.self, Show.self, Metrics.self, Summary.self, Export.self, Import.self, Verify.self, GC.self],
         defaultSubcommand: List.self)
 
     /// The store, for a command that only reads it (works on a read-only store).
@@ -29,30 +29,36 @@ struct RunsCommand: ParsableCommand {
     struct List: ParsableCommand, InputChecked {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first.")
 
-        @Option(help: ArgumentHelp("Only runs whose agent_ref contains this text.", valueName: "text")) var agent: String?
-        @Option(help: ArgumentHelp("Only runs of this task ref (id@version).", valueName: "ref")) var task: String?
-        @Option(help: ArgumentHelp("success or failure.", valueName: "outcome")) var outcome: String?
-        @Option(name: .customLong("failure-type"), help: ArgumentHelp("Only runs that failed with this failure_type.", valueName: "type")) var failureType: String?
-        @Option(help: ArgumentHelp("How many runs to show (0: all).", valueName: "n")) var limit = 20
+        @OptionGroup var filters: RunQueryOptions
+        @Option(help: ArgumentHelp("How many runs to show (0: all; with --page at most 1000).", valueName: "n")) var limit = 20
+        @Option(help: ArgumentHelp("Skip this many runs first (newest first).", valueName: "n")) var offset = 0
+        @Option(help: ArgumentHelp("Start after the run with this ledger_seq (a page's next_cursor).", valueName: "seq")) var cursor: Int?
+        @Flag(help: "With --json: print one page as an object with the total count and next_cursor (the view /api/runs serves).") var page = false
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func checkInput() throws {
             if let problem = InputRanges.listLimit.problem(limit) { throw ValidationError("--limit \(problem) (0: all)") }
-            if let outcome, RunFilter.Outcome(rawValue: outcome) == nil {
-                throw ValidationError("--outcome must be success or failure (got '\(outcome)')")
-            }
-            if let failureType, FailureType(rawValue: failureType) == nil {
-                throw ValidationError("--failure-type must be one of: \(FailureType.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            if offset < 0 { throw ValidationError("--offset must be 0 or more") }
+            if let cursor, cursor < 0 { throw ValidationError("--cursor must be 0 or more") }
+            if cursor != nil && offset > 0 { throw ValidationError("--cursor and --offset do not go together: a cursor already says where the page starts") }
+            _ = try filters.query()
         }
 
         func run() throws {
+            let query = try filters.query()
             let store = try RunsCommand.openStore(workspaceOptions)
-            let filter = RunFilter(agent: agent.map { .contains($0) }, taskRef: task,
-                                   outcome: outcome.flatMap(RunFilter.Outcome.init(rawValue:)), failureType: failureType)
+            let paged = page || offset > 0 || cursor != nil
             let runs: [RunSummary]
-            do { runs = try store.runs(filter: filter, limit: limit) } catch { throw RunsCommand.fail(error) }
+            if paged {
+                let size = limit < 1 ? RunStore.maximumPageSize : min(limit, RunStore.maximumPageSize)
+                let result: RunPage
+                do { result = try store.runsPage(filter: query.filter, limit: size, cursor: cursor, offset: offset) } catch { throw RunsCommand.fail(error) }
+                if json && page { Console.printJSON(RunPageView.json(result, query: query, limit: size, offset: offset, cursor: cursor)); return }
+                runs = result.runs
+            } else {
+                do { runs = try store.runs(filter: query.filter, limit: limit) } catch { throw RunsCommand.fail(error) }
+            }
             if json { Console.printJSON(.array(runs.map(\.json))); return }
             if runs.isEmpty { print("no runs match"); return }
             printTable(runs)
@@ -190,8 +196,7 @@ struct LedgerCommand: ParsableCommand {
             let v: LedgerVerification
             do { v = try store.verifyLedger() } catch { throw RunsCommand.fail(error) }
             if json {
-                Console.printJSON(["intact": .bool(v.isIntact), "entries": .int(v.entries), "head_hash": v.headHash.map(JSON.string) ?? .null,
-                                   "first_break": v.firstBreak.map { ["seq": .int($0.seq), "description": .string($0.description)] } ?? .null])
+                Console.printJSON(LedgerView.json(v))
             } else {
                 print(v.isIntact ? "\(Console.green("intact")): \(v)" : "\(Console.red("broken")): \(v)")
             }

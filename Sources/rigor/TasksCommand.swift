@@ -31,9 +31,7 @@ struct TasksCommand: ParsableCommand {
                 case .success(let t):
                     let m = t.manifest
                     if json {
-                        rows.append(["ref": .string(m.ref), "suite": .string(m.suite), "description": .string(m.description),
-                                     "budgets": m.budgets.json, "task_hash": .string(t.taskHash),
-                                     "actions": .array(m.surface.actions.keys.sorted().map(JSON.string))])
+                        rows.append(TaskView.json(t))
                     } else {
                         let wall = m.budgets.wallClockSeconds.map { " / \($0) s" } ?? ""
                         print("\(m.ref.padding(toLength: 34, withPad: " ", startingAt: 0)) \(m.suite.padding(toLength: 12, withPad: " ", startingAt: 0)) \(m.budgets.steps) steps / \(m.budgets.toolCalls) tool calls\(wall)")
@@ -41,7 +39,7 @@ struct TasksCommand: ParsableCommand {
                     }
                 case .failure(let error):
                     broken = true
-                    if json { rows.append(["error": .string(error.description)]) } else { print(Console.red("broken: ") + error.description) }
+                    if json { rows.append(TaskView.json(error)) } else { print(Console.red("broken: ") + error.description) }
                 }
             }
             if json { Console.printJSON(.array(rows)) } else if all.isEmpty { print("no tasks in \(registry.directories.joined(separator: ", "))") }

@@ -63,6 +63,7 @@ public struct CICheck: Sendable {
 public enum CIGate {
     public static func run(_ baselines: [Baseline], in workspace: Workspace, workers: Int, isolation: IsolationLevel? = nil,
                            mode: CIGateMode = .exact, forkServer: ForkServerUse = .python,
+                           handle: BatchHandle? = nil,
                            progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [CICheck] {
         var checks: [Int: CICheck] = [:]
         // Group runnable baselines by the world key and act timeout they were recorded under
@@ -104,7 +105,9 @@ public enum CIGate {
             var batch = Batch(items: members.map(\.1), workers: workers, isolation: isolation, actTimeoutSeconds: act, strictSpec: true)
             batch.forkServer = forkServer
             batch.worldKey = worldKey
-            let outcomes = try batch.run(in: workspace, progress: progress)
+            let outcomes = try batch.run(in: workspace, handle: handle ?? BatchHandle(), progress: progress)
+            // Cancelled: some baselines did not run, and a partial gate is no verdict.
+            if handle?.isCancelled == true { throw .usage("the CI gate was cancelled before every baseline ran") }
             for ((i, _), outcome) in zip(members, outcomes) {
                 checks[i] = compare(baselines[i], outcome, mode: mode)
             }

@@ -89,6 +89,16 @@ public struct Batch: Sendable {
     /// Resolves every pairing first (a typo fails the batch before any episode runs), then runs.
     /// `progress` is called once per finished episode, serially, with the count done so far.
     public func run(in workspace: Workspace, progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [BatchOutcome] {
+        try run(in: workspace, handle: BatchHandle(), progress: progress)
+    }
+
+    /// Runs under `handle`, which hears of every recorded episode (as `progress` does) and can
+    /// cancel this batch (`BatchHandle`). Returns the outcomes of the episodes recorded, in
+    /// `items` order: all of them, or, when the handle was cancelled, those recorded before the
+    /// batch stopped (the caller asks `handle.isCancelled`).
+    public func run(in workspace: Workspace, handle: BatchHandle,
+                    progress: @escaping @Sendable (Int, BatchOutcome) -> Void = { _, _ in }) throws(RunnerError) -> [BatchOutcome] {
+        if handle.isCancelled { return [] }
         // Each agent resolved once (a missing one is reported when its pairing is prepared).
         var agents: [String: AgentCommand] = [:]
         for agent in Set(items.map(\.pairing.agent)).sorted() {
@@ -148,8 +158,8 @@ public struct Batch: Sendable {
                 }
             }
         }
-        Recorder.register(recorder)
-        defer { Recorder.unregister(recorder) }
+        guard handle.attach(queue: queue, recorder: recorder, total: items.count) else { return [] }
+        defer { handle.detach() }
         let writer = Thread {
             // At the workers' priority. Pinned workers and their agents keep their CPUs busy;
             // a writer at a lower one (it once ran at nice 19) fell behind until the last
@@ -159,7 +169,10 @@ public struct Batch: Sendable {
             recorder.drain { jobs in
                 for (job, outcome) in Batch.keep(jobs, workspace: workspace, store: store) {
                     results.set(job.index, outcome) { done in
-                        if case .success(let o) = outcome { progress(done, o) }
+                        if case .success(let o) = outcome {
+                            handle.recorded(o)
+                            progress(done, o)
+                        }
                     }
                 }
             }
@@ -167,16 +180,18 @@ public struct Batch: Sendable {
         writer.stackSize = 8 << 20
         writer.start()
         for t in threads { t.stackSize = 8 << 20; t.start() }
-        results.waitUntilFull()
-        recorder.close()
+        // The writer ends once every worker has run out of episodes (all ran, or the queue was
+        // cancelled) and what they finished is written down.
+        recorder.waitFinished()
         // Artifacts were written without a flush each; one flush makes them all durable.
         if workspace.writesRunFiles { ArtifactFile.flush(workspace.runsDirectory) }
+        let cancelled = handle.isCancelled
         var out: [BatchOutcome] = []
         for r in results.values {
             switch r {
             case .success(let o)?: out.append(o)
             case .failure(let e)?: throw e
-            case nil: throw .internal("a batch episode produced no result")
+            case nil: if !cancelled { throw .internal("a batch episode produced no result") }
             }
         }
         return out
@@ -278,29 +293,7 @@ final class Recorder: @unchecked Sendable {
         condition.unlock()
     }
 
-    // MARK: Interrupts
-
-    nonisolated(unsafe) private static var active: [ObjectIdentifier: Recorder] = [:]
-    private static let activeLock = NSLock()
-
-    static func register(_ r: Recorder) {
-        activeLock.lock(); active[ObjectIdentifier(r)] = r; activeLock.unlock()
-    }
-
-    static func unregister(_ r: Recorder) {
-        activeLock.lock(); active.removeValue(forKey: ObjectIdentifier(r)); activeLock.unlock()
-    }
-
-    /// Stops taking episodes, and waits (up to `timeoutSeconds`) until what finished before is
-    /// written down: what an interrupted batch completed is kept, nothing half-done is added.
-    static func finishAll(timeoutSeconds: Double) {
-        activeLock.lock()
-        let recorders = Array(active.values)
-        activeLock.unlock()
-        for r in recorders { r.stopIntake() }
-        let deadline = Date(timeIntervalSinceNow: timeoutSeconds)
-        for r in recorders { r.waitFinished(until: deadline) }
-    }
+    // MARK: Cancellation (BatchHandle)
 
     func stopIntake() {
         condition.lock()
@@ -314,6 +307,12 @@ final class Recorder: @unchecked Sendable {
         condition.lock()
         finished = true
         condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitFinished() {
+        condition.lock()
+        while !finished { condition.wait() }
         condition.unlock()
     }
 
@@ -381,31 +380,29 @@ final class Recorder: @unchecked Sendable {
     }
 }
 
-/// What a command-line entry point calls when it is interrupted, before it kills the agents and
-/// exits: running batches stop taking episodes and write down the ones already finished.
-public enum BatchInterruption {
-    public static func keepFinishedEpisodes(timeoutSeconds: Double = 5) {
-        Recorder.finishAll(timeoutSeconds: timeoutSeconds)
-    }
-}
-
 /// Hands out indices 0..<count to worker threads.
 final class WorkQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var nextIndex = 0
+    private var cancelled = false
     private let count: Int
 
     init(count: Int) { self.count = count }
 
+    /// No index is handed out any more.
+    func cancel() {
+        lock.lock(); cancelled = true; lock.unlock()
+    }
+
     func next() -> Int? {
         lock.lock(); defer { lock.unlock() }
-        guard nextIndex < count else { return nil }
+        guard !cancelled, nextIndex < count else { return nil }
         nextIndex += 1
         return nextIndex - 1
     }
 }
 
-/// Fixed slots filled by worker threads; `waitUntilFull` blocks until every slot is set.
+/// Fixed slots filled by worker threads (a slot stays nil when its episode never ran).
 final class ResultSlots<T>: @unchecked Sendable {
     private let condition = NSCondition()
     private var slots: [T?]
@@ -423,12 +420,6 @@ final class ResultSlots<T>: @unchecked Sendable {
         // Only the last slot can end a wait: waking the waiter for every episode costs a
         // context switch each.
         if filled == slots.count { condition.broadcast() }
-        condition.unlock()
-    }
-
-    func waitUntilFull() {
-        condition.lock()
-        while filled < slots.count { condition.wait() }
         condition.unlock()
     }
 
