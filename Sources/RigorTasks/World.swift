@@ -28,7 +28,15 @@ public enum WorldVerdict: Sendable, Equatable {
 /// protocol): the task's fault, never the agent's. The episode ends `world_failed`.
 public struct WorldFailure: Error, Sendable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// For a world program that failed while setting up: the end of its stderr and how it was
+    /// started, for the artifact's diagnostics (never hashed).
+    public var log: String?
+    public var launchedBy: String?
+    public init(_ message: String, log: String? = nil, launchedBy: String? = nil) {
+        self.message = message
+        self.log = log
+        self.launchedBy = launchedBy
+    }
     public var description: String { message }
 }
 

@@ -173,7 +173,8 @@ public enum Episode {
         ]
         if case .program = request.task.world, case .object(var d) = diagnostics {
             // The world program's log (not hashed: a traceback holds this machine's paths).
-            d["world"] = ["stderr_tail": .string(worldLog ?? ""), "launched_by": .string(programWorld?.host.launchedBy ?? "none")]
+            d["world"] = ["stderr_tail": .string(worldLog ?? worldFailure?.log ?? ""),
+                          "launched_by": .string(programWorld?.host.launchedBy ?? worldFailure?.launchedBy ?? "none")]
             diagnostics = .object(d)
         }
         var record = Artifact(

@@ -28,6 +28,16 @@ final class ProgramWorld: TaskWorld {
         taskRef = manifest.ref
         let launch = try ProgramWorld.launch(task: task, program: program)
         do { host = try WorldHost(launch, settings: ProgramWorld.guardSettings(settings)) } catch { throw WorldFailure(error.message) }
+        do { try setUp(task: task, program: program, seed: seed, key: key) } catch {
+            // What the program said before it failed is the task author's first clue.
+            host.stop()
+            throw WorldFailure(error.message, log: host.stderrText, launchedBy: host.launchedBy)
+        }
+    }
+
+    /// Sends `setup` and reads the `ready` answer (and, for a TraceCore task, its action surface).
+    private func setUp(task: LoadedTask, program: WorldProgram, seed: Int, key: WorldKey) throws(WorldFailure) {
+        let manifest = task.manifest
         var setup: [String: JSON] = [
             "type": "setup", "protocol": .string(WorldProgram.protocolVersion), "seed": .int(seed),
             "task": [
