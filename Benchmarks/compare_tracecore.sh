@@ -83,6 +83,24 @@ warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 now() { date +%s.%N; }
+# cpu_run VAR CMD...: runs CMD in a cgroup v1 cpuacct group of its own (when this machine has one
+# we may write) and sets VAR to the CPU seconds (user + system) of its whole process tree, fork
+# servers and their children included; "n/a" without cgroup v1. Wall clock on a shared VM drifts
+# with the neighbours' load; CPU seconds much less, so the tables show both.
+CPUACCT=/sys/fs/cgroup/cpuacct
+cpu_run() {
+  local var="$1" g rc=0; shift
+  g="$CPUACCT/rigor-bench-$$-$RANDOM"
+  if [ -w "$CPUACCT" ] && mkdir "$g" 2>/dev/null; then
+    bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$g" "$@" || rc=$?
+    printf -v "$var" '%s' "$(awk -v n="$(cat "$g/cpuacct.usage")" 'BEGIN { printf "%.3f", n / 1e9 }')"
+    rmdir "$g" 2>/dev/null || true
+  else
+    "$@" || rc=$?
+    printf -v "$var" '%s' "n/a"
+  fi
+  return $rc
+}
 # jget FILE EXPR: evaluate a Python expression over the JSON in FILE (bound to d) and print it.
 # python3 rather than jq: it is already one of Rigor's system packages.
 jget() { "$SYS_PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
@@ -90,6 +108,11 @@ jget() { "$SYS_PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.1f", a / b }'; }
 # median: the middle value, or the mean of the two middle ones (an even count of runs).
+cpu_median() { # the median of CPU readings, or n/a when there are none (no cgroup v1 here)
+  local xs=() x
+  for x in "$@"; do [ "$x" = "n/a" ] || xs+=("$x"); done
+  if [ "${#xs[@]}" = 0 ]; then echo "n/a"; else median "${xs[@]}"; fi
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3f–%.3f", lo, hi }'; }
 ratio() { # ratio A B -> "12.3×" or "n/a"
@@ -230,6 +253,7 @@ prepare_tracecore() { # writes TraceCore's batch file (the runs are in the round
 }
 
 TC_TIMES=()
+TC_CPUS=()
 TC_FAILED=0
 tracecore_once() { # one run of TraceCore's batch: appends its wall clock to TC_TIMES
   local round="$1" t0 t1 rc=0
@@ -240,8 +264,11 @@ tracecore_once() { # one run of TraceCore's batch: appends its wall clock to TC_
   t0="$(now)"
   # No per-job --timeout: TraceCore would then run each job through a different, slower path
   # (run_isolated); the whole command gets a generous limit instead.
-  (cd "$TC_CWD" && NO_COLOR=1 TERM=dumb COLUMNS=200 timeout 900 "${TC_CMD[@]}" run batch --batch-file "$TC_BATCH" --workers "$WORKERS") \
+  local cpu
+  (cd "$TC_CWD" || exit 1; r=0; NO_COLOR=1 TERM=dumb COLUMNS=200 cpu_run cpu timeout 900 "${TC_CMD[@]}" run batch --batch-file "$TC_BATCH" --workers "$WORKERS" || r=$?
+   echo "$cpu" >"$WORK/tc-cpu"; exit $r) \
     >"$TC_OUT" 2>&1 </dev/null || rc=$?
+  TC_CPUS+=("$(cat "$WORK/tc-cpu" 2>/dev/null || echo n/a)")
   t1="$(now)"
   TC_TIMES+=("$(fsub "$t1" "$t0")")
   TC_RC="$rc"
@@ -251,6 +278,7 @@ tracecore_once() { # one run of TraceCore's batch: appends its wall clock to TC_
 tracecore_result() { # after the rounds: sets TC_SECONDS, TC_EPS...; non-zero when it is no baseline
   local out="$TC_OUT" rc="${TC_RC:-?}"
   TC_SECONDS="$(median "${TC_TIMES[@]}")"
+  TC_CPU="$(cpu_median "${TC_CPUS[@]}")"
   TC_SPREAD="$(spread "${TC_TIMES[@]}")"
 
   # TraceCore's last word: "Summary  passed=N  failed=M  p50=...s  p95=...s".
@@ -288,7 +316,7 @@ fi
 # start and the summary); rigor_result LABEL then sets R_TOTAL R_PASSED R_SECONDS R_SPREAD
 # R_EPS R_JSON_EPS from the median of the runs.
 # ---------------------------------------------------------------------------------------
-declare -A R_TIMES=() R_JEPS=() R_FAILED=()
+declare -A R_TIMES=() R_JEPS=() R_FAILED=() R_CPUS=()
 rigor_once() {
   local label="$1" round="$2"; shift 2
   local state="$WORK/state-$label" out="$WORK/rigor-$label.json" t0 t1 rc=0
@@ -300,8 +328,10 @@ rigor_once() {
   sync
   log "Rigor: $label (round $round of $REPEAT)"
   t0="$(now)"
-  "$RIGOR" batch "$@" --json --state-dir "$state" >"$out" 2>"$WORK/rigor-$label.err" </dev/null || rc=$?
+  local cpu
+  cpu_run cpu "$RIGOR" batch "$@" --json --state-dir "$state" >"$out" 2>"$WORK/rigor-$label.err" </dev/null || rc=$?
   t1="$(now)"
+  R_CPUS[$label]+=" $cpu"
   if ! jget "$out" 'd["total"]' >/dev/null 2>&1; then
     R_FAILED[$label]="exit $rc: $(tail -n 3 "$WORK/rigor-$label.err")"
     return 0
@@ -314,11 +344,13 @@ rigor_result() {
   local label="$1" out="$WORK/rigor-$label.json"
   if [ -n "${R_FAILED[$label]:-}" ] || [ -z "${R_TIMES[$label]:-}" ]; then
     [ -n "${R_FAILED[$label]:-}" ] && warn "rigor batch ($label) failed (${R_FAILED[$label]})"
-    R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_EPS="n/a"; R_SPREAD=""
+    R_TOTAL="n/a"; R_PASSED="n/a"; R_SECONDS="n/a"; R_EPS="n/a"; R_JSON_EPS="n/a"; R_SPREAD=""; R_CPU="n/a"
     return 0
   fi
   # shellcheck disable=SC2086  # the lists are space-separated numbers
   R_SECONDS="$(median ${R_TIMES[$label]})"
+  # shellcheck disable=SC2086
+  R_CPU="$(cpu_median ${R_CPUS[$label]:-})"
   # shellcheck disable=SC2086
   R_SPREAD="$(spread ${R_TIMES[$label]})"
   # shellcheck disable=SC2086
@@ -383,7 +415,7 @@ if [ "$TC_INSTALLED" = 1 ]; then
 fi
 
 ROWS=()   # "runtime|agents|episodes|passed|seconds|eps|json_eps" for the summary table
-add_row() { ROWS+=("$1|$2|$R_TOTAL|$R_PASSED|$R_SECONDS|$R_SPREAD|$R_EPS|$R_JSON_EPS"); }
+add_row() { ROWS+=("$1|$2|$R_TOTAL|$R_PASSED|$R_SECONDS|$R_SPREAD|$R_EPS|$R_JSON_EPS|$R_CPU"); }
 
 # The rows, in the order of the table. Every round runs TraceCore once, then each row once.
 ROW_LABELS=(py-default py-ns-exec py-process py-process-exec swift-default swift-process swift-fork)
@@ -451,20 +483,23 @@ echo "\`seconds\` is the wall clock of the whole command (process start to exit)
 echo "(\`range\`: the fastest and the slowest), for every row, TraceCore's included. A round runs TraceCore"
 echo "once, then every Rigor row once, so that all rows share the same stretch of the machine's drift;"
 echo "\`rigor's own eps/s\` is the \`episodes_per_second\` Rigor reports in its JSON (episode loop only)."
+echo "\`CPU s\`: user + system seconds of the whole process tree (a cgroup v1 cpuacct group per run), the"
+echo "median over the rounds; it moves far less than wall clock with the neighbours' load on a shared VM."
 echo
-echo "| runtime | agents | episodes | passed | seconds | range | episodes/s | × TraceCore | rigor's own eps/s |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| runtime | agents | episodes | passed | seconds | range | episodes/s | × TraceCore | rigor's own eps/s | CPU s | × TraceCore (CPU) |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 if [ "$TC_OK" = 1 ]; then
-  echo "| TraceCore $TC_VERSION | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_SPREAD | $TC_EPS | 1.0× | — |"
+  echo "| TraceCore $TC_VERSION | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_SPREAD | $TC_EPS | 1.0× | — | ${TC_CPU:-n/a} | 1.0× |"
 elif [ "$TC_EPS" != "n/a" ]; then
-  echo "| TraceCore $TC_VERSION (**invalid: $TC_REASON**) | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_SPREAD | $TC_EPS | — | — |"
+  echo "| TraceCore $TC_VERSION (**invalid: $TC_REASON**) | Python (7 reference pairings) | $TC_EPISODES | $TC_PASSED | $TC_SECONDS | $TC_SPREAD | $TC_EPS | — | — | ${TC_CPU:-n/a} | — |"
 else
-  echo "| TraceCore $TC_VERSION | not available: $TC_REASON | — | — | — | — | — | — | — |"
+  echo "| TraceCore $TC_VERSION | not available: $TC_REASON | — | — | — | — | — | — | — | — | — |"
 fi
 BASE="n/a"; [ "$TC_OK" = 1 ] && BASE="$TC_EPS"
 for row in "${ROWS[@]}"; do
-  IFS='|' read -r rt ag n pass secs range eps jeps <<<"$row"
-  echo "| $rt | $ag | $n | $pass | $secs | $range | $eps | $(ratio "$eps" "$BASE") | $jeps |"
+  IFS='|' read -r rt ag n pass secs range eps jeps cpu <<<"$row"
+  CPU_BASE="n/a"; [ "$TC_OK" = 1 ] && CPU_BASE="${TC_CPU:-n/a}"
+  echo "| $rt | $ag | $n | $pass | $secs | $range | $eps | $(ratio "$eps" "$BASE") | $jeps | $cpu | $(ratio "$CPU_BASE" "$cpu") |"
 done
 
 if [ -n "$TC_SUMMARY" ]; then
