@@ -25,6 +25,9 @@ public enum SyntheticRuns {
         public var variant = 0
         /// Agent-controlled text put into the step's action and result (for hostile-input tests).
         public var agentText = "ok"
+        /// How many trace entries the artifact holds; nil: `steps` (benchmarks keep it at 1 so
+        /// that filling 100,000 runs measures the index, not trace building).
+        public var traceSteps: Int?
 
         public init() {}
     }
@@ -42,7 +45,7 @@ public enum SyntheticRuns {
     /// One artifact as `spec` describes it, under `runID`.
     public static func artifact(_ spec: Spec, runID: String) throws -> JSON {
         let started = rfc3339(spec.startedAt)
-        let trace: [JSON] = (1...max(1, spec.steps)).map { i in
+        let trace: [JSON] = (1...max(1, spec.traceSteps ?? spec.steps)).map { i in
             ["step": .int(i), "action_ts": .string(started),
              "observation": ["step": .int(i), "task": ["id": .string(spec.task)], "visible_state": ["files_seen": []]],
              "action": ["type": "read_file", "args": ["path": .string("/app/\(i).txt")], "intent": .string(spec.agentText)],
