@@ -63,7 +63,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "rigor-bench",
-            dependencies: ["RigorRunner"],
+            // RigorTestSupport for SyntheticRuns: stores of 100,000 runs made in seconds.
+            dependencies: ["RigorRunner", "RigorTestSupport"],
             path: "Benchmarks/RigorBench"
         ),
         .target(

@@ -19,6 +19,13 @@ func percentile(_ sorted: [UInt64], _ p: Double) -> Double {
 func fmtMicros(_ nanos: Double) -> String { String(format: "%.1f µs", nanos / 1000) }
 
 let root = FileManager.default.currentDirectoryPath
+// `RIGOR_BENCH_ONLY=metrics .build/release/rigor-bench`: only the metrics tables.
+if ProcessInfo.processInfo.environment["RIGOR_BENCH_ONLY"] == "metrics" {
+    let scratch = NSTemporaryDirectory() + "rigor-bench-metrics-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    try runMetricsBench(tmp: scratch)
+    exit(0)
+}
 let agentBinary = "\(root)/.build/release/rigor-swift-agent"
 guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
     print("rigor-bench: \(agentBinary) is missing; run `make bench` (it builds in release first)")
@@ -88,3 +95,4 @@ let rigorBinary = "\(root)/.build/release/rigor"
 try runStoreBench(root: root, rigorBinary: rigorBinary, tmp: tmp)
 try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0..99")
 runDiffBench()
+try runMetricsBench(tmp: tmp)
