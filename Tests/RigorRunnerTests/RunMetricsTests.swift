@@ -94,3 +94,34 @@ struct RunMetricsTests {
         #expect(none["filter"] == ["task": "none@1"])
     }
 }
+
+@Suite("runs page request")
+struct RunPageRequestTests {
+    @Test("limit, cursor and offset parse; out of range or together they are refused", arguments: [
+        (["limit": "0"], "limit"), (["limit": "1001"], "limit"), (["limit": "ten"], "limit"), (["cursor": "-1"], "cursor"),
+        (["offset": "99999999999"], "offset"), (["cursor": "5", "offset": "10"], "offset"), (["cursor": "1e3"], "cursor"),
+    ])
+    func refused(parameters: [String: String], parameter: String) {
+        #expect(throws: RunQuery.Problem.self) { try RunPageRequest(parameters: parameters) }
+        do { _ = try RunPageRequest(parameters: parameters) } catch { #expect(error.parameter == parameter) }
+    }
+
+    @Test("the view pages through every run once")
+    func pages() throws {
+        let store = try RunMetricsTests.store("page-request")
+        try SyntheticRuns.fill(store, count: 7) { _ in SyntheticRuns.Spec() }
+        #expect(try RunPageRequest(parameters: [:]) == RunPageRequest())
+        var cursor: String? = nil
+        var seen = 0
+        for _ in 0..<5 {
+            var parameters = ["limit": "3"]
+            parameters["cursor"] = cursor
+            let view = try RunPageRequest(parameters: parameters).view(store, query: RunQuery())
+            #expect(view["total"] == 7)
+            seen += view["runs"]?.arrayValue?.count ?? 0
+            guard let next = view["next_cursor"]?.intValue else { break }
+            cursor = String(next)
+        }
+        #expect(seen == 7)
+    }
+}

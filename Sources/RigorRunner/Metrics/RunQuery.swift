@@ -147,3 +147,44 @@ public struct RunQuery: Sendable, Equatable {
         return micros
     }
 }
+
+/// Which page of the runs list: the `limit`, `cursor` and `offset` parameters of `/api/runs`
+/// (spec/views.md §2), parsed with the same refusals as `RunQuery`.
+public struct RunPageRequest: Sendable, Equatable {
+    public static let defaultLimit = 50
+
+    public var limit = RunPageRequest.defaultLimit
+    /// The `ledger_seq` of the last run of the previous page (`next_cursor`).
+    public var cursor: Int?
+    public var offset = 0
+
+    public init(limit: Int = RunPageRequest.defaultLimit, cursor: Int? = nil, offset: Int = 0) {
+        self.limit = limit
+        self.cursor = cursor
+        self.offset = offset
+    }
+
+    /// Parses `limit` (1–`RunStore.maximumPageSize`), `cursor` (0 or more) and `offset` (0 to
+    /// 10,000,000); `cursor` and `offset` do not go together. Absent or empty: the defaults.
+    public init(parameters: [String: String]) throws(RunQuery.Problem) {
+        func number(_ name: String, _ range: ClosedRange<Int>, _ expected: String) throws(RunQuery.Problem) -> Int? {
+            guard let text = parameters[name], !text.isEmpty else { return nil }
+            guard let n = Int(text), range.contains(n) else { throw RunQuery.Problem(parameter: name, value: text, expected: expected) }
+            return n
+        }
+        limit = try number("limit", 1...RunStore.maximumPageSize, "an integer from 1 to \(RunStore.maximumPageSize)") ?? Self.defaultLimit
+        cursor = try number("cursor", 0...Int.max, "a next_cursor: an integer, 0 or more")
+        offset = try number("offset", 0...10_000_000, "an integer from 0 to 10000000") ?? 0
+        if cursor != nil && offset > 0 {
+            throw RunQuery.Problem(parameter: "offset", value: String(offset), expected: "absent when a cursor is given")
+        }
+    }
+
+    /// The page of `query`'s runs in `store`, as the view `/api/runs` serves.
+    public func view(_ store: RunStore, query: RunQuery) throws(RunnerError) -> JSON {
+        do {
+            let page = try store.runsPage(filter: query.filter, limit: limit, cursor: cursor, offset: offset)
+            return RunPageView.json(page, query: query, limit: limit, offset: offset, cursor: cursor)
+        } catch { throw .store(error) }
+    }
+}
