@@ -18,6 +18,12 @@ func percentile(_ sorted: [UInt64], _ p: Double) -> Double {
 
 func fmtMicros(_ nanos: Double) -> String { String(format: "%.1f µs", nanos / 1000) }
 
+// `rigor-bench --intentproof`: only the IntentProof export/verify table (no agent needed).
+if CommandLine.arguments.contains("--intentproof") {
+    runIntentProofBench()
+    exit(0)
+}
+
 let root = FileManager.default.currentDirectoryPath
 let agentBinary = "\(root)/.build/release/rigor-swift-agent"
 guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
@@ -88,3 +94,4 @@ let rigorBinary = "\(root)/.build/release/rigor"
 try runStoreBench(root: root, rigorBinary: rigorBinary, tmp: tmp)
 try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0..99")
 runDiffBench()
+runIntentProofBench()

@@ -14,7 +14,7 @@ struct ExportIntentProofCommand: ParsableCommand {
             (chain_position, prev_event_hash) and each is Ed25519-signed. The key is --key, else \
             the project's key, .rigor/keys/rigor-ed25519.key, made on first use (mode 600); \
             `rigor keys show` prints its public half for whoever verifies. The same runs and key \
-            always give the same file. Mapping and recipe: spec/policy.md, "IntentProof export".
+            always give the same file. Mapping and recipe: spec/intentproof.md.
 
             Check a file with `rigor verify --intentproof FILE`, evaluate IntentProof policies \
             with `rigor policy check --intentproof POLICY.yaml FILE.jsonl|RUN`.

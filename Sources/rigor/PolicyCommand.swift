@@ -21,7 +21,7 @@ struct PolicyCommand: ParsableCommand {
                 signatures first with `rigor verify --intentproof`). Rules of the categories \
                 required, forbidden, cardinality and ordering are evaluated; temporal, consensus, \
                 value_bound and claim_match rules give inconclusive findings saying Rigor does \
-                not evaluate them (spec/policy.md, "IntentProof policies").
+                not evaluate them (spec/intentproof.md §4).
 
                 Exit 0 when every flow passes (or is out of the policy's scope), 1 when a finding \
                 fails or is inconclusive, 2 when the policy or a run cannot be read.

@@ -2,7 +2,7 @@ import Foundation
 import RigorSpec
 
 /// IntentProof for a workspace: export runs as a signed event chain, verify such a chain, and
-/// check IntentProof policies against runs (spec/policy.md, "IntentProof export").
+/// check IntentProof policies against runs (spec/intentproof.md).
 extension Workspace {
     /// What `rigor export intentproof` produced.
     public struct IntentProofExportResult: Sendable {

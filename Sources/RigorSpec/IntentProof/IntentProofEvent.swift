@@ -5,7 +5,7 @@ import Foundation
 /// chains and signs them, and the small encodings an event needs (ULIDs, millisecond UTC times).
 ///
 /// The recipe is IntentProof's SDK recipe, reproduced byte for byte against its signing vectors
-/// (spec/policy.md, "IntentProof export"): the *unsigned* event (every member but `signature`)
+/// (spec/intentproof.md): the *unsigned* event (every member but `signature`)
 /// is written as RFC 8785 canonical JSON; its SHA-256 digest is the event hash
 /// (`sha256:<hex>`), which the next event names as `prev_event_hash`; the Ed25519 signature is
 /// over the 32 digest bytes.

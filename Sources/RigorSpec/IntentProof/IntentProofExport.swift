@@ -1,4 +1,4 @@
-/// Episodes as IntentProof execution events (spec/policy.md, "IntentProof export").
+/// Episodes as IntentProof execution events (spec/intentproof.md).
 ///
 /// Each step of each run becomes one event; each run ends with one `rigor.episode` event that
 /// carries the outcome. The events of all runs form one chain, in the order given, each signed
@@ -119,8 +119,9 @@ public struct IntentProofExport: Sendable {
                 members["chain_position"] = .int(position)
                 members["prev_event_hash"] = .string(previous)
                 event = .object(members)
-                previous = try IntentProof.eventHash(event)
-                let signed = try signer.sign(event)
+                let digest = try IntentProof.digest(event)
+                previous = "sha256:" + Digest.hex(digest)
+                let signed = try signer.sign(event, digest: digest)
                 do { try signed.write(into: &out) } catch { throw IntentProofError("cannot write event \(position): \(error.description)") }
                 out.append(0x0A)
             }

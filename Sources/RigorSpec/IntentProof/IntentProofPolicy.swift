@@ -1,6 +1,6 @@
 /// An IntentProof verification policy (`intentproof.policy.v1`): rules over the events of a
 /// flow, each giving a finding (`pass`, `fail`, `inconclusive`) with a reason from the
-/// IntentProof vocabulary (spec/policy.md, "IntentProof policies").
+/// IntentProof vocabulary (spec/intentproof.md §4).
 ///
 /// Rigor evaluates the event-only categories: `required`, `forbidden`, `cardinality` and
 /// `ordering`, with `where` predicates on `status` and attributes. Rules that need sources Rigor

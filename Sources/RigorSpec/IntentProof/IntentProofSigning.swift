@@ -5,20 +5,28 @@ import Foundation
 /// it is BoringSSL's RFC 8032 Ed25519, deterministic, which is what lets Rigor reproduce the
 /// IntentProof signing vectors byte for byte).
 public struct IntentProofSigner: Sendable {
-    /// The seed, kept as bytes (swift-crypto's key types are not `Sendable`).
-    private let seed: [UInt8]
-    private var key: Curve25519.Signing.PrivateKey {
-        // Checked in init: the seed is 32 bytes, which is all the initialiser requires.
-        (try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)) ?? Curve25519.Signing.PrivateKey()
+    /// swift-crypto's key types are not marked `Sendable`; the key is an immutable value,
+    /// never mutated after init, so sharing the box across threads is sound.
+    private final class KeyBox: @unchecked Sendable {
+        let key: Curve25519.Signing.PrivateKey
+        init(_ key: Curve25519.Signing.PrivateKey) { self.key = key }
     }
+
+    private let box: KeyBox
+    /// The public half and its key id, derived once (deriving costs a scalar multiplication).
+    public let publicKey: IntentProofPublicKey
+    private let keyID: String
 
     /// A key from its 32-byte seed (the RFC 8032 private key).
     public init(seed: [UInt8]) throws(IntentProofError) {
         guard seed.count == 32 else { throw IntentProofError("an Ed25519 private key is 32 bytes; got \(seed.count)") }
-        do { _ = try Curve25519.Signing.PrivateKey(rawRepresentation: seed) } catch {
+        let key: Curve25519.Signing.PrivateKey
+        do { key = try Curve25519.Signing.PrivateKey(rawRepresentation: seed) } catch {
             throw IntentProofError("not an Ed25519 private key: \(error)")
         }
-        self.seed = seed
+        box = KeyBox(key)
+        publicKey = IntentProofPublicKey(rawChecked: Array(key.publicKey.rawRepresentation))
+        keyID = publicKey.keyID
     }
 
     /// A key from text holding its 32-byte seed as 64 hex digits or as base64 (surrounding
@@ -30,19 +38,20 @@ public struct IntentProofSigner: Sendable {
         try self.init(seed: seed)
     }
 
-    public var publicKey: IntentProofPublicKey { IntentProofPublicKey(rawChecked: Array(key.publicKey.rawRepresentation)) }
-
     /// Signs the event's digest and returns the event with its `signature` member.
     public func sign(_ event: JSON) throws(IntentProofError) -> JSON {
-        let digest = try IntentProof.digest(event)
+        try sign(event, digest: try IntentProof.digest(event))
+    }
+
+    /// As `sign(_:)`, with the event's digest already computed (`IntentProof.digest`).
+    public func sign(_ event: JSON, digest: [UInt8]) throws(IntentProofError) -> JSON {
         let signature: Data
-        let key = self.key
-        do { signature = try key.signature(for: Data(digest)) } catch {
+        do { signature = try box.key.signature(for: Data(digest)) } catch {
             throw IntentProofError("cannot sign the event: \(error)")
         }
         guard var members = event.objectValue else { throw IntentProofError("an event must be a JSON object") }
         members["signature"] = [
-            "alg": "ed25519", "key_id": .string(IntentProofPublicKey(rawChecked: Array(key.publicKey.rawRepresentation)).keyID), "value": .string(signature.base64EncodedString()),
+            "alg": "ed25519", "key_id": .string(keyID), "value": .string(signature.base64EncodedString()),
         ]
         return .object(members)
     }
@@ -56,13 +65,25 @@ public struct IntentProofSigner: Sendable {
 /// The public half: verifies event signatures; names itself by a `key_id`.
 public struct IntentProofPublicKey: Sendable, Equatable {
     public let raw: [UInt8]
+    private let box: KeyBox?
 
-    init(rawChecked: [UInt8]) { raw = rawChecked }
+    /// Immutable after init, so shared across threads soundly (see `IntentProofSigner`).
+    private final class KeyBox: @unchecked Sendable {
+        let key: Curve25519.Signing.PublicKey
+        init(_ key: Curve25519.Signing.PublicKey) { self.key = key }
+    }
+
+    init(rawChecked: [UInt8]) {
+        raw = rawChecked
+        box = (try? Curve25519.Signing.PublicKey(rawRepresentation: rawChecked)).map(KeyBox.init)
+    }
+
+    public static func == (a: IntentProofPublicKey, b: IntentProofPublicKey) -> Bool { a.raw == b.raw }
 
     /// A public key from 32 raw bytes.
     public init(raw: [UInt8]) throws(IntentProofError) {
         guard raw.count == 32 else { throw IntentProofError("an Ed25519 public key is 32 bytes; got \(raw.count)") }
-        do { _ = try Curve25519.Signing.PublicKey(rawRepresentation: raw) } catch {
+        do { box = KeyBox(try Curve25519.Signing.PublicKey(rawRepresentation: raw)) } catch {
             throw IntentProofError("not an Ed25519 public key: \(error)")
         }
         self.raw = raw
@@ -87,7 +108,7 @@ public struct IntentProofPublicKey: Sendable, Equatable {
         // Only the canonical encoding: base64 that decodes to the same bytes with other padding
         // bits would let a changed byte go unnoticed.
         guard let bytes = Data(base64Encoded: signature), bytes.count == 64, bytes.base64EncodedString() == signature else { return false }
-        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
+        guard let key = box?.key else { return false }
         return key.isValidSignature(bytes, for: Data(digest))
     }
 }
