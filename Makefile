@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv no
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 
-.PHONY: all deps build release run test fuzz bench clean help install uninstall dist tracecore-venv tools-venv
+.PHONY: all deps build release run test fuzz bench clean help install uninstall dist tracecore-venv traceprotocol-venv tools-venv
 
 all: build
 

@@ -18,6 +18,12 @@ func percentile(_ sorted: [UInt64], _ p: Double) -> Double {
 
 func fmtMicros(_ nanos: Double) -> String { String(format: "%.1f µs", nanos / 1000) }
 
+// `rigor-bench --intentproof`: only the IntentProof export/verify table (no agent needed).
+if CommandLine.arguments.contains("--intentproof") {
+    runIntentProofBench()
+    exit(0)
+}
+
 let root = FileManager.default.currentDirectoryPath
 // `RIGOR_BENCH_ONLY=metrics .build/release/rigor-bench`: only the metrics tables.
 if ProcessInfo.processInfo.environment["RIGOR_BENCH_ONLY"] == "metrics" {
@@ -96,3 +102,4 @@ try runStoreBench(root: root, rigorBinary: rigorBinary, tmp: tmp)
 try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0..99")
 runDiffBench()
 try runMetricsBench(tmp: tmp)
+runIntentProofBench()

@@ -14,6 +14,9 @@ public enum RepoPaths {
     public static var agents: String { "\(root)/Agents" }
     public static var sdk: String { "\(root)/Agents/sdk" }
     public static var interop: String { "\(root)/../shared/interop/tracecore-1.1.3" }
+    /// The IntentProof specification's schemas, golden cases, signing vectors and reference
+    /// policies, copied unchanged into the repository (see its SOURCE.md).
+    public static var intentProofSpec: String { "\(root)/Tests/Fixtures/intentproof-spec" }
 
     /// The directory of the built products (`rigor`, `rigor-swift-agent`), next to the test bundle.
     public static let productsDirectory: String = {

@@ -116,8 +116,36 @@ struct BundleCommand: ParsableCommand {
 }
 
 struct KeysCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Ed25519 keys for signing bundles.",
-                                                    subcommands: [Generate.self])
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Ed25519 keys for signing bundles and IntentProof exports.",
+                                                    subcommands: [Generate.self, Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show",
+            abstract: "Print the public half of the project's signing key (made on first use).",
+            discussion: """
+                The project's key is .rigor/keys/rigor-ed25519.key (mode 600), the one `rigor \
+                export intentproof` signs with unless given --key. Give the public key (hex or \
+                base64, as printed) to whoever runs `rigor verify --intentproof FILE --pubkey PUB`.
+                """)
+        @Option(help: ArgumentHelp("Show this private key file's public half instead of the project's.", valueName: "key")) var key: String?
+        @Flag(help: "Print JSON (public_key_hex, public_key_base64, key_id, path).") var json = false
+        @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func run() throws {
+            let stateDirectory = try workspaceOptions.workspace.stateDirectory
+            let signer: IntentProofSigner
+            do { signer = try IntentProofKeyFile.signer(keyFile: key, stateDirectory: stateDirectory) } catch { throw Console.fail(error) }
+            let path = key ?? "\(stateDirectory)/\(IntentProofKeyFile.fileName)"
+            let pub = signer.publicKey
+            if json {
+                Console.printJSON(["public_key_hex": .string(Digest.hex(pub.raw)), "public_key_base64": .string(pub.base64),
+                                   "key_id": .string(pub.keyID), "path": .string(path)])
+            } else {
+                print("public key \(Digest.hex(pub.raw))\nbase64     \(pub.base64)\nkey_id     \(pub.keyID)\nprivate    \(path)")
+            }
+        }
+    }
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "generate", abstract: "Write a new key pair: PREFIX.key (private, mode 600) and PREFIX.pub.")

@@ -130,6 +130,14 @@ int rigor_contains(const void *haystack, size_t length, const char *needle);
 /* Bytes available to unprivileged users on the file system holding `path` (-1 if unknown). */
 long long rigor_available_bytes(const char *path);
 
+
+/* A listening TCP socket on 127.0.0.1:port (0: any free port) inside the network namespace of
+ * process `pid` (agent endpoints: reachable from an agent with --unshare-net, and from nothing
+ * else); the port bound in *bound_port. -1 with errno on failure. */
+int rigor_listen_in_netns(pid_t pid, int port, int *bound_port);
+
+/* The same in the caller's own network namespace (agents that share the runner's network). */
+int rigor_listen_loopback(int port, int *bound_port);
 #endif
 
 /* The CPUs task `tid` may run on (0: the calling thread; the process id: its main thread), in

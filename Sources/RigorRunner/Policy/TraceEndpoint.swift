@@ -1,0 +1,123 @@
+import Foundation
+import RigorAgentHost
+import RigorSpec
+
+/// The TRACE-protocol endpoint an agent reaches at `RIGOR_TRACE_URL` (spec/trace-endpoint.md):
+/// the routes the `traceprotocol` client calls, with what it proposes and attaches recorded for
+/// the artifact.
+///
+/// - `POST /actions` `{id, type, actor, target?, params?, timestamp?}` → `{actionId, status}`:
+///   the decision comes from `decide` (the episode's policy), `observed` when there is none.
+/// - `POST /evidence` `{actionId, checks: [{name, pass, approver?, note?}]}` → `{actionId,
+///   accepted}`: checks attach to a proposed action (404 for an unknown one).
+/// - `GET /policy[?actionType=T]` → `{rules: [...]}`: the rules `policy` lists (filtered).
+///
+/// Bounded: at most `maxProposals` proposals and `maxChecksPerAction` checks per action; ids,
+/// types and names at most 128 bytes. Unknown routes 404, wrong methods 405, bodies that are not
+/// the expected JSON 400 or 422, each with `{"error": ...}` saying what is wrong.
+public final class TraceEndpoint: @unchecked Sendable {
+    /// A decision and the rule that made it.
+    public typealias Decide = @Sendable (_ type: String, _ params: JSON) -> (status: String, ruleID: String)
+
+    public static let maxProposals = 1_000
+    public static let maxChecksPerAction = 64
+    public static let maxNameBytes = 128
+
+    private let decide: Decide
+    private let rules: [JSON]
+    private let lock = NSLock()
+    private var proposals: [String: Int] = [:]
+    private var records: [JSON] = []
+
+    public init(rules: [JSON] = [], decide: @escaping Decide = { _, _ in ("observed", "default") }) {
+        self.decide = decide
+        self.rules = rules
+    }
+
+    /// What the agent proposed, with decisions and attached evidence, in order: for the artifact.
+    public var recorded: [JSON] {
+        lock.lock()
+        defer { lock.unlock() }
+        return records
+    }
+
+    public func handle(_ request: EndpointRequest) -> EndpointResponse {
+        switch (request.method, request.path) {
+        case ("POST", "/actions"): return propose(request.body)
+        case ("POST", "/evidence"): return attach(request.body)
+        case ("GET", "/policy"):
+            let type = request.query["actionType"]
+            let chosen = rules.filter { type == nil || $0["when"]?["actionType"]?.stringValue == type }
+            return Self.ok(["rules": .array(chosen)])
+        case (_, "/actions"), (_, "/evidence"), (_, "/policy"):
+            return Self.error(405, "\(request.method) is not allowed on \(request.path)")
+        default:
+            return Self.error(404, "no route \(request.path); the TRACE endpoint serves POST /actions, POST /evidence, GET /policy")
+        }
+    }
+
+    private func propose(_ body: [UInt8]) -> EndpointResponse {
+        guard let action = try? JSON.parse(body, maxDepth: 32), action.objectValue != nil else { return Self.error(400, "the body must be a JSON object (an action)") }
+        guard let id = Self.name(action["id"]) else { return Self.error(422, "action.id must be a non-empty string of at most \(Self.maxNameBytes) bytes") }
+        guard let type = Self.name(action["type"]) else { return Self.error(422, "action.type must be a non-empty string of at most \(Self.maxNameBytes) bytes") }
+        let params = action["params"] ?? .null
+        let (status, rule) = decide(type, params)
+        lock.lock()
+        defer { lock.unlock() }
+        guard proposals[id] == nil else { return Self.error(409, "action '\(id)' was already proposed") }
+        guard proposals.count < Self.maxProposals else { return Self.error(429, "more than \(Self.maxProposals) proposals in this episode") }
+        proposals[id] = records.count
+        records.append([
+            "id": .string(id), "type": .string(type), "actor": action["actor"] ?? .null, "target": action["target"] ?? .null,
+            "params": params, "decision": .string(status), "rule_id": .string(rule), "evidence": [],
+        ])
+        return Self.ok(["actionId": .string(id), "status": .string(status)])
+    }
+
+    private func attach(_ body: [UInt8]) -> EndpointResponse {
+        guard let value = try? JSON.parse(body, maxDepth: 32), value.objectValue != nil else { return Self.error(400, "the body must be a JSON object {actionId, checks}") }
+        guard let id = Self.name(value["actionId"]) else { return Self.error(422, "actionId must be a non-empty string") }
+        guard let checks = value["checks"]?.arrayValue, checks.count <= Self.maxChecksPerAction else {
+            return Self.error(422, "checks must be a list of at most \(Self.maxChecksPerAction) {name, pass, note} objects")
+        }
+        var accepted: [JSON] = []
+        for (i, c) in checks.enumerated() {
+            guard let name = Self.name(c["name"]), let pass = c["pass"]?.boolValue else {
+                return Self.error(422, "checks[\(i)] needs a name (string) and pass (true or false)")
+            }
+            var check: [String: JSON] = ["name": .string(name), "pass": .bool(pass), "source": "trace"]
+            if let note = c["note"]?.stringValue {
+                guard note.utf8.count <= 4096 else { return Self.error(422, "checks[\(i)].note is over 4096 bytes") }
+                check["note"] = .string(note)
+            }
+            if let approver = c["approver"]?.stringValue {
+                guard approver.utf8.count <= Self.maxNameBytes else { return Self.error(422, "checks[\(i)].approver is over \(Self.maxNameBytes) bytes") }
+                check["approver"] = .string(approver)
+            }
+            accepted.append(.object(check))
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        guard let index = proposals[id], case .object(var record) = records[index] else { return Self.error(404, "no proposed action '\(id)'; POST /actions first") }
+        let existing = record["evidence"]?.arrayValue ?? []
+        guard existing.count + accepted.count <= Self.maxChecksPerAction else {
+            return Self.error(422, "action '\(id)' would carry more than \(Self.maxChecksPerAction) checks")
+        }
+        record["evidence"] = .array(existing + accepted)
+        records[index] = .object(record)
+        return Self.ok(["actionId": .string(id), "accepted": .int(accepted.count)])
+    }
+
+    static func name(_ value: JSON?) -> String? {
+        guard let s = value?.stringValue, !s.isEmpty, s.utf8.count <= maxNameBytes else { return nil }
+        return s
+    }
+
+    static func ok(_ value: JSON) -> EndpointResponse {
+        EndpointResponse(status: 200, body: (try? value.canonicalBytes()) ?? Array("{}".utf8))
+    }
+
+    static func error(_ status: Int, _ message: String) -> EndpointResponse {
+        EndpointResponse(status: status, body: (try? JSON.object(["error": .string(message)]).canonicalBytes()) ?? Array("{}".utf8))
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import RigorAgentHost
+import RigorRunner
+import RigorSpec
+import RigorTestSupport
+import Testing
+
+/// The TRACE endpoint served on an agent endpoint: the unmodified `traceprotocol` 0.1.0 client
+/// proposes, gets decisions and attaches evidence; hostile clients (garbage, huge bodies,
+/// slowloris, floods) are refused and the endpoint keeps serving.
+@Suite(.serialized) struct TraceEndpointTests {
+    static let venvPython = "\(RepoPaths.root)/.build-trace-venv/bin/python"
+
+    /// The venv's Python with traceprotocol 0.1.0 (made by `make traceprotocol-venv` if
+    /// missing), or nil with the reason printed (PyPI unreachable).
+    static let python: String? = {
+        let probe = ["-c", "import importlib.metadata as m; assert m.version('traceprotocol') == '0.1.0'"]
+        if let r = try? CommandLineRun.run(venvPython, probe), r.status == 0 { return venvPython }
+        let make = try? CommandLineRun.run("/usr/bin/make", ["-s", "traceprotocol-venv"], cwd: RepoPaths.root)
+        if let r = try? CommandLineRun.run(venvPython, probe), r.status == 0 { return venvPython }
+        print("TRACE client test skipped: traceprotocol 0.1.0 could not be installed: \(make?.stdout ?? "") \(make?.stderr ?? "")")
+        return nil
+    }()
+
+    static func serve(_ endpoint: TraceEndpoint, limits: AgentEndpointServer.Limits = .init()) throws -> (AgentEndpointServer, AgentEndpointListener) {
+        let listener = try AgentEndpointListener.listenHere()
+        let server = try AgentEndpointServer(listener: listener, limits: limits) { endpoint.handle($0) }
+        server.start()
+        return (server, listener)
+    }
+
+    @Test(.enabled(if: python != nil))
+    func theUnmodifiedTraceClientProposesGetsDecisionsAndAttachesEvidence() throws {
+        let endpoint = TraceEndpoint(rules: [["when": ["actionType": "delete_file"], "require": ["approval"], "mode": "enforce"]]) { type, _ in
+            type == "delete_file" ? ("requires_approval", "destructive") : ("approved", "default")
+        }
+        let (server, listener) = try Self.serve(endpoint)
+        defer { server.stop() }
+        let script = """
+            import json, sys
+            from trace_client import TraceClient, Actor
+            t = TraceClient(endpoint=sys.argv[1])
+            a = t.propose(type="read_file", actor=Actor(kind="agent", name="probe"), params={"path": "/app/a"}, id="a1")
+            b = t.propose(type="delete_file", actor={"kind": "agent", "name": "probe"}, target="/app/b", id="a2")
+            e = t.evidence("a1", [{"name": "read_ok", "pass_": True, "note": "3 lines"}])
+            p = t.policy("delete_file")
+            print(json.dumps({"a": a, "b": b, "e": e, "p": p}))
+            """
+        let result = try CommandLineRun.run(try #require(Self.python), ["-c", script, listener.url])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = try JSON.parse(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(out["a"] == ["actionId": "a1", "status": "approved"])
+        #expect(out["b"] == ["actionId": "a2", "status": "requires_approval"])
+        #expect(out["e"]?["accepted"] == 1)
+        #expect(out["p"]?["rules"]?.arrayValue?.count == 1)
+        let recorded = endpoint.recorded
+        #expect(recorded.count == 2)
+        #expect(recorded[0]["decision"] == "approved")
+        #expect(recorded[1]["rule_id"] == "destructive")
+        #expect(recorded[1]["target"] == "/app/b")
+        #expect(recorded[0]["evidence"] == [["name": "read_ok", "pass": true, "note": "3 lines", "source": "trace"]])
+    }
+
+    /// Sends raw bytes, returns what came back (until close or 3 s).
+    static func exchange(_ port: UInt16, _ chunks: [[UInt8]], pause: UInt32 = 0) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard ok else { return "" }
+        for c in chunks {
+            _ = c.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if pause > 0 { usleep(pause) }
+        }
+        shutdown(fd, Int32(SHUT_WR))
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 3_000) == 1 else { break }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            out += buffer[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func post(_ path: String, _ body: String, extra: String = "") -> [UInt8] {
+        Array("POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(extra)Connection: close\r\n\r\n\(body)".utf8)
+    }
+
+    @Test func hostileRequestsAreRefusedAndTheEndpointKeepsServing() throws {
+        var limits = AgentEndpointServer.Limits()
+        limits.requestTimeoutMilliseconds = 300
+        limits.maxBodyBytes = 64 * 1024
+        limits.maxRequests = 40
+        let endpoint = TraceEndpoint()
+        let (server, listener) = try Self.serve(endpoint, limits: limits)
+        defer { server.stop() }
+        let port = listener.port
+        let good = Self.post("/actions", #"{"id":"ok1","type":"read_file","actor":{"kind":"agent","name":"a"}}"#)
+
+        #expect(Self.exchange(port, [Array("\u{01}\u{02} garbage\r\n\r\n".utf8)]).hasPrefix("HTTP/1.1 400"))
+        #expect(Self.exchange(port, [Array("GET /policy HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n".utf8)]).hasPrefix("HTTP/1.1 413"))
+        #expect(Self.exchange(port, [Array("POST /actions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)]).hasPrefix("HTTP/1.1 411"))
+        #expect(Self.exchange(port, [Array("GET /policy HTTP/1.1\r\nX: \(String(repeating: "a", count: 40_000))\r\n\r\n".utf8)]).hasPrefix("HTTP/1.1 431"))
+        #expect(Self.exchange(port, [Self.post("/actions", "not json")]).hasPrefix("HTTP/1.1 400"))
+        #expect(Self.exchange(port, [Self.post("/actions", #"{"id":"","type":"x"}"#)]).hasPrefix("HTTP/1.1 422"))
+        #expect(Self.exchange(port, [Self.post("/evidence", #"{"actionId":"nope","checks":[]}"#)]).hasPrefix("HTTP/1.1 404"))
+        #expect(Self.exchange(port, [Self.post("/admin", "{}")]).hasPrefix("HTTP/1.1 404"))
+        #expect(Self.exchange(port, [Array("DELETE /actions HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)]).hasPrefix("HTTP/1.1 405"))
+        // Slowloris: a head trickled in over more than the request timeout is dropped unanswered.
+        let slow = Array("GET /policy HTTP/1.1\r\nHost: x\r\n".utf8).map { [$0] }
+        let started = Date()
+        #expect(Self.exchange(port, slow, pause: 20_000).isEmpty)
+        #expect(Date().timeIntervalSince(started) < 5)
+        // Still serving, and the refusals were counted, none reached the recorder.
+        #expect(Self.exchange(port, [good]).hasPrefix("HTTP/1.1 200"))
+        #expect(Self.exchange(port, [good]).hasPrefix("HTTP/1.1 409"))  // the same id twice
+        #expect(endpoint.recorded.count == 1)
+        #expect(server.counts.refused >= 5)
+        // A flood: past maxRequests every request gets 429, on one keep-alive connection.
+        var flood: [UInt8] = []
+        for i in 0..<60 { flood += Array("POST /actions HTTP/1.1\r\nContent-Length: 40\r\n\r\n".utf8) + Array(#"{"id":"f\#(String(format: "%03d", i))","type":"t","actor":{"k":1}}"#.utf8) }
+        let answers = Self.exchange(port, [flood])
+        #expect(answers.components(separatedBy: "HTTP/1.1 429").count > 1, "\(answers.prefix(300))")
+        #expect(endpoint.recorded.count < 60)
+    }
+}
