@@ -72,7 +72,10 @@ struct BatchCommand: ParsableCommand, InputChecked {
         reporter.finish()
         let summary = BatchSummary(outcomes: outcomes, workers: batch.workers,
                                    elapsedSeconds: Double(MonotonicClock.nanoseconds() - t0) / 1e9, pinnedCPUs: batch.cpuPlan())
-        if options.json { Console.printJSON(summary.json) } else { BatchReport.print(summary) }
+        let summaryView = summary.json
+        // Kept for `rigor report --latest-batch`; a batch whose summary cannot be kept still ran.
+        do { try LastBatch.save(summaryView, stateDirectory: workspace.stateDirectory) } catch { Console.error("warning: \(error.description)") }
+        if options.json { Console.printJSON(summaryView) } else { BatchReport.print(summary) }
         // Leaves from here: what the batch holds (every artifact, parsed) is the system's to
         // free at exit; freeing it object by object first cost ~2 ms of a 140-episode batch.
         Foundation.exit((summary.failed > 0 ? ExitStatusCode.failed : .success).rawValue)

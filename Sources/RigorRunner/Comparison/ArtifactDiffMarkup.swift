@@ -53,9 +53,8 @@ extension ArtifactDiff {
     /// The report as one self-contained HTML page (no scripts, no external resources; a
     /// Content-Security-Policy forbids both), every value escaped and shown in full.
     public var html: String {
-        var h: [String] = []
         let title = "rigor diff: \(verdict.rawValue)"
-        h.append("""
+        return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -63,13 +62,24 @@ extension ArtifactDiff {
             <title>\(Markup.escape(title))</title>
             <style>\(Markup.css)</style></head><body>
             <h1 class="\(verdict.rawValue)">\(Markup.escape(title))</h1>
-            <p class="summary">\(Markup.escape(summary))</p>
-            """)
+
+            """ + htmlFragment + "</body></html>\n"
+    }
+
+    /// The style sheet the HTML report's classes need (the web UI serves it with its own).
+    public static var htmlStyle: String { Markup.css }
+
+    /// The HTML report without its page around it (from the summary to the divergent step), for
+    /// a page that has its own head and title: the web UI's diff page and the HTML report.
+    /// Every value is escaped.
+    public var htmlFragment: String {
+        var h: [String] = []
+        h.append("<p class=\"summary\">\(Markup.escape(summary))</p>")
         h.append("<table class=\"fields\"><tr><th></th><th>A</th><th>B</th></tr>")
         for (name, x, y) in sideFacts { h.append("<tr><th>\(name)</th><td><code>\(Markup.escape(x))</code></td><td><code>\(Markup.escape(y))</code></td></tr>") }
         h.append("</table>")
         if verdict == .notComparable {
-            h.append("<ul class=\"problems\">" + problems.map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul></body></html>")
+            h.append("<ul class=\"problems\">" + problems.map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul>")
             return h.joined(separator: "\n") + "\n"
         }
         func table(_ title: String, _ state: String, _ fields: [Field]) {
@@ -109,7 +119,6 @@ extension ArtifactDiff {
                 h.append("<h2>Steps</h2><p>All \(a.traceLength ?? 0) steps are identical.</p>")
             }
         }
-        h.append("</body></html>")
         return h.joined(separator: "\n") + "\n"
     }
 
@@ -133,6 +142,13 @@ extension ArtifactDiff {
             return (part, alignment, d.parts.contains(part) || d.parts == ["missing"])
         }
     }
+}
+
+/// HTML escaping for every page Rigor writes (diff --format html, the web UI, the HTML report):
+/// one function, so no renderer escapes differently.
+public enum HTMLText {
+    /// `s` safe as an element's text and as a quoted attribute value (`& < > " '` escaped).
+    public static func escaped(_ s: String) -> String { Markup.escape(s) }
 }
 
 /// Escaping and small pieces shared by the Markdown and HTML renderers.
