@@ -1,8 +1,8 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Module graph (each depends only on those below it):
-//   rigor (CLI) → RigorRunner → RigorAgentHost, RigorTasks, RigorStore → RigorSpec → RigorJSON
+//   rigor (CLI) → RigorServer (web UI, Hummingbird) → RigorRunner → RigorAgentHost, RigorTasks, RigorStore → RigorSpec → RigorJSON
 //   (RigorAgentHost → CRigorSpawn; RigorStore → CSQLite, CZstd: system libraries)
 let package = Package(
     name: "Rigor",
@@ -15,6 +15,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The web UI's HTTP server (rigor serve). No traits: the server needs neither
+        // swift-configuration nor the full-Foundation extras, and they cost build time.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // The JSON value, parser and canonical writers: no Foundation, so a statically linked
@@ -43,9 +49,17 @@ let package = Package(
             dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost", .product(name: "Crypto", package: "swift-crypto"), "RigorStore",
                            .product(name: "Yams", package: "Yams")]
         ),
+        // The web UI and the self-contained HTML report: pages and their /api/ twins, rendered
+        // from RigorRunner's views. A library, so tests drive the real server in process.
+        .target(
+            name: "RigorServer",
+            dependencies: ["RigorRunner", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .executableTarget(
             name: "rigor",
-            dependencies: ["RigorRunner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["RigorRunner", "RigorServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         // An agent written in Swift: speaks the agent protocol on stdin/stdout.
@@ -66,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "rigor-bench",
             // RigorTestSupport for SyntheticRuns: stores of 100,000 runs made in seconds.
-            dependencies: ["RigorRunner", "RigorTestSupport"],
+            dependencies: ["RigorRunner", "RigorTestSupport", "RigorServer"],
             path: "Benchmarks/RigorBench"
         ),
         .target(
@@ -79,5 +93,6 @@ let package = Package(
         .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
         .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorTestSupport"]),
         .testTarget(name: "RigorStoreTests", dependencies: ["RigorStore", "RigorTestSupport"]),
+        .testTarget(name: "RigorServerTests", dependencies: ["RigorServer", "RigorTestSupport"]),
     ]
 )

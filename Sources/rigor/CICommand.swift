@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RigorAgentHost
 import RigorRunner
+import RigorServer
 import RigorSpec
 
 struct CICommand: ParsableCommand, InputChecked {
@@ -30,6 +31,7 @@ struct CICommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n")) var workers: Int?
     @Option(help: ArgumentHelp("Write JUnit XML here.", valueName: "file")) var junit: String?
     @Option(help: ArgumentHelp("Write a Markdown summary here (for CI job pages).", valueName: "file")) var summary: String?
+    @Option(help: ArgumentHelp("Write a self-contained HTML report of the gate here (upload it as the job's artifact).", valueName: "file")) var report: String?
     @Option(help: ArgumentHelp("Agent isolation: none, process or namespace (default: the strongest available). Baselines reproduce at every level: the level is not part of the hash.", valueName: "level"))
     var isolation: String?
     @Option(help: ArgumentHelp("What must hold: exact, outcome or stats (see above).", valueName: "mode"))
@@ -80,8 +82,17 @@ struct CICommand: ParsableCommand, InputChecked {
         } catch { throw Console.fail(error) }
         let gateFails = CIGate.fails(checks, mode: mode)
         let comparison = mode == .stats ? CIGate.comparison(checks) : nil
+        let gateView = CIGateView.json(checks, mode: mode)
+        // Kept for the web UI's "last CI gate" and `rigor report --latest-gate`.
+        do { try LastGate.save(gateView, finishedAt: Timestamp.now().rfc3339, stateDirectory: workspace.stateDirectory) } catch {
+            Console.error("warning: \(error.description)")
+        }
+        if let report {
+            let withTime: JSON = { guard case .object(var o) = gateView else { return gateView }; o["finished_at"] = .string(Timestamp.now().rfc3339); return .object(o) }()
+            try ReportCommand.write(HTMLReport(subject: .gate(withTime)), workspace: workspace, to: report, quiet: json)
+        }
         if json {
-            Console.printJSON(CIGateView.json(checks, mode: mode))
+            Console.printJSON(gateView)
         } else {
             printTable(checks, seconds: seconds, mode: mode, comparison: comparison)
         }
