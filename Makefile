@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv nodejs util-linux json-schema-test-suite
+SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv nodejs util-linux json-schema-test-suite chromium chromium-driver
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 
@@ -54,11 +54,13 @@ tracecore-venv:
 	fi
 
 # Python tools the tests use, from PyPI, in a venv under .build-venv-tools/ (git-ignored):
-# opentelemetry-proto parses `rigor export otlp` output (Tests/RigorCLITests/OTLPExportTests.swift).
+# opentelemetry-proto parses `rigor export otlp` output (Tests/RigorCLITests/OTLPExportTests.swift);
+# selenium drives headless Chromium (Debian's chromium and chromium-driver) through the web UI and
+# the HTML report (Tests/RigorServerTests/BrowserTests.swift, Tests/Browser/dashboard_check.py).
 # Add a package to TOOLS_VENV_PACKAGES and the venv is refilled. When PyPI cannot be reached this
 # says so and goes on; the tests that need the venv then skip, printing why.
 TOOLS_VENV := .build-venv-tools
-TOOLS_VENV_PACKAGES ?= opentelemetry-proto==1.45.2
+TOOLS_VENV_PACKAGES ?= opentelemetry-proto==1.45.2 selenium==4.27.1
 tools-venv:
 	@want="$(TOOLS_VENV_PACKAGES)"; \
 	if [ -f $(TOOLS_VENV)/installed ] && [ "$$(cat $(TOOLS_VENV)/installed)" = "$$want" ]; then :; else \
