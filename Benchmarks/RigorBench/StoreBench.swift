@@ -55,7 +55,8 @@ func runStoreBench(root: String, rigorBinary: String, tmp: String) throws {
 }
 
 /// Sizes after a real batch: the JSON artifact files vs the store.
-func runStoreSizeBench(rigorBinary: String, root: String, tmp: String, seeds: String) throws {
+@discardableResult
+func runStoreSizeBench(rigorBinary: String, root: String, tmp: String, seeds: String) throws -> (state: String, summary: JSON) {
     let state = "\(tmp)/store-batch"
     let p = Process()
     p.executableURL = URL(fileURLWithPath: rigorBinary)
@@ -87,4 +88,5 @@ func runStoreSizeBench(rigorBinary: String, root: String, tmp: String, seeds: St
     default: "?"
     }
     print("| \(eps) episodes/s | \(summary["total"]?.intValue ?? 0) | \(jsonBytes / 1024) KiB | \((db + wal) / 1024) KiB | \(String(format: "1/%.1f", Double(jsonBytes) / Double(max(1, db + wal)))) |")
+    return (state, summary)
 }

@@ -59,6 +59,7 @@ print("")
 print("| steps   | episode wall | per step (total) | runner median | runner p95 | agent+IPC median | artifact assembly+hash |")
 print("|---------|--------------|------------------|---------------|------------|------------------|------------------------|")
 var largest: JSON = .null
+var tenThousandSteps: JSON = .null
 for steps in [1_000, 10_000, 100_000] {
     try prepareTask(steps: steps)
     var request = try workspace.prepare(RunOptions(agent: agentBinary, task: "filesystem_hidden_config@1", seed: 1, isolation: .process), collectTiming: true)
@@ -74,6 +75,7 @@ for steps in [1_000, 10_000, 100_000] {
     let agent = timing.agentNanosPerStep.sorted()
     print("| \(String(steps).padding(toLength: 7, withPad: " ", startingAt: 0)) | \(String(format: "%9.3f s", wall / 1e9))  | \(fmtMicros(wall / Double(steps)).padding(toLength: 16, withPad: " ", startingAt: 0)) | \(fmtMicros(percentile(runner, 0.5)).padding(toLength: 13, withPad: " ", startingAt: 0)) | \(fmtMicros(percentile(runner, 0.95)).padding(toLength: 10, withPad: " ", startingAt: 0)) | \(fmtMicros(percentile(agent, 0.5)).padding(toLength: 16, withPad: " ", startingAt: 0)) | \(String(format: "%.1f ms", Double(timing.assemblyNanos) / 1e6)) |")
     largest = result.artifact
+    if steps == 10_000 { tenThousandSteps = result.artifact }
 }
 
 print("")
@@ -99,7 +101,8 @@ try rate("parse (JSON → value)") { _ = try JSON.parse(bytes) }
 
 let rigorBinary = "\(root)/.build/release/rigor"
 try runStoreBench(root: root, rigorBinary: rigorBinary, tmp: tmp)
-try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0..99")
+let realBatch = try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0..99")
 runDiffBench()
 try runMetricsBench(tmp: tmp)
 runIntentProofBench()
+try runServerBench(root: root, tmp: tmp, longRun: tenThousandSteps, batch: realBatch)
