@@ -15,17 +15,22 @@ enum LibraryBridge {
         }
     }
 
-    /// `rigor.runs_page/1`: `limit` 1…`maximumPageSize`, and `cursor` or `offset` (not both).
+    /// `rigor.runs_page/1`: `limit`, `cursor`, `offset` parsed by `RunPageRequest` (the same
+    /// refusals as the CLI's), capped at the dashboard's page size.
     static func runsPage(_ store: RunStore, _ q: QueryString, maximumPageSize: Int) throws(DashboardError) -> JSON {
         let query = try query(q)
-        let limit = try q.int("limit", default: 50, in: 1...maximumPageSize)
-        let offset = try q.int("offset", default: 0, in: 0...100_000_000)
-        let cursor = q["cursor"] == nil ? nil : try q.int("cursor", default: 0, in: 0...Int(Int64.max))
-        if cursor != nil && offset > 0 { throw .badParameter(name: "cursor", problem: "cursor and offset do not go together") }
-        do {
-            let page = try store.runsPage(filter: query.filter, limit: limit, cursor: cursor, offset: offset)
-            return RunPageView.json(page, query: query, limit: limit, offset: offset, cursor: cursor)
-        } catch { throw DashboardViews.storeError(error) }
+        var parameters: [String: String] = [:]
+        for name in ["limit", "cursor", "offset"] { parameters[name] = q[name] }
+        let request: RunPageRequest
+        do { request = try RunPageRequest(parameters: parameters) } catch {
+            throw .badParameter(name: error.parameter, problem: error.description)
+        }
+        guard request.limit <= maximumPageSize else {
+            throw .badParameter(name: "limit", problem: "limit must be from 1 to \(maximumPageSize) in the web UI (got \(request.limit))")
+        }
+        do { return try request.view(store, query: query) } catch {
+            throw .unavailable("the runs could not be listed: \(error.description)")
+        }
     }
 
     /// `rigor.run_metrics/1`.
