@@ -4,6 +4,7 @@ import PackageDescription
 // Module graph (each depends only on those below it):
 //   rigor (CLI) → RigorRunner → RigorAgentHost, RigorTasks, RigorStore → RigorSpec → RigorJSON
 //   (RigorAgentHost → CRigorSpawn; RigorStore → CSQLite, CZstd: system libraries)
+//   RigorRunner → RigorStorePostgres → RigorStore (+ postgres-nio, for --store postgres://)
 let package = Package(
     name: "Rigor",
     platforms: [.macOS(.v13)],
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The JSON value, parser and canonical writers: no Foundation, so a statically linked
@@ -34,13 +36,19 @@ let package = Package(
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         // The embedded run store: runs index, content-addressed blobs, hash-chained ledger.
         .target(name: "RigorStore", dependencies: ["RigorSpec", "CSQLite", "CZstd"]),
+        // The shared store for teams: the same operations on a PostgreSQL server (postgres-nio),
+        // in a module of its own so that the embedded store does not depend on NIO.
+        .target(
+            name: "RigorStorePostgres",
+            dependencies: ["RigorStore", "RigorSpec", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         .target(
             name: "RigorAgentHost",
             dependencies: ["RigorSpec", "CRigorSpawn"]
         ),
         .target(
             name: "RigorRunner",
-            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost", .product(name: "Crypto", package: "swift-crypto"), "RigorStore",
+            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost", .product(name: "Crypto", package: "swift-crypto"), "RigorStore", "RigorStorePostgres",
                            .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
@@ -79,5 +87,6 @@ let package = Package(
         .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
         .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorTestSupport"]),
         .testTarget(name: "RigorStoreTests", dependencies: ["RigorStore", "RigorTestSupport"]),
+        .testTarget(name: "RigorStorePostgresTests", dependencies: ["RigorStorePostgres", "RigorStore", "RigorTestSupport"]),
     ]
 )

@@ -13,13 +13,13 @@ struct RunsCommand: ParsableCommand {
         defaultSubcommand: List.self)
 
     /// The store, for a command that only reads it (works on a read-only store).
-    static func openStore(_ options: WorkspaceOptions) throws -> RunStore {
+    static func openStore(_ options: WorkspaceOptions) throws -> any RunStorage {
         let workspace = try options.workspace
         do { return try workspace.readingStore() } catch { throw Console.fail(error) }
     }
 
     /// The store, for a command that changes it.
-    static func openStoreForWriting(_ options: WorkspaceOptions) throws -> RunStore {
+    static func openStoreForWriting(_ options: WorkspaceOptions) throws -> any RunStorage {
         let workspace = try options.workspace
         do { return try workspace.store(create: false) } catch { throw Console.fail(error) }
     }
@@ -114,7 +114,7 @@ struct RunsCommand: ParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
-            let store: RunStore
+            let store: any RunStorage
             let workspace = try workspaceOptions.workspace
             do { store = try workspace.store(create: true) } catch { throw Console.fail(error) }
             var rows: [JSON] = []
