@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "rigor-bench",
             // RigorTestSupport for SyntheticRuns: stores of 100,000 runs made in seconds.
-            dependencies: ["RigorRunner", "RigorTestSupport"],
+            dependencies: ["RigorRunner", "RigorTestSupport", "RigorStorePostgres"],
             path: "Benchmarks/RigorBench"
         ),
         .target(
