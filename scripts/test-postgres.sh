@@ -10,6 +10,14 @@
 # and its socket in DIR. Needs Debian's postgresql package (make deps installs it).
 set -euo pipefail
 command="${1:-}"; dir="${2:-}"
+
+# Close every descriptor inherited beyond stdin, stdout and stderr: the server daemon would keep
+# them open for its whole life, and a caller that reads a pipe to its end (a test process that
+# spawns other commands on other threads meanwhile) would then wait forever.
+for fd in /proc/$$/fd/*; do
+  fd="${fd##*/}"
+  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 [ -n "$command" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 
 bindir=""
