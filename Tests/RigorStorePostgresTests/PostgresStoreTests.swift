@@ -144,6 +144,22 @@ struct PostgresStoreTests {
         #expect(try other.verifyLedger().firstBreak?.seq == 1)
     }
 
+    @Test("an artifact the server cannot index (a NUL in a text column) is a typed error, and its transaction leaves nothing behind")
+    func refusedArtifactRollsBack() throws {
+        let url = try PostgresTestServer.freshDatabase("nul")
+        let store = try PostgresRunStore.open(url: url, create: true)
+        try store.record(try Samples.artifact("before"))
+        guard case .object(var members) = try Samples.artifact("hostile", content: "other") else { return }
+        members["agent_ref"] = .string("agents/evil\u{0}.py")
+        members["artifact_hash"] = .string(try HashRecipe.rigor.hash(.object(members)))
+        #expect(throws: StoreError.self) { try store.record(contentsOf: [try Samples.artifact("with-it", content: "x"), .object(members)]) }
+        let stats = try store.statistics()
+        #expect(stats.runs == 1 && stats.blobs == 1 && stats.ledgerEntries == 1)
+        #expect(try store.verifyLedger().isIntact)
+        try store.record(try Samples.artifact("after", content: "y"))
+        #expect(try store.verifyLedger().entries == 2)
+    }
+
     @Test("a database of a newer schema, or holding someone else's tables, is refused untouched")
     func refusals() throws {
         let newer = try PostgresTestServer.freshDatabase("newer")
