@@ -58,8 +58,8 @@ extension RunStorage {
         try record(contentsOf: artifacts, hashedBytes: nil)
     }
 
-    /// The latest 50 runs.
-    public func runs() throws(StoreError) -> [RunSummary] { try runs(filter: RunFilter(), limit: 50) }
+    /// Every run matching no filter, newest first; at most `limit` (< 1: all).
+    public func runs(limit: Int) throws(StoreError) -> [RunSummary] { try runs(filter: RunFilter(), limit: limit) }
 
     /// The recorded artifact as JCS bytes: the same bytes for every store holding this run.
     public func exportBytes(_ runID: String) throws(StoreError) -> [UInt8] {
