@@ -3,11 +3,11 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv nodejs util-linux json-schema-test-suite chromium chromium-driver
+SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv nodejs util-linux json-schema-test-suite chromium chromium-driver postgresql
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 
-.PHONY: all deps build release run test fuzz bench clean help install uninstall dist tracecore-venv traceprotocol-venv tools-venv
+.PHONY: all deps build release run test fuzz bench bench-store clean help install uninstall dist tracecore-venv traceprotocol-venv tools-venv
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make fuzz   the fuzz targets (task.toml, agent lines, bundles) for FUZZ_ITERATIONS inputs each (default 100000; FUZZ_SEED varies them)"
 	@echo "make release  optimised build (.build/release), Swift runtime linked statically"
 	@echo "make bench  release build, then the benchmarks (tables)"
+	@echo "make bench-store  release build, then only PostgreSQL vs SQLite recording (tables)"
 	@echo "make install [PREFIX=/usr/local]  release build, then bin/rigor and share/rigor/sdk under PREFIX"
 	@echo "make uninstall [PREFIX=/usr/local]  remove what make install put there"
 	@echo "make dist   release tarball rigor-<version>-linux-<arch>.tar.gz (bin/, share/)"
@@ -70,9 +71,16 @@ tools-venv:
 	  else echo "could not install $$want into $(TOOLS_VENV) (is PyPI reachable?); the tests that need it will be skipped"; rm -rf $(TOOLS_VENV); fi; \
 	fi
 
+# The shared-store tests (Tests/RigorStorePostgresTests) need a real PostgreSQL server: one is
+# started for the run (scripts/test-postgres.sh: a throwaway cluster on a free localhost port)
+# and handed to them in RIGOR_TEST_POSTGRES_URL; it is stopped and removed however the run ends.
 test: deps tracecore-venv tools-venv
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
-	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	@pgdir="$${TMPDIR:-/tmp}/rigor-test-pg-$$$$"; \
+	url=$$(scripts/test-postgres.sh start "$$pgdir") || { echo "cannot start the test PostgreSQL server (scripts/test-postgres.sh)"; exit 1; }; \
+	trap 'scripts/test-postgres.sh stop "$$pgdir"' EXIT; \
+	echo "test PostgreSQL server: $$url"; \
+	RIGOR_TEST_POSTGRES_URL="$$url" swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
 # The fuzz targets of Tests/RigorRunnerTests/FuzzTests.swift, run long: every input must give a
 # value or a typed error. RIGOR_FUZZ_DUMP keeps the last input, to reproduce a crash with it.
@@ -112,6 +120,10 @@ dist: release
 
 bench: release
 	.build/release/rigor-bench
+
+# Only the shared store's table: recording into PostgreSQL vs SQLite, whole batches into each.
+bench-store: release
+	.build/release/rigor-bench shared-store
 	bash Benchmarks/compare_tracecore.sh
 
 clean:

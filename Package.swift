@@ -4,6 +4,7 @@ import PackageDescription
 // Module graph (each depends only on those below it):
 //   rigor (CLI) → RigorServer (web UI, Hummingbird) → RigorRunner → RigorAgentHost, RigorTasks, RigorStore → RigorSpec → RigorJSON
 //   (RigorAgentHost → CRigorSpawn; RigorStore → CSQLite, CZstd: system libraries)
+//   RigorRunner → RigorStorePostgres → RigorStore (+ postgres-nio, for --store postgres://)
 let package = Package(
     name: "Rigor",
     platforms: [.macOS(.v13)],
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The JSON value, parser and canonical writers: no Foundation, so a statically linked
@@ -40,13 +42,19 @@ let package = Package(
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         // The embedded run store: runs index, content-addressed blobs, hash-chained ledger.
         .target(name: "RigorStore", dependencies: ["RigorSpec", "CSQLite", "CZstd"]),
+        // The shared store for teams: the same operations on a PostgreSQL server (postgres-nio),
+        // in a module of its own so that the embedded store does not depend on NIO.
+        .target(
+            name: "RigorStorePostgres",
+            dependencies: ["RigorStore", "RigorSpec", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         .target(
             name: "RigorAgentHost",
             dependencies: ["RigorSpec", "CRigorSpawn"]
         ),
         .target(
             name: "RigorRunner",
-            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost", .product(name: "Crypto", package: "swift-crypto"), "RigorStore",
+            dependencies: ["RigorSpec", "RigorTasks", "RigorAgentHost", .product(name: "Crypto", package: "swift-crypto"), "RigorStore", "RigorStorePostgres",
                            .product(name: "Yams", package: "Yams")]
         ),
         // The web UI and the self-contained HTML report: pages and their /api/ twins, rendered
@@ -81,6 +89,7 @@ let package = Package(
             name: "rigor-bench",
             // RigorTestSupport for SyntheticRuns: stores of 100,000 runs made in seconds.
             dependencies: ["RigorRunner", "RigorTestSupport", "RigorServer"],
+            dependencies: ["RigorRunner", "RigorTestSupport", "RigorStorePostgres"],
             path: "Benchmarks/RigorBench"
         ),
         .target(
@@ -94,5 +103,6 @@ let package = Package(
         .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorTestSupport"]),
         .testTarget(name: "RigorStoreTests", dependencies: ["RigorStore", "RigorTestSupport"]),
         .testTarget(name: "RigorServerTests", dependencies: ["RigorServer", "RigorTestSupport"]),
+        .testTarget(name: "RigorStorePostgresTests", dependencies: ["RigorStorePostgres", "RigorStore", "RigorTestSupport"]),
     ]
 )

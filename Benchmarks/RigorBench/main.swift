@@ -54,6 +54,13 @@ func prepareTask(steps: Int) throws {
 
 let workspace = Workspace(root: root, tasksDirectory: "\(tmp)/Tasks", stateDirectory: "\(tmp)/state")
 
+// `rigor-bench shared-store`: only the PostgreSQL-vs-SQLite tables (`make bench-store`).
+if CommandLine.arguments.dropFirst().first == "shared-store" {
+    try runSharedStoreBench(root: root, rigorBinary: "\(root)/.build/release/rigor", tmp: tmp)
+    try? FileManager.default.removeItem(atPath: tmp)
+    exit(0)
+}
+
 print("Runner overhead per step (Swift agent in loop mode, isolation=process, release build)")
 print("")
 print("| steps   | episode wall | per step (total) | runner median | runner p95 | agent+IPC median | artifact assembly+hash |")
@@ -102,6 +109,7 @@ try rate("parse (JSON → value)") { _ = try JSON.parse(bytes) }
 let rigorBinary = "\(root)/.build/release/rigor"
 try runStoreBench(root: root, rigorBinary: rigorBinary, tmp: tmp)
 let realBatch = try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0..99")
+try runSharedStoreBench(root: root, rigorBinary: rigorBinary, tmp: tmp)
 runDiffBench()
 try runMetricsBench(tmp: tmp)
 runIntentProofBench()

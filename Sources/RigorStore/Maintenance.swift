@@ -24,6 +24,12 @@ public struct BlobProblem: Sendable, Equatable, CustomStringConvertible {
     public var runID: String?
     public var kind: Kind
 
+    package init(blob: String, runID: String?, kind: Kind) {
+        self.blob = blob
+        self.runID = runID
+        self.kind = kind
+    }
+
     public var description: String {
         let subject = runID.map { "run '\($0)' (blob \(blob.prefix(12))…)" } ?? "blob \(blob)"
         switch kind {
@@ -48,6 +54,14 @@ public struct GCReport: Sendable, Equatable {
     public var databaseBytesAfter: Int
     /// Blobs and volatile parts rewritten with the store's dictionaries.
     public var recompressed: Int = 0
+
+    package init(blobsRemoved: Int, blobBytesRemoved: Int, databaseBytesBefore: Int, databaseBytesAfter: Int, recompressed: Int = 0) {
+        self.blobsRemoved = blobsRemoved
+        self.blobBytesRemoved = blobBytesRemoved
+        self.databaseBytesBefore = databaseBytesBefore
+        self.databaseBytesAfter = databaseBytesAfter
+        self.recompressed = recompressed
+    }
 }
 
 extension RunStore {
@@ -97,7 +111,7 @@ extension RunStore {
         return problems
     }
 
-    private static func problem(decoding blob: StoredBlob, _ dictionaries: DictionarySet, _ error: CodecError) -> BlobProblem.Kind {
+    static func problem(decoding blob: StoredBlob, _ dictionaries: DictionarySet, _ error: CodecError) -> BlobProblem.Kind {
         // Tell "decodes to other bytes" apart from "does not decode" by decoding without the check.
         if let bytes = try? dictionaries.decode(blob) {
             return .digestMismatch(actual: Digest.sha256Hex(bytes))
@@ -105,7 +119,7 @@ extension RunStore {
         return .undecodable(reason: error.reason)
     }
 
-    private static func check(_ run: RunSummary, stable: [UInt8], volatile: [UInt8], _ dictionaries: DictionarySet) -> [BlobProblem] {
+    static func check(_ run: RunSummary, stable: [UInt8], volatile: [UInt8], _ dictionaries: DictionarySet) -> [BlobProblem] {
         let artifact: JSON
         let sha256 = run.contentSHA256
         do throws(CodecError) {

@@ -173,4 +173,17 @@ public struct StoreStatistics: Sendable, Equatable {
     /// zstd dictionaries the store trained on its own content, and their bytes.
     public var dictionaries: Int = 0
     public var dictionaryBytes: Int = 0
+
+    package init(runs: Int, blobs: Int, ledgerEntries: Int, blobBytes: Int, contentBytes: Int, volatileBytes: Int,
+                 databaseBytes: Int, dictionaries: Int = 0, dictionaryBytes: Int = 0) {
+        self.runs = runs
+        self.blobs = blobs
+        self.ledgerEntries = ledgerEntries
+        self.blobBytes = blobBytes
+        self.contentBytes = contentBytes
+        self.volatileBytes = volatileBytes
+        self.databaseBytes = databaseBytes
+        self.dictionaries = dictionaries
+        self.dictionaryBytes = dictionaryBytes
+    }
 }

@@ -34,6 +34,21 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidLedgerEntry(String)
     /// A ledger row could not be read back as an entry.
     case damagedLedgerEntry(seq: Int, detail: String)
+    /// A store location (`--store`, `RIGOR_STORE`, `store =` in rigor.toml) that names no store
+    /// Rigor can open: not a `postgres://` URL, a bad port, an unknown option.
+    case invalidLocation(location: String, why: String)
+    /// The server of a shared store could not be reached (refused, unknown host, timed out).
+    case unreachable(location: String, detail: String)
+    /// The server refused the login (wrong password, unknown user, pg_hba.conf).
+    case authenticationFailed(location: String, detail: String)
+    /// The server has no database of the URL's name.
+    case databaseMissing(location: String, database: String)
+    /// The database holds tables but no Rigor store: it was left untouched.
+    case foreignDatabase(location: String, detail: String)
+    /// The database has no Rigor store yet and the caller did not ask to create one.
+    case emptyDatabase(location: String)
+    /// Any other error the server reported; `operation` is the start of the SQL that failed.
+    case server(location: String, operation: String, code: String, message: String)
 
     public var description: String {
         switch self {
@@ -74,6 +89,20 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "cannot append to the ledger: \(why)"
         case .damagedLedgerEntry(let seq, let detail):
             return "ledger entry \(seq) cannot be read: \(detail) (verifying the ledger names the first break)"
+        case .invalidLocation(let location, let why):
+            return "store location '\(location)' is not usable: \(why); give postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for a shared store, or leave --store out for the embedded one in the state directory"
+        case .unreachable(let location, let detail):
+            return "cannot reach the PostgreSQL server of store \(location) (\(detail)): check that the server is running and listening at that host and port (pg_isready -h HOST -p PORT), or correct the URL"
+        case .authenticationFailed(let location, let detail):
+            return "the PostgreSQL server of store \(location) refused the login (\(detail)): check the user and password in the URL (or PGPASSWORD), and that the server's pg_hba.conf lets this user in"
+        case .databaseMissing(let location, let database):
+            return "the PostgreSQL server of store \(location) has no database '\(database)': create it (createdb \(database)) or name an existing one in the URL"
+        case .foreignDatabase(let location, let detail):
+            return "database \(location) is not a Rigor store (\(detail)); it was left untouched: give Rigor a database of its own (createdb rigor)"
+        case .emptyDatabase(let location):
+            return "no run store in database \(location) yet: nothing has been recorded into it (record a run with --store pointing there first)"
+        case .server(let location, let operation, let code, let message):
+            return "store \(location): \(operation) failed (PostgreSQL \(code): \(message))"
         }
     }
 }

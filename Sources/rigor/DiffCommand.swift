@@ -67,8 +67,8 @@ struct DiffCommand: ParsableCommand, InputChecked {
 
     func run() throws {
         let output = out ?? deprecatedOutput
-        let stateDirectory = try workspaceOptions.workspace.stateDirectory
-        var locator = ArtifactLocator(stateDirectory: stateDirectory)
+        let workspace = try workspaceOptions.workspace
+        var locator = ArtifactLocator(stateDirectory: workspace.stateDirectory, storeLocation: workspace.storeOverride)
         let left: ArtifactLocator.Located, right: ArtifactLocator.Located
         do {
             left = try locator.locate(a)

@@ -29,10 +29,11 @@ enum ExitStatusCode: Int32 {
 
     static func forError(_ error: StoreError) -> ExitStatusCode {
         switch error {
-        case .cannotOpen, .notADatabase, .corrupt, .busy, .readOnly, .diskFull, .sqlite, .damagedRun, .damagedLedgerEntry:
+        case .cannotOpen, .notADatabase, .corrupt, .busy, .readOnly, .diskFull, .sqlite, .damagedRun, .damagedLedgerEntry,
+             .unreachable, .authenticationFailed, .foreignDatabase, .server:
             return .io
         case .storeMissing, .newerSchema, .invalidArtifact, .runConflict, .runNotFound, .ambiguousRun, .referenceTooShort, .noRuns,
-             .invalidLedgerEntry:
+             .invalidLedgerEntry, .invalidLocation, .databaseMissing, .emptyDatabase:
             return .usage
         }
     }

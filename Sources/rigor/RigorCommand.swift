@@ -51,6 +51,11 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(name: .customLong("pairings-file"), help: ArgumentHelp("The named pairings as JSON (default: the project's [[pairings]], else Agents/pairings.json).", valueName: "file"))
     var pairingsFile: String?
 
+    @Option(name: .customLong("store"), help: ArgumentHelp(
+        "Where runs are stored: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for a store shared by several machines, or a directory for an embedded one (default: $RIGOR_STORE, else the project's `store`, else rigor.db in the state directory).",
+        valueName: "url|dir"))
+    var store: String?
+
     /// The workspace of the project around the working directory, with these flags on top.
     var workspace: Workspace {
         get throws { try workspace(baselines: nil) }
@@ -59,7 +64,7 @@ struct WorkspaceOptions: ParsableArguments {
     /// As `workspace`, with a command's own baselines directory flag.
     func workspace(baselines: String?) throws -> Workspace {
         let overrides = WorkspaceOverrides(tasksDirectory: tasksDirectory, sdkDirectory: sdkDirectory, stateDirectory: stateDirectory,
-                                           pairingsFile: pairingsFile, baselinesDirectory: baselines)
+                                           pairingsFile: pairingsFile, baselinesDirectory: baselines, store: store)
         do { return try Workspace.discover(overrides: overrides) } catch { throw Console.fail(error) }
     }
 }

@@ -13,13 +13,23 @@ struct RunsCommand: ParsableCommand {
         defaultSubcommand: List.self)
 
     /// The store, for a command that only reads it (works on a read-only store).
-    static func openStore(_ options: WorkspaceOptions) throws -> RunStore {
+    static func openStore(_ options: WorkspaceOptions) throws -> any RunStorage {
         let workspace = try options.workspace
         do { return try workspace.readingStore() } catch { throw Console.fail(error) }
     }
 
+    /// The embedded store, for what only it offers so far (paged listings, metrics over the
+    /// index); a shared PostgreSQL store is refused with what to use instead.
+    static func openEmbeddedStore(_ options: WorkspaceOptions, feature: String) throws -> RunStore {
+        let store = try openStore(options)
+        guard let embedded = store as? RunStore else {
+            throw Console.fail(RunnerError.usage("\(feature) is not available on a shared PostgreSQL store yet (\(store.location)); use `rigor runs list` without paging there, or run it on an embedded store (--store DIR or no --store)"))
+        }
+        return embedded
+    }
+
     /// The store, for a command that changes it.
-    static func openStoreForWriting(_ options: WorkspaceOptions) throws -> RunStore {
+    static func openStoreForWriting(_ options: WorkspaceOptions) throws -> any RunStorage {
         let workspace = try options.workspace
         do { return try workspace.store(create: false) } catch { throw Console.fail(error) }
     }
@@ -53,6 +63,7 @@ struct RunsCommand: ParsableCommand {
             if paged {
                 let size = limit < 1 ? RunStore.maximumPageSize : min(limit, RunStore.maximumPageSize)
                 let result: RunPage
+                let store = try RunsCommand.openEmbeddedStore(workspaceOptions, feature: "a paged listing (--page, --offset, --cursor)")
                 do { result = try store.runsPage(filter: query.filter, limit: size, cursor: cursor, offset: offset) } catch { throw RunsCommand.fail(error) }
                 if json && page { Console.printJSON(RunPageView.json(result, query: query, limit: size, offset: offset, cursor: cursor)); return }
                 runs = result.runs
@@ -114,7 +125,7 @@ struct RunsCommand: ParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() throws {
-            let store: RunStore
+            let store: any RunStorage
             let workspace = try workspaceOptions.workspace
             do { store = try workspace.store(create: true) } catch { throw Console.fail(error) }
             var rows: [JSON] = []

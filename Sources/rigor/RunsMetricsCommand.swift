@@ -53,7 +53,7 @@ extension RunsCommand {
 
         func run() throws {
             let query = try filters.query()
-            let store = try RunsCommand.openStore(workspaceOptions)
+            let store = try RunsCommand.openEmbeddedStore(workspaceOptions, feature: "rigor runs metrics")
             let metrics: RunMetrics
             do { metrics = try RunMetrics.compute(store, query: query) } catch { throw Console.fail(error) }
             if json { Console.printJSON(metrics.json); return }
@@ -74,7 +74,7 @@ extension RunsCommand {
 
         func run() throws {
             let query = try filters.query()
-            let store = try RunsCommand.openStore(workspaceOptions)
+            let store = try RunsCommand.openEmbeddedStore(workspaceOptions, feature: "rigor runs summary")
             let metrics: RunMetrics
             let statistics: StoreStatistics
             do {

@@ -44,7 +44,8 @@ struct VerifyCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: path) || path.contains("/") || path.hasSuffix(".json") {
             return (path, try ArtifactFile.read(path, expected: "an artifact (.json)"))
         }
-        var found = try locator ?? ArtifactLocator(stateDirectory: workspaceOptions.workspace.stateDirectory)
+        let workspace = try workspaceOptions.workspace
+        var found = locator ?? ArtifactLocator(stateDirectory: workspace.stateDirectory, storeLocation: workspace.storeOverride)
         defer { locator = found }
         let located = try found.locate(path)
         return (located.label, located.artifact)

@@ -19,10 +19,13 @@ public struct ArtifactLocator {
     }
 
     public let stateDirectory: String
-    private var store: RunStore?
+    /// Where runs are looked up; nil: the state directory's embedded store.
+    public let storeLocation: StoreLocation?
+    private var store: (any RunStorage)?
 
-    public init(stateDirectory: String) {
+    public init(stateDirectory: String, storeLocation: StoreLocation? = nil) {
         self.stateDirectory = stateDirectory
+        self.storeLocation = storeLocation
     }
 
     public mutating func locate(_ reference: String) throws(RunnerError) -> Located {
@@ -41,16 +44,16 @@ public struct ArtifactLocator {
             let runID = try store.resolve(reference)
             return Located(label: reference == runID ? "run \(runID)" : "run \(runID) (\(reference))", artifact: try store.artifact(runID))
         } catch .runNotFound {
-            throw .usage("'\(reference)' is neither a file nor a run in \(Self.shown(store.path)); give an artifact file, a baseline file, a full run id, a unique prefix of at least \(RunStore.minimumPrefixLength) characters, or 'latest'")
+            throw .usage("'\(reference)' is neither a file nor a run in \(Self.shown(store.location)); give an artifact file, a baseline file, a full run id, a unique prefix of at least \(RunStore.minimumPrefixLength) characters, or 'latest'")
         } catch {
             throw .store(error)
         }
     }
 
-    private mutating func openStore(for reference: String) throws(RunnerError) -> RunStore {
+    private mutating func openStore(for reference: String) throws(RunnerError) -> any RunStorage {
         if let store { return store }
         do throws(StoreError) {
-            let opened = try RunStore.openForReading(directory: stateDirectory)
+            let opened = try (storeLocation ?? .embedded(directory: stateDirectory)).openForReading()
             store = opened
             return opened
         } catch .storeMissing(let path) {

@@ -199,7 +199,7 @@ public struct Batch: Sendable {
 
     /// Writes the artifact files of finished episodes and records them in the store, in one
     /// transaction when it can (if that fails, one by one, so each error lands on its episode).
-    static func keep(_ jobs: [Recorder.Job], workspace: Workspace, store: RunStore) -> [(Recorder.Job, Result<BatchOutcome, RunnerError>)] {
+    static func keep(_ jobs: [Recorder.Job], workspace: Workspace, store: any RunStorage) -> [(Recorder.Job, Result<BatchOutcome, RunnerError>)] {
         var written: [(Recorder.Job, String?)] = []
         var out: [(Recorder.Job, Result<BatchOutcome, RunnerError>)] = []
         for job in jobs {

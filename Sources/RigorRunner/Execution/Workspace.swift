@@ -30,6 +30,12 @@ public struct Workspace: Sendable {
     /// Whether every kept run is also written as plain JSON to `runs/<run_id>.json` (the store
     /// always holds it; `--out` and `rigor runs export` write one when asked).
     public var writesRunFiles: Bool
+    /// Where runs are stored when not in the state directory's embedded store (`--store`,
+    /// `RIGOR_STORE`, the project's `store`): a `postgres://` URL or another directory.
+    public var storeOverride: StoreLocation?
+
+    /// Where this workspace's runs are stored.
+    public var storeLocation: StoreLocation { storeOverride ?? .embedded(directory: stateDirectory) }
 
     public init(root: String = FileManager.default.currentDirectoryPath, tasksDirectory: String? = nil, sdkDirectory: String? = nil,
                 stateDirectory: String? = nil, pairingsFile: String? = nil) {
@@ -42,6 +48,7 @@ public struct Workspace: Sendable {
         self.agents = [:]
         self.defaultIsolation = nil
         self.writesRunFiles = false
+        self.storeOverride = nil
     }
 
     /// The first tasks directory.
@@ -106,8 +113,12 @@ public struct Workspace: Sendable {
         }
     }
 
-    /// The run store in the state directory; `create` makes it (and the directory) when missing.
-    public func store(create: Bool) throws(RunnerError) -> RunStore {
+    /// The run store (`storeLocation`: the state directory's, unless another is set); `create`
+    /// makes it (and the directory, or the tables of a shared store) when missing.
+    public func store(create: Bool) throws(RunnerError) -> any RunStorage {
+        if let storeOverride {
+            do { return try storeOverride.open(create: create) } catch { throw .store(error) }
+        }
         if create {
             do {
                 try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
@@ -120,8 +131,8 @@ public struct Workspace: Sendable {
 
     /// The run store, opened for reading only: it works on a store this process cannot write
     /// (`RunStore.openForReading`), and never creates one.
-    public func readingStore() throws(RunnerError) -> RunStore {
-        do { return try RunStore.openForReading(directory: stateDirectory) } catch { throw .store(error) }
+    public func readingStore() throws(RunnerError) -> any RunStorage {
+        do { return try storeLocation.openForReading() } catch { throw .store(error) }
     }
 
     /// Indexes the run in the store and, when asked (`out`, or `writesRunFiles`), writes it as
@@ -131,7 +142,7 @@ public struct Workspace: Sendable {
     /// a batch passes false and flushes the whole runs directory once at its end
     /// (`ArtifactFile.flush`), which saves a disk round trip per episode.
     @discardableResult
-    public func keep(_ result: EpisodeResult, store: RunStore, out: String? = nil, durable: Bool = true) throws(RunnerError) -> String? {
+    public func keep(_ result: EpisodeResult, store: any RunStorage, out: String? = nil, durable: Bool = true) throws(RunnerError) -> String? {
         var path: String?
         if let out { path = out } else if writesRunFiles { path = try artifactPath(runID: result.record.runID) }
         if let path { try ArtifactFile.write(result.artifact, to: path, durable: durable) }

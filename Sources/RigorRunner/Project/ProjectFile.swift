@@ -34,6 +34,9 @@ public struct ProjectFile: Sendable, Equatable {
     public var agents: [String: AgentSpec]
     /// The named pairings, in file order.
     public var pairings: [Pairing]
+    /// `store`: where runs are stored instead of the state directory's embedded store (a
+    /// `postgres://` URL, or a directory taken from the project root), as written.
+    public var store: String? = nil
 
     /// The nearest `rigor.toml` at or above `directory`, or nil when there is none up to `/`.
     public static func find(from directory: String) -> String? {
@@ -95,7 +98,7 @@ struct ProjectFileReader {
     let root: String
 
     static let topKeys = ["project", "agents", "pairings"]
-    static let projectKeys = ["format", "tasks", "baselines", "state", "isolation", "runs_json"]
+    static let projectKeys = ["format", "tasks", "baselines", "state", "isolation", "runs_json", "store"]
     static let agentKeys = ["path", "entry", "command", "files", "python", "env", "secrets", "secrets_file"]
     static let pairingKeys = ["name", "agent", "task"]
 
@@ -160,10 +163,12 @@ struct ProjectFileReader {
             runsJSON = flag
         }
         let agents = try readAgents(try table(document["agents"], "agents"))
+        var store = try string(project["store"], "project.store")
+        if let given = store, !given.contains("://") { store = absolute(given) }
         return ProjectFile(
             path: path, tasks: tasks.map(absolute), baselines: absolute(try string(project["baselines"], "project.baselines") ?? "Baselines"),
             state: absolute(try string(project["state"], "project.state") ?? ".rigor"), isolation: isolation, runsJSON: runsJSON,
-            agents: agents, pairings: try readPairings(document["pairings"]))
+            agents: agents, pairings: try readPairings(document["pairings"]), store: store)
     }
 
     func readAgents(_ tables: [String: JSON]) throws(ProjectFileError) -> [String: AgentSpec] {

@@ -9,9 +9,12 @@ public struct WorkspaceOverrides: Sendable {
     public var stateDirectory: String?
     public var pairingsFile: String?
     public var baselinesDirectory: String?
+    /// `--store`: a `postgres://` URL or a directory (`StoreLocation`).
+    public var store: String?
 
     public init(tasksDirectory: String? = nil, sdkDirectory: String? = nil, stateDirectory: String? = nil,
-                pairingsFile: String? = nil, baselinesDirectory: String? = nil) {
+                pairingsFile: String? = nil, baselinesDirectory: String? = nil, store: String? = nil) {
+        self.store = store
         self.tasksDirectory = tasksDirectory
         self.sdkDirectory = sdkDirectory
         self.stateDirectory = stateDirectory
@@ -24,9 +27,20 @@ extension Workspace {
     /// The workspace of the project `directory` lies in: the nearest `rigor.toml` at or above
     /// it (`ProjectFile.find`), with `overrides` on top; without a project file, today's
     /// defaults relative to `directory` (`Tasks/`, `Agents/pairings.json`, `.rigor/`,
-    /// `Baselines/`).
+    /// `Baselines/`). The store is `overrides.store`, else `RIGOR_STORE` from `environment`,
+    /// else the project file's `store`, else the state directory's embedded store.
     public static func discover(from directory: String = FileManager.default.currentDirectoryPath,
-                                overrides: WorkspaceOverrides = WorkspaceOverrides()) throws(RunnerError) -> Workspace {
+                                overrides: WorkspaceOverrides = WorkspaceOverrides(),
+                                environment: [String: String] = ProcessInfo.processInfo.environment) throws(RunnerError) -> Workspace {
+        var workspace = try discoverPaths(from: directory, overrides: overrides)
+        let chosen = overrides.store ?? environment[StoreLocation.environmentVariable].flatMap { $0.isEmpty ? nil : $0 } ?? workspace.project?.store
+        if let chosen {
+            do { workspace.storeOverride = try StoreLocation(parsing: chosen) } catch { throw .store(error) }
+        }
+        return workspace
+    }
+
+    private static func discoverPaths(from directory: String, overrides: WorkspaceOverrides) throws(RunnerError) -> Workspace {
         guard let file = ProjectFile.find(from: directory) else {
             var workspace = Workspace(root: directory, tasksDirectory: overrides.tasksDirectory, sdkDirectory: overrides.sdkDirectory,
                                       stateDirectory: overrides.stateDirectory, pairingsFile: overrides.pairingsFile)

@@ -15,7 +15,7 @@ extension Bundle {
     ///
     /// Without `output` the bundle goes to `bundles/<run_id>.rigorbundle` in the state
     /// directory; a run id that could leave that directory is refused (`PathName`).
-    public static func sealToFile(_ artifact: JSON, workspace: Workspace, store: RunStore,
+    public static func sealToFile(_ artifact: JSON, workspace: Workspace, store: any RunStorage,
                                   signingKey key: Curve25519.Signing.PrivateKey?, output: String?) throws(RunnerError) -> Sealed {
         let runID = artifact["run_id"]?.stringValue ?? "run"
         let path: String

@@ -30,33 +30,41 @@ public struct LedgerEntry: Sendable, Equatable {
 let genesisHash = String(repeating: "0", count: 64)
 
 /// Ledger operations on a connection, inside the caller's transaction.
-enum Ledger {
+package enum Ledger {
     /// Appends an entry after the current head. The caller holds a write transaction, so no
     /// other writer can append between reading the head and inserting.
     static func append(kind: String, payload: JSON, _ c: Connection) throws(StoreError) -> LedgerEntry {
+        let head = try c.first("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1") { row in
+            (seq: row.int(0) ?? 0, hash: String(decoding: hashText(row, 1), as: UTF8.self))
+        }
+        let (entry, payloadBytes) = try makeEntry(kind: kind, payload: payload, after: head)
+        try c.run(
+            "INSERT INTO ledger (seq, kind, payload, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?)",
+            [.integer(Int64(entry.seq)), .text(kind), .text(String(decoding: payloadBytes, as: UTF8.self)),
+             hashValue(Array(entry.prevHash.utf8)), hashValue(Array(entry.entryHash.utf8))])
+        return entry
+    }
+
+    /// The entry that follows `head` (nil: the first one), and its payload's JCS bytes as the
+    /// row stores them. Refuses a kind that is not lowercase letters, digits and `_`, and a
+    /// payload that is not an object. Every store appends through here, so every store's chain
+    /// is computed the same way.
+    package static func makeEntry(kind: String, payload: JSON, after head: (seq: Int, hash: String)?) throws(StoreError) -> (LedgerEntry, [UInt8]) {
         guard !kind.isEmpty, kind.utf8.allSatisfy({ (0x61...0x7a).contains($0) || $0 == 0x5f || (0x30...0x39).contains($0) }) else {
             throw .invalidLedgerEntry("kind '\(kind)' must be lowercase letters, digits and '_'")
         }
         guard case .object = payload else {
             throw .invalidLedgerEntry("the payload must be a JSON object, this is a \(payload.typeName)")
         }
-        let head = try c.first("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1") { row in
-            (seq: row.int(0) ?? 0, hash: String(decoding: hashText(row, 1), as: UTF8.self))
-        }
         var entry = LedgerEntry(
             seq: (head?.seq ?? 0) + 1, kind: kind, payload: payload, prevHash: head?.hash ?? genesisHash, entryHash: "")
-        let payloadBytes: [UInt8]
         do throws(CanonicalJSONError) {
-            payloadBytes = try payload.canonicalBytes(style: .jcs)
+            let payloadBytes = try payload.canonicalBytes(style: .jcs)
             entry.entryHash = Digest.sha256Hex(try entry.hashedJSON.canonicalBytes(style: .jcs))
+            return (entry, payloadBytes)
         } catch {
             throw .invalidLedgerEntry(error.description)
         }
-        try c.run(
-            "INSERT INTO ledger (seq, kind, payload, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?)",
-            [.integer(Int64(entry.seq)), .text(kind), .text(String(decoding: payloadBytes, as: UTF8.self)),
-             hashValue(Array(entry.prevHash.utf8)), hashValue(Array(entry.entryHash.utf8))])
-        return entry
     }
 
     /// How a hash column stores a hash: 64 lowercase hex digits as their 32 bytes (a BLOB),
@@ -72,12 +80,20 @@ enum Ledger {
 
     /// A ledger row exactly as stored, unvalidated: the bytes of each text column, and the hashes
     /// as the hex text they stand for.
-    struct RawRow {
-        let seq: Int
-        let kind: [UInt8]
-        let payload: [UInt8]
-        let prevHash: [UInt8]
-        let entryHash: [UInt8]
+    package struct RawRow: Sendable {
+        package let seq: Int
+        package let kind: [UInt8]
+        package let payload: [UInt8]
+        package let prevHash: [UInt8]
+        package let entryHash: [UInt8]
+
+        package init(seq: Int, kind: [UInt8], payload: [UInt8], prevHash: [UInt8], entryHash: [UInt8]) {
+            self.seq = seq
+            self.kind = kind
+            self.payload = payload
+            self.prevHash = prevHash
+            self.entryHash = entryHash
+        }
 
         /// The entry the row claims to be, if its columns read as one: valid UTF-8, and a payload
         /// that parses to an object and is stored in its canonical form (so that two spellings of

@@ -62,14 +62,7 @@ extension RunStore {
     /// Every entry, in seq order. A row that does not read as an entry is `damagedLedgerEntry`
     /// (`verifyLedger` reports it without throwing).
     public func ledgerEntries() throws(StoreError) -> [LedgerEntry] {
-        var entries: [LedgerEntry] = []
-        for row in try withConnection(Ledger.rawRows) {
-            guard let entry = row.entry() else {
-                throw .damagedLedgerEntry(seq: row.seq, detail: "its columns are not valid UTF-8 or its payload is not a canonical JSON object")
-            }
-            entries.append(entry)
-        }
-        return entries
+        try Ledger.entries(try withConnection(Ledger.rawRows))
     }
 
     /// Recomputes the whole chain from the stored rows and reports the first break: per entry, in
@@ -82,6 +75,23 @@ extension RunStore {
                  try c.query("SELECT \(RunSummary.selectColumns) FROM runs r ORDER BY r.ledger_seq", [], RunSummary.init(row:)))
             }
         }
+        return Ledger.verify(rows: rows, runs: runs)
+    }
+
+    /// The ledger as JSON Lines: one JCS object per entry, with its `entry_hash`, in seq order,
+    /// each line ending in "\n". Rows are exported as stored, damage included, so an outside
+    /// verifier (spec/store.md) sees what this store holds.
+    public func exportLedger() throws(StoreError) -> String {
+        Ledger.export(try withConnection(Ledger.rawRows))
+    }
+}
+
+
+extension Ledger {
+    /// The chain check of `verifyLedger`, on rows and runs read in one snapshot by any store:
+    /// per entry, in seq order, a gap, then a broken link, then an altered entry; then every run
+    /// must have its "run" entry, vouching for what its index row says.
+    package static func verify(rows: [RawRow], runs: [RunSummary]) -> LedgerVerification {
         var result = LedgerVerification(entries: rows.count, headHash: nil, firstBreak: nil)
         var previousHash = Array(genesisHash.utf8)
         var expectedSeq = 1
@@ -124,17 +134,27 @@ extension RunStore {
         return result
     }
 
-    /// The ledger as JSON Lines: one JCS object per entry, with its `entry_hash`, in seq order,
-    /// each line ending in "\n". Rows are exported as stored, damage included, so an outside
-    /// verifier (spec/store.md) sees what this store holds.
-    public func exportLedger() throws(StoreError) -> String {
+    /// The rows as entries; a row that does not read as one is `damagedLedgerEntry`.
+    package static func entries(_ rows: [RawRow]) throws(StoreError) -> [LedgerEntry] {
+        var entries: [LedgerEntry] = []
+        for row in rows {
+            guard let entry = row.entry() else {
+                throw .damagedLedgerEntry(seq: row.seq, detail: "its columns are not valid UTF-8 or its payload is not a canonical JSON object")
+            }
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    /// The rows as JSON Lines (`exportLedger`), exactly as stored, damage included.
+    package static func export(_ rows: [RawRow]) -> String {
         var out: [UInt8] = []
         func string(_ bytes: [UInt8]) -> [UInt8] {
             (try? JSON.string(String(decoding: bytes, as: UTF8.self)).canonicalBytes(style: .jcs)) ?? Array("\"\"".utf8)
         }
         // Members in JCS order (entry_hash < kind < payload < prev_hash < seq); the payload is
         // stored as JCS already, so the line is the JCS of the entry object.
-        for row in try withConnection(Ledger.rawRows) {
+        for row in rows {
             out += Array("{\"entry_hash\":".utf8) + string(row.entryHash)
             out += Array(",\"kind\":".utf8) + string(row.kind)
             out += Array(",\"payload\":".utf8) + row.payload

@@ -91,17 +91,21 @@ extension RunStore {
     /// only the index key; the artifact itself is stored and exported exactly as given.
     @discardableResult
     public func importArtifact(_ artifact: JSON) throws(StoreError) -> StoredRun {
-        try Self.checkHash(artifact)
-        var runID = artifact["run_id"]?.stringValue
-        if runID == nil {
-            do throws(CanonicalJSONError) {
-                runID = String(Digest.sha256Hex(try artifact.canonicalBytes(style: .jcs)).prefix(32))
-            } catch {
-                throw .invalidArtifact(error.description)
-            }
-        }
+        let runID = try Self.importedRunID(artifact)
         let dictionaries = try withConnection(dictionaries)
-        return try store([try PreparedRun(artifact, runID: runID ?? "", dictionaries: dictionaries)])[0]
+        return try store([try PreparedRun(artifact, runID: runID, dictionaries: dictionaries)])[0]
+    }
+
+    /// The run id an imported artifact is filed under (its own, or one derived from its
+    /// content), after checking that it recomputes to its `artifact_hash`.
+    static func importedRunID(_ artifact: JSON) throws(StoreError) -> String {
+        try Self.checkHash(artifact)
+        if let runID = artifact["run_id"]?.stringValue { return runID }
+        do throws(CanonicalJSONError) {
+            return String(Digest.sha256Hex(try artifact.canonicalBytes(style: .jcs)).prefix(32))
+        } catch {
+            throw .invalidArtifact(error.description)
+        }
     }
 
     /// Refuses an artifact whose content does not recompute to its `artifact_hash`.

@@ -34,6 +34,12 @@ public struct RunSummary: Sendable, Equatable {
 }
 
 extension RunSummary {
+    /// A row with only its identity: what a store reading its own columns fills in.
+    package init(runID: String, ledgerSeq: Int, contentSHA256: String, recordedAt: String) {
+        self.init(indexing: .object([:]), runID: runID, contentSHA256: contentSHA256, recordedAt: recordedAt)
+        self.ledgerSeq = ledgerSeq
+    }
+
     /// The index columns as they come from an artifact. `runID` is given separately because an
     /// imported artifact may have none of its own.
     init(indexing artifact: JSON, runID: String, contentSHA256: String, recordedAt: String) {
@@ -181,4 +187,10 @@ public struct StoredRun: Sendable, Equatable {
     public var addedBlob: Bool
 
     public var runID: String { summary.runID }
+
+    package init(summary: RunSummary, inserted: Bool, addedBlob: Bool) {
+        self.summary = summary
+        self.inserted = inserted
+        self.addedBlob = addedBlob
+    }
 }
