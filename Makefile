@@ -71,10 +71,21 @@ tools-venv:
 	  else echo "could not install $$want into $(TOOLS_VENV) (is PyPI reachable?); the tests that need it will be skipped"; rm -rf $(TOOLS_VENV); fi; \
 	fi
 
+# The TRACE protocol's own Python client (traceprotocol 0.1.0, from PyPI), unmodified, in a venv
+# under .build-trace-venv/ (git-ignored), for Tests/RigorRunnerTests/TraceEndpointTests.swift.
+TRACE_VENV := .build-trace-venv
+traceprotocol-venv:
+	@if $(TRACE_VENV)/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("traceprotocol") != "0.1.0")' 2>/dev/null; then :; else \
+	  rm -rf $(TRACE_VENV); \
+	  if /usr/bin/python3 -m venv $(TRACE_VENV) && $(TRACE_VENV)/bin/python -m pip install -q --disable-pip-version-check --timeout 30 traceprotocol==0.1.0; then \
+	    echo "traceprotocol 0.1.0 installed in $(TRACE_VENV)"; \
+	  else echo "could not install traceprotocol 0.1.0 into $(TRACE_VENV) (is PyPI reachable?); the TRACE client test will be skipped"; rm -rf $(TRACE_VENV); fi; \
+	fi
+
 # The shared-store tests (Tests/RigorStorePostgresTests) need a real PostgreSQL server: one is
 # started for the run (scripts/test-postgres.sh: a throwaway cluster on a free localhost port)
 # and handed to them in RIGOR_TEST_POSTGRES_URL; it is stopped and removed however the run ends.
-test: deps tracecore-venv tools-venv
+test: deps tracecore-venv tools-venv traceprotocol-venv
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	@pgdir="$${TMPDIR:-/tmp}/rigor-test-pg-$$$$"; \
 	url=$$(scripts/test-postgres.sh start "$$pgdir") || { echo "cannot start the test PostgreSQL server (scripts/test-postgres.sh)"; exit 1; }; \
