@@ -88,8 +88,7 @@ let package = Package(
         .executableTarget(
             name: "rigor-bench",
             // RigorTestSupport for SyntheticRuns: stores of 100,000 runs made in seconds.
-            dependencies: ["RigorRunner", "RigorTestSupport", "RigorServer"],
-            dependencies: ["RigorRunner", "RigorTestSupport", "RigorStorePostgres"],
+            dependencies: ["RigorRunner", "RigorTestSupport", "RigorServer", "RigorStorePostgres"],
             path: "Benchmarks/RigorBench"
         ),
         .target(
