@@ -64,8 +64,11 @@ struct ReportCommand: ParsableCommand, InputChecked {
 
     /// Renders and writes `report`; prints where, and what was missing from the store.
     static func write(_ report: HTMLReport, workspace: Workspace, to out: String, quiet: Bool = false) throws {
-        let store: RunStore
-        do { store = try workspace.readingStore() } catch { throw Console.fail(error) }
+        let opened: any RunStorage
+        do { opened = try workspace.readingStore() } catch { throw Console.fail(error) }
+        guard let store = opened as? RunStore else {
+            throw Console.fail(RunnerError.usage("rigor report is not available on a shared PostgreSQL store yet (\(opened.location)); export the runs into an embedded store (--store DIR) and report from there"))
+        }
         let rendered: (html: String, missing: [String])
         do { rendered = try report.render(store: store, generatedAt: Timestamp.now().rfc3339) } catch {
             Console.error(error.description)

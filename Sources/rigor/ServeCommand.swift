@@ -40,13 +40,16 @@ struct ServeCommand: ParsableCommand, InputChecked {
 
     func run() throws {
         let workspace = try workspaceOptions.workspace
-        let store: RunStore
+        let opened: any RunStorage
         do {
             // Read-only unless runs may be started: a store on a read-only disk can be served.
-            store = allowRun ? try workspace.store(create: true) : try workspace.readingStore()
+            opened = allowRun ? try workspace.store(create: true) : try workspace.readingStore()
         } catch RunnerError.store(.storeMissing) {
-            do { store = try workspace.store(create: true) } catch { throw Console.fail(error) }
+            do { opened = try workspace.store(create: true) } catch { throw Console.fail(error) }
         } catch { throw Console.fail(error) }
+        guard let store = opened as? RunStore else {
+            throw Console.fail(RunnerError.usage("rigor serve is not available on a shared PostgreSQL store yet (\(opened.location)): its pages use the embedded store's paged queries and metrics; serve an embedded store (--store DIR or no --store)"))
+        }
         let dashboard = Dashboard(views: DashboardViews(workspace: workspace, store: store), allowRun: allowRun)
         let server = DashboardServer(dashboard: dashboard, host: host, port: port)
         let host = self.host, allowRun = self.allowRun

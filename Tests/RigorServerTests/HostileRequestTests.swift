@@ -1,6 +1,7 @@
 import Foundation
 import RigorJSON
 import RigorServer
+import RigorStore
 import RigorTestSupport
 import Testing
 
@@ -87,7 +88,7 @@ struct HostileRequestTests {
     func startsRun() throws {
         let state = RepoPaths.temporaryDirectory("rigor-server-run")
         let workspace = RepoPaths.workspace(state: state)
-        let d = Dashboard(views: DashboardViews(workspace: workspace, store: try workspace.store(create: true)), allowRun: true)
+        let d = Dashboard(views: DashboardViews(workspace: workspace, store: try #require(try workspace.store(create: true) as? RunStore)), allowRun: true)
         let form = "agent=Agents%2Ftoy_agent.py&task=filesystem_hidden_config%401&seed=2&csrf=\(d.csrfToken)"
         let r = d.respond(method: "POST", path: "/runs/start", query: nil, body: Array(form.utf8))
         #expect(r.status == 303, "\(r.text)")

@@ -4,6 +4,7 @@ import RigorServer
 import RigorSpec
 import RigorStore
 import RigorTestSupport
+import Testing
 
 /// A store with real runs for the dashboard tests: the toy agent passing (seeds 0 and 1), the
 /// do-nothing agent failing (seed 0), and a hostile agent that plants markup and script in its
@@ -52,7 +53,7 @@ struct ServerFixture: Sendable {
     static func make() throws -> ServerFixture {
         let state = RepoPaths.temporaryDirectory("rigor-server")
         let workspace = RepoPaths.workspace(state: state)
-        let store = try workspace.store(create: true)
+        let store = try #require(try workspace.store(create: true) as? RunStore)
         let hostileFile = "\(state)/hostile_agent.py"
         try hostileAgentSource.write(toFile: hostileFile, atomically: true, encoding: .utf8)
         func run(_ agent: String, _ task: String, _ seed: Int) throws -> String {
