@@ -34,6 +34,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidLedgerEntry(String)
     /// A ledger row could not be read back as an entry.
     case damagedLedgerEntry(seq: Int, detail: String)
+    /// Another store's history cannot be appended to this one (`appendHistory`): why.
+    case mergeRefused(String)
 
     public var description: String {
         switch self {
@@ -74,6 +76,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "cannot append to the ledger: \(why)"
         case .damagedLedgerEntry(let seq, let detail):
             return "ledger entry \(seq) cannot be read: \(detail) (verifying the ledger names the first break)"
+        case .mergeRefused(let why):
+            return "cannot merge: \(why); nothing was written"
         }
     }
 }

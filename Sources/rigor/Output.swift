@@ -32,7 +32,7 @@ enum ExitStatusCode: Int32 {
         case .cannotOpen, .notADatabase, .corrupt, .busy, .readOnly, .diskFull, .sqlite, .damagedRun, .damagedLedgerEntry:
             return .io
         case .storeMissing, .newerSchema, .invalidArtifact, .runConflict, .runNotFound, .ambiguousRun, .referenceTooShort, .noRuns,
-             .invalidLedgerEntry:
+             .invalidLedgerEntry, .mergeRefused:
             return .usage
         }
     }
