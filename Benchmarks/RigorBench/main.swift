@@ -103,3 +103,4 @@ try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0.
 runDiffBench()
 try runMetricsBench(tmp: tmp)
 runIntentProofBench()
+try runShardBench(root: root, rigorBinary: rigorBinary, agentBinary: agentBinary, tmp: tmp)

@@ -13,6 +13,12 @@ public struct ShardRecord: Sendable {
         public let cell: BatchCell
         public let runID: String
         public let artifactHash: String
+
+        public init(cell: BatchCell, runID: String, artifactHash: String) {
+            self.cell = cell
+            self.runID = runID
+            self.artifactHash = artifactHash
+        }
     }
 
     public static let ledgerKind = "batch_shard"
