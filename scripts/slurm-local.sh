@@ -36,6 +36,13 @@ done
 [[ $(id -u) == 0 ]] || { echo "needs root: slurmd must run jobs as the submitting user" >&2; exit 3; }
 export PATH="/usr/sbin:$PATH"
 
+# Descriptors inherited from the caller (a test runner's pipes, say) would be held open by the
+# daemons for their whole life, and the caller would wait for EOF forever: close them all.
+for fd in /proc/$$/fd/*; do
+  fd=${fd##*/}
+  if [[ "$fd" -gt 2 && "$fd" -ne 255 ]]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
 mkdir -p "$dir/state" "$dir/spool" "$dir/munge"
 chmod 700 "$dir/munge"
 dir=$(cd "$dir" && pwd)
@@ -47,7 +54,8 @@ mungekey --create --keyfile="$dir/munge/munge.key" 2>/dev/null \
   || dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
 chmod 600 "$dir/munge/munge.key"
 munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.sock" \
-  --pid-file="$dir/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed"
+  --pid-file="$dir/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" \
+  </dev/null >/dev/null 2>&1
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 node=$(hostname -s)
@@ -82,8 +90,9 @@ NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=local Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF="$dir/slurm.conf"
-slurmctld -i
-slurmd
+# The daemons log to files; their stdio must not hold the caller's pipes open.
+slurmctld -i </dev/null >/dev/null 2>&1
+slurmd </dev/null >/dev/null 2>&1
 for _ in $(seq 100); do
   if sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
     echo "export SLURM_CONF=$dir/slurm.conf"
