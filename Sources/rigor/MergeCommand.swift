@@ -8,25 +8,26 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Merge the stores of a sharded batch into one, as if one machine had run it.",
         discussion: """
-            Each SHARD is the state directory (holding rigor.db) that a `rigor batch ... --shard \\
-            I/N` (or --shard-from) wrote to. Before anything is written, every shard is checked: \\
-            its ledger re-verifies, every run recomputes to its artifact_hash, its batch_shard \\
-            entry holds exactly its part of the matrix; all shards must have run the same batch \\
-            spec (tasks and agents by hash, budgets, seeds, world key), none may come twice and \\
+            Each SHARD is the state directory (holding rigor.db) that a `rigor batch ... --shard \
+            I/N` (or --shard-from) wrote to. Before anything is written, every shard is checked: \
+            its ledger re-verifies, every run recomputes to its artifact_hash, its batch_shard \
+            entry holds exactly its part of the matrix; all shards must have run the same batch \
+            spec (tasks and agents by hash, budgets, seeds, world key), none may come twice and \
             none may be missing. A refusal names the shard and what differs.
 
-            The merged store gets each shard's runs and its whole ledger history, closed by a \\
-            "merge" entry holding the shard's chain head: `rigor ledger verify` on it re-proves \\
-            every shard's chain. The summary printed (or --json, the shape of `rigor batch \\
-            --json`, for `rigor compare`) is what a one-machine batch of the matrix gives: same \\
+            The merged store gets each shard's runs and its whole ledger history, closed by a \
+            "merge" entry holding the shard's chain head: `rigor ledger verify` on it re-proves \
+            every shard's chain. The summary printed (or --json, the shape of `rigor batch \
+            --json`, for `rigor compare`) is what a one-machine batch of the matrix gives: same \
             artifact hashes, pass counts and statistics.
 
               rigor merge shards/1 shards/2 shards/3 shards/4 --into merged
               rigor merge shards/* --into merged --json > merged.json
               rigor compare one-machine.json merged.json
 
-            Exit 0 when every merged episode passed, 1 when one failed, 2 when a shard is refused \\
-            (or, with --allow-partial, never for a missing one), 4 on a store I/O error.
+            Exit 0 when every merged episode passed, 1 when one failed, 2 when a shard is \
+            refused (with --allow-partial, a missing shard is not), 4 when the target store \
+            cannot be written.
             """)
 
     @Argument(help: ArgumentHelp("The shards' state directories (each holding rigor.db).", valueName: "shard"))

@@ -25,6 +25,8 @@ struct ShardingTests {
         var sizes: [Int] = []
         for i in 1...count {
             let cells = try spec.cells(in: Shard(index: i, count: count))
+            // The definition: the k-th cell in canonical order goes to shard k mod N + 1.
+            #expect(cells == spec.cells.enumerated().filter { $0.offset % count == i - 1 }.map(\.element))
             sizes.append(cells.count)
             for c in cells {
                 #expect(seen[c] == nil, "\(c) in shards \(seen[c] ?? 0) and \(i)")
@@ -69,6 +71,17 @@ struct ShardingTests {
         for junk: JSON in [.null, 3, "spec", [:], ["format": "rigor-batch-spec/9"]] {
             #expect(throws: RunnerError.self) { try BatchSpec(json: junk) }
         }
+    }
+
+    @Test("a spec read back from a shard may not describe a matrix larger than a merge takes")
+    func hugeSpec() throws {
+        let pairings: [JSON] = (0..<1001).map { i in
+            ["name": .string(String(format: "p%04d", i)), "agent_ref": "a", "agent_hash": "h", "task_ref": "t@1", "task_hash": "h",
+             "budgets": ["steps": 1, "tool_calls": 1]]
+        }
+        let json: JSON = ["format": "rigor-batch-spec/1", "pairings": .array(pairings), "seeds": .array((0..<10_000).map(JSON.int)),
+                          "world_key_id": "k", "strict_spec": false, "runtime": "rigor 0.1.0"]
+        #expect(throws: RunnerError.self) { try BatchSpec(json: json) }
     }
 
     @Test("what differs between two specs is named: a task version, a task's files, the world key, the seeds")

@@ -103,8 +103,20 @@ public struct BatchSpec: Sendable, Equatable {
     /// Disjoint, together the whole matrix, and balanced (sizes differ by at most one; each
     /// pairing's seeds spread evenly over the shards, so slow pairings do not pile up on one).
     public func cells(in shard: Shard) -> [BatchCell] {
-        cells.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
+        // Straight to the shard's cells (k = index − 1, index − 1 + N, …): a merge checks every
+        // shard's cells, and must not walk the whole matrix once per shard.
+        guard !seeds.isEmpty else { return [] }
+        return stride(from: shard.index - 1, to: cellCount, by: shard.count).map { k in
+            BatchCell(pairing: pairings[k / seeds.count].name, seed: seeds[k % seeds.count])
+        }
     }
+
+    /// How many cells the matrix has.
+    public var cellCount: Int { pairings.count * seeds.count }
+
+    /// The largest matrix a spec read back from a shard may describe: a forged spec must not
+    /// make a merge allocate without bound.
+    public static let maximumCells = 10_000_000
 
     public func entry(named name: String) -> Entry? { pairings.first { $0.name == name } }
 
@@ -128,6 +140,10 @@ public struct BatchSpec: Sendable, Equatable {
         for s in seedList {
             guard let n = s.intValue else { throw bad("a seed is not an integer") }
             seeds.append(n)
+        }
+        guard entries.count.multipliedReportingOverflow(by: seeds.count).partialValue <= Self.maximumCells,
+              seeds.count <= Self.maximumCells, entries.count <= Self.maximumCells else {
+            throw bad("it names \(entries.count) pairings × \(seeds.count) seeds, more than the \(Self.maximumCells) episodes a merge takes")
         }
         try self.init(pairings: entries, seeds: seeds, worldKeyID: key, strictSpec: strict, runtime: runtime)
         guard self.json == json else { throw bad("it is not in canonical form (sorted pairings, sorted unique seeds)") }

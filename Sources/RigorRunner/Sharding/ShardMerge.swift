@@ -76,6 +76,15 @@ public enum ShardMerge {
             }
             byIndex[item.record.shard.index] = item
         }
+        // One run per cell: a forged record must not count one episode twice.
+        var owners: [String: Shard] = [:]
+        for (record, input) in all {
+            for run in record.runs {
+                if let other = owners.updateValue(record.shard, forKey: run.runID) {
+                    throw .usage("shard \(record.shard) ('\(input.path)') names run '\(run.runID)', which shard \(other) names too: each episode is one cell's")
+                }
+            }
+        }
         let missing = try (1...count).filter { byIndex[$0] == nil }.map { (i) throws(RunnerError) -> Shard in try Shard(index: i, count: count) }
         let missingCells = missing.reduce(0) { $0 + reference.cells(in: $1).count }
         if !missing.isEmpty && !allowPartial {
