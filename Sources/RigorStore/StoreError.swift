@@ -49,6 +49,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case emptyDatabase(location: String)
     /// Any other error the server reported; `operation` is the start of the SQL that failed.
     case server(location: String, operation: String, code: String, message: String)
+    /// Another store's history cannot be appended to this one (`appendHistory`): why.
+    case mergeRefused(String)
 
     public var description: String {
         switch self {
@@ -103,6 +105,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "no run store in database \(location) yet: nothing has been recorded into it (record a run with --store pointing there first)"
         case .server(let location, let operation, let code, let message):
             return "store \(location): \(operation) failed (PostgreSQL \(code): \(message))"
+        case .mergeRefused(let why):
+            return "cannot merge: \(why); nothing was written"
         }
     }
 }

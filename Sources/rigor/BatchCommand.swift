@@ -25,6 +25,19 @@ struct BatchCommand: ParsableCommand, InputChecked {
             matrix.json: {"pairings": [names, or {"name", "agent", "task"}], \
             "seeds": "0..9"}.
 
+            Shards (one batch over several machines): --shard I/N runs the I-th of N disjoint, \
+            balanced parts of the pairing × seed matrix, whatever order the command line names \
+            them in, and records in the store a batch_shard ledger entry with the whole batch spec \
+            (task and agent hashes, budgets, seeds, world key id) and its runs. `rigor merge` \
+            joins the shards' stores into one that gives what one machine would have. Every \
+            shard needs the same RIGOR_WORLD_KEY. --shard-from slurm|k8s|env reads I and N from \
+            the engine: Slurm arrays (SLURM_ARRAY_TASK_ID, _MIN, _COUNT), Kubernetes Indexed \
+            Jobs (JOB_COMPLETION_INDEX from 0, N from --shard-count or RIGOR_SHARD_COUNT), or \
+            RIGOR_SHARD_INDEX (from 1) and RIGOR_SHARD_COUNT (a CI matrix).
+
+            rigor batch --pairings all --seeds 0..99 --shard 2/4 --state-dir shards/2
+            rigor batch --pairings all --seeds 0..99 --shard-from slurm --state-dir shards/$SLURM_ARRAY_TASK_ID
+
             Exit 0 when every episode passed, 1 otherwise, 2 on bad usage or input.
             """)
 
@@ -44,6 +57,17 @@ struct BatchCommand: ParsableCommand, InputChecked {
         "Let the scheduler place workers and agents (default: with a worker per CPU, each worker and the agents it starts run on a CPU of their own)."))
     var noPin = false
 
+    @Option(help: ArgumentHelp("Run only shard I of N (1 ≤ I ≤ N) of the matrix, and record it for `rigor merge`.", valueName: "I/N"))
+    var shard: String?
+
+    @Option(name: .customLong("shard-from"), help: ArgumentHelp(
+        "Take the shard from the engine's variables: slurm, k8s (with --shard-count or RIGOR_SHARD_COUNT) or env (RIGOR_SHARD_INDEX, RIGOR_SHARD_COUNT).",
+        valueName: "engine"))
+    var shardFrom: String?
+
+    @Option(name: .customLong("shard-count"), help: ArgumentHelp("N for --shard-from (needed for k8s unless RIGOR_SHARD_COUNT is set).", valueName: "n"))
+    var shardCount: Int?
+
     @OptionGroup var progress: ProgressOptions
     @OptionGroup var options: EpisodeOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
@@ -54,34 +78,74 @@ struct BatchCommand: ParsableCommand, InputChecked {
             throw ValidationError("give --pairings and --seeds, or --from FILE (e.g. rigor batch --pairings all --seeds 0..9)")
         }
         if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
+        if shard != nil && shardFrom != nil { throw ValidationError("give --shard I/N or --shard-from ENGINE, not both") }
+        if shardCount != nil && shardFrom == nil { throw ValidationError("--shard-count goes with --shard-from (with --shard, write I/N)") }
+        if let shardFrom, ShardSource(rawValue: shardFrom) == nil {
+            throw ValidationError("--shard-from '\(shardFrom)' is not an engine; use slurm, k8s or env")
+        }
+    }
+
+    /// The shard asked for, if any.
+    func chosenShard() throws(RunnerError) -> Shard? {
+        if let shard { return try Shard.parse(shard) }
+        guard let shardFrom, let source = ShardSource(rawValue: shardFrom) else { return nil }
+        return try source.shard(environment: ProcessInfo.processInfo.environment, count: shardCount)
     }
 
     func run() throws {
         let workspace = try workspaceOptions.workspace
         let batch: Batch
+        var sharded: ShardedBatch?
         do {
-            batch = try makeBatch(workspace)
+            let matrix = try makeMatrix(workspace)
+            batch = matrix.batch
+            if let shard = try chosenShard() {
+                sharded = try ShardedBatch(pairings: matrix.pairings, seeds: matrix.seeds, shard: shard, template: batch, in: workspace)
+            }
         } catch { throw Console.fail(error) }
         options.announceChosenLevel()
-        let reporter = BatchProgress(total: batch.items.count, quiet: progress.quiet, json: options.json)
+        if let sharded, !progress.quiet {
+            Console.note("shard \(sharded.shard): \(sharded.batch.items.count) of \(sharded.spec.cells.count) episodes, batch spec \(sharded.spec.hash.prefix(19))…")
+        }
+        let reporter = BatchProgress(total: sharded?.batch.items.count ?? batch.items.count, quiet: progress.quiet, json: options.json)
         let t0 = MonotonicClock.nanoseconds()
         let outcomes: [BatchOutcome]
         do {
-            outcomes = try batch.run(in: workspace, handle: Interrupts.batchHandle()) { done, outcome in reporter.report(done: done, outcome) }
+            if let sharded {
+                outcomes = try sharded.run(in: workspace, handle: Interrupts.batchHandle()) { done, outcome in reporter.report(done: done, outcome) }
+            } else {
+                outcomes = try batch.run(in: workspace, handle: Interrupts.batchHandle()) { done, outcome in reporter.report(done: done, outcome) }
+            }
         } catch { throw Console.fail(error) }
         reporter.finish()
         let summary = BatchSummary(outcomes: outcomes, workers: batch.workers,
                                    elapsedSeconds: Double(MonotonicClock.nanoseconds() - t0) / 1e9, pinnedCPUs: batch.cpuPlan())
-        let summaryView = summary.json
+        var summaryView = summary.json
+        if let sharded, case .object(var o) = summaryView {
+            o["shard"] = ["shard": .string(sharded.shard.description), "batch_spec_hash": .string(sharded.spec.hash),
+                          "matrix_episodes": .int(sharded.spec.cells.count), "store": .string(workspace.stateDirectory)]
+            summaryView = .object(o)
+        }
         // Kept for `rigor report --latest-batch`; a batch whose summary cannot be kept still ran.
         do { try LastBatch.save(summaryView, stateDirectory: workspace.stateDirectory) } catch { Console.error("warning: \(error.description)") }
-        if options.json { Console.printJSON(summaryView) } else { BatchReport.print(summary) }
+        if options.json {
+            Console.printJSON(summaryView)
+        } else {
+            BatchReport.print(summary)
+            if let sharded {
+                Console.line("")
+                Console.line("shard \(sharded.shard) of batch \(sharded.spec.hash) recorded in \(workspace.stateDirectory); merge the shards with `rigor merge DIR... --into DIR`")
+            }
+        }
         // Leaves from here: what the batch holds (every artifact, parsed) is the system's to
         // free at exit; freeing it object by object first cost ~2 ms of a 140-episode batch.
         Foundation.exit((summary.failed > 0 ? ExitStatusCode.failed : .success).rawValue)
     }
 
-    func makeBatch(_ workspace: Workspace) throws(RunnerError) -> Batch {
+    func makeBatch(_ workspace: Workspace) throws(RunnerError) -> Batch { try makeMatrix(workspace).batch }
+
+    /// The batch, and the pairings and seeds it was made of (a shard's spec is resolved from them).
+    func makeMatrix(_ workspace: Workspace) throws(RunnerError) -> (batch: Batch, pairings: [Pairing], seeds: [Int]) {
         var selected: [Pairing] = []
         var seedList: [Int] = []
         if let from {
@@ -109,12 +173,13 @@ struct BatchCommand: ParsableCommand, InputChecked {
         if let seeds { seedList = try SeedList.parse(seeds) }
         if selected.isEmpty { throw .usage("the batch has no pairings") }
         if seedList.isEmpty { throw .usage("the batch has no seeds") }
+
         let cores = CPUPlacement.defaultWorkerCount
         var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? cores,
                           isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: options.strictSpec)
         batch.forkServer = options.forkServerUse(default: .python)
         batch.pinWorkers = !noPin
-        return batch
+        return (batch, selected, seedList)
     }
 }
 

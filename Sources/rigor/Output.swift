@@ -33,7 +33,7 @@ enum ExitStatusCode: Int32 {
              .unreachable, .authenticationFailed, .foreignDatabase, .server:
             return .io
         case .storeMissing, .newerSchema, .invalidArtifact, .runConflict, .runNotFound, .ambiguousRun, .referenceTooShort, .noRuns,
-             .invalidLedgerEntry, .invalidLocation, .databaseMissing, .emptyDatabase:
+             .invalidLedgerEntry, .invalidLocation, .databaseMissing, .emptyDatabase, .mergeRefused:
             return .usage
         }
     }

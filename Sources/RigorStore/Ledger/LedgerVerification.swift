@@ -32,6 +32,9 @@ public struct LedgerBreak: Sendable, Equatable, CustomStringConvertible {
         /// A run's "run" entry records another value of `field` than the run's index row holds
         /// (the row was edited).
         case runDisagrees(runID: String, field: String, row: String, entry: String)
+        /// A "merge" entry's copied history does not re-chain to the head it records
+        /// (`RunStore.appendHistory`): an entry copied from a shard was altered, dropped or added.
+        case mergedHistory(detail: String)
     }
 
     public var seq: Int
@@ -45,6 +48,7 @@ public struct LedgerBreak: Sendable, Equatable, CustomStringConvertible {
         case .runWithoutEntry(let runID): return "seq \(seq): run '\(runID)' has no matching ledger entry"
         case .runDisagrees(let runID, let field, let row, let entry):
             return "seq \(seq): run '\(runID)' has \(field) \(row) in the runs index but \(entry) in its ledger entry (the row was edited)"
+        case .mergedHistory(let detail): return "seq \(seq): merged history does not re-prove: \(detail)"
         }
     }
 }
@@ -114,6 +118,10 @@ extension Ledger {
             expectedSeq += 1
         }
         result.headHash = rows.isEmpty ? nil : String(decoding: previousHash, as: UTF8.self)
+        if let failure = MergedHistories.firstFailure(rows.compactMap { entriesBySeq[$0.seq] }) {
+            result.firstBreak = LedgerBreak(seq: failure.seq, kind: .mergedHistory(detail: failure.detail))
+            return result
+        }
         for run in runs {
             let entry = entriesBySeq[run.ledgerSeq]
             let matches = entry?.kind == "run" && entry?.payload["run_id"]?.stringValue == run.runID

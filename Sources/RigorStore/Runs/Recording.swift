@@ -149,7 +149,7 @@ extension RunStore {
     }
 
     /// One run, inside the caller's transaction.
-    private func insert(_ run: PreparedRun, _ c: Connection, _ dictionaries: DictionarySet, names: inout Names) throws(StoreError) -> StoredRun {
+    func insert(_ run: PreparedRun, _ c: Connection, _ dictionaries: DictionarySet, names: inout Names) throws(StoreError) -> StoredRun {
         let runID = run.summary.runID
         let existing = try c.first(
             "SELECT \(RunSummary.selectColumns), r.volatile FROM runs r WHERE r.run_id = ?", [.text(runID)]
