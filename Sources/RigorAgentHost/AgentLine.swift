@@ -58,7 +58,7 @@ public enum AgentLine {
             intent = String(decoding: utf8[..<end], as: UTF8.self)
         }
         let evidence: [EvidenceCheck]
-        switch EvidenceCheck.list(envelope["evidence"], source: "agent") {
+        switch EvidenceCheck.list(action["evidence"], source: "agent") {
         case .success(let checks): evidence = checks
         case .failure(let problem): return .failure(.malformedAction, "the action '\(type)' at step \(step) has bad evidence: \(problem)")
         }
