@@ -26,13 +26,8 @@ extension Workspace {
     /// `[redaction] secrets` and API-key variables of this process's environment (by value),
     /// and the built-in and project patterns.
     public func redactor(agent: AgentCommand, environment: [String: String] = ProcessInfo.processInfo.environment) -> Redactor {
-        var r = Redactor()
+        var r = redactor(environment: environment)
         for (name, value) in agent.declaredEnvironment.secretsForRedaction { r.add(.init(name: name, value: value)) }
-        for name in project?.redactSecrets ?? [] { if let v = environment[name] { r.add(.init(name: name, value: v)) } }
-        for name in environment.keys.sorted() where Redactor.isAPIKeyName(name) {
-            if let v = environment[name], v.utf8.count >= 8 { r.add(.init(name: name, value: v)) }
-        }
-        for (id, regex) in (project?.redactPatterns ?? [:]).sorted(by: { $0.key < $1.key }) { r.add(pattern: .init(id: id, regex: regex)) }
         return r
     }
 }
