@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Property-based tests (Swift Testing): policy, redaction and export invariants.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The JSON value, parser and canonical writers: no Foundation, so a statically linked
@@ -74,9 +76,11 @@ let package = Package(
             dependencies: ["RigorRunner"],
             path: "Sources/RigorTestSupport"
         ),
-        .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTasks", "RigorTestSupport"]),
+        .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTasks", "RigorTestSupport",
+                                                           .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "RigorTasksTests", dependencies: ["RigorTasks", "RigorTestSupport"]),
-        .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
+        .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport",
+                                                             .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorTestSupport"]),
         .testTarget(name: "RigorStoreTests", dependencies: ["RigorStore", "RigorTestSupport"]),
     ]
