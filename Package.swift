@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "rigor-bench",
             // RigorTestSupport for SyntheticRuns: stores of 100,000 runs made in seconds.
-            dependencies: ["RigorRunner", "RigorTestSupport"],
+            dependencies: ["RigorRunner", "RigorTasks", "RigorTestSupport"],
             path: "Benchmarks/RigorBench"
         ),
         .target(

@@ -103,3 +103,4 @@ try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0.
 runDiffBench()
 try runMetricsBench(tmp: tmp)
 runIntentProofBench()
+try runPolicyBench(root: root, tmp: tmp, largest: largest)
