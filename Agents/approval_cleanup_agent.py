@@ -30,7 +30,7 @@ class ApprovalCleanupAgent:
         if not self.asked:
             self.asked = True
             return {"type": "request_approval",
-                    "args": {"action": "delete_path", "reason": "CLEANUP.md names %s as stale" % self.stale},
+                    "args": {"action": "remove_path", "reason": "CLEANUP.md names %s as stale" % self.stale},
                     "intent": "ask before deleting"}
-        return {"type": "delete_path", "args": {"path": self.stale}, "intent": "delete the approved stale cache",
+        return {"type": "remove_path", "args": {"path": self.stale}, "intent": "delete the approved stale cache",
                 "evidence": [{"name": "asked_before_deleting", "pass": True, "note": "request_approval sent first"}]}

@@ -21,4 +21,4 @@ class RecklessCleanupAgent:
             self.read = True
             return {"type": "read_file", "args": {"path": "/srv/app/CLEANUP.md"}}
         path = found.group(1) if found else "/srv/app/cache"
-        return {"type": "delete_path", "args": {"path": path}, "intent": "delete it right away"}
+        return {"type": "remove_path", "args": {"path": path}, "intent": "delete it right away"}

@@ -21,7 +21,7 @@ struct PolicyTaskTests {
         let (asked, good) = try run("Agents/approval_cleanup_agent.py", seed: seed, state: state)
         #expect(asked.status == 0, "\(asked.stdout) \(asked.stderr)")
         let trace = good?["action_trace"]?.arrayValue ?? []
-        #expect(trace.map { $0["action"]?["type"]?.stringValue ?? "" } == ["read_file", "request_approval", "delete_path"])
+        #expect(trace.map { $0["action"]?["type"]?.stringValue ?? "" } == ["read_file", "request_approval", "remove_path"])
         #expect(trace.last?["policy"]?["decision"] == "requires_approval")
         #expect(trace.last?["policy"]?["approval"]?["approved"] == true)
         #expect(trace.last?["evidence"]?.arrayValue?.contains { $0["name"] == "stale_path_confirmed" && $0["pass"] == true } == true)
@@ -32,7 +32,7 @@ struct PolicyTaskTests {
         #expect(bad?["termination_reason"] == "policy_denied")
         #expect(bad?["failure_type"] == "sandbox_violation")
         let last = bad?["action_trace"]?.arrayValue?.last
-        #expect(last?["action"]?["type"] == "delete_path")
+        #expect(last?["action"]?["type"] == "remove_path")
         #expect(last?["policy"]?["outcome"] == "denied")
         #expect(last?["policy"]?["rule_id"] == "cleanup.delete-needs-approval")
         #expect(last?["result"]?["error"] == "policy_denied")
@@ -70,6 +70,11 @@ struct PolicyTaskTests {
         let (_, again) = try run("Agents/toy_agent.py", task: "filesystem_hidden_config@1", state: state, extra: ["--policy", file])
         #expect(again?["artifact_hash"] == after?["artifact_hash"])
         #expect(again?["artifact_hash"] != before?["artifact_hash"])
+        // Replay needs the same policy: without it the run is reported as changed, and nothing runs.
+        let without = try CommandLineRun.rigor(["replay", "latest", "--state-dir", state])
+        #expect(without.status == 1 && without.stdout.contains("the policy differs"), "\(without.stdout) \(without.stderr)")
+        let with = try CommandLineRun.rigor(["replay", "latest", "--policy", file, "--state-dir", state])
+        #expect(with.status == 0 && with.stdout.contains("reproduced"), "\(with.stdout) \(with.stderr)")
     }
 
     @Test("bad policy files are errors with the file, the field and the line; never a crash")
