@@ -24,16 +24,16 @@ public struct Redactor: Sendable {
         }
     }
 
-    /// A named pattern; `hint` is a literal every match contains (a cheap pre-check, so most
-    /// strings never reach the regular-expression engine).
+    /// A named pattern; `hints` are literals one of which every match contains (a cheap
+    /// pre-check, so most strings never reach the regular-expression engine; none: always run).
     public struct Pattern: Sendable, Equatable {
         public var id: String
         public var regex: String
-        public var hint: String?
-        public init(id: String, regex: String, hint: String? = nil) {
+        public var hints: [String]
+        public init(id: String, regex: String, hints: [String] = []) {
             self.id = id
             self.regex = regex
-            self.hint = hint
+            self.hints = hints
         }
     }
 
@@ -42,11 +42,11 @@ public struct Redactor: Sendable {
     public static let minimumSecretBytes = 4
 
     public static let builtInPatterns: [Pattern] = [
-        Pattern(id: "anthropic_key", regex: "sk-ant-[A-Za-z0-9_\\-]{20,}", hint: "sk-ant-"),
-        Pattern(id: "openai_key", regex: "sk-(proj-)?[A-Za-z0-9_\\-]{20,}", hint: "sk-"),
-        Pattern(id: "aws_access_key", regex: "AKIA[0-9A-Z]{16}", hint: "AKIA"),
-        Pattern(id: "github_token", regex: "gh[pousr]_[A-Za-z0-9]{36,}", hint: "gh"),
-        Pattern(id: "slack_token", regex: "xox[abprs]-[A-Za-z0-9\\-]{10,}", hint: "xox"),
+        Pattern(id: "anthropic_key", regex: "sk-ant-[A-Za-z0-9_\\-]{20,}", hints: ["sk-ant-"]),
+        Pattern(id: "openai_key", regex: "sk-(proj-)?[A-Za-z0-9_\\-]{20,}", hints: ["sk-"]),
+        Pattern(id: "aws_access_key", regex: "AKIA[0-9A-Z]{16}", hints: ["AKIA"]),
+        Pattern(id: "github_token", regex: "gh[pousr]_[A-Za-z0-9]{36,}", hints: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]),
+        Pattern(id: "slack_token", regex: "xox[abprs]-[A-Za-z0-9\\-]{10,}", hints: ["xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-"]),
     ]
 
     public private(set) var secrets: [Secret]
@@ -87,38 +87,107 @@ public struct Redactor: Sendable {
     // MARK: - Scrubbing
 
     /// The compiled form, made once per use (Regex values are not Sendable).
+    ///
+    /// Most strings of an artifact hold nothing to scrub, and an artifact can hold millions of
+    /// them: each string is first scanned once, as bytes, for the first byte of any secret or
+    /// hint (`firstBytes`), and only a string with a candidate goes to the string-level
+    /// replacement. Values that need no change are returned as they are, never rebuilt.
     public struct Compiled {
         let secrets: [(needle: String, placeholder: String)]
-        let patterns: [(regex: Regex<AnyRegexOutput>, hint: String?, placeholder: String)]
+        let patterns: [(regex: Regex<AnyRegexOutput>, placeholder: String)]
+        /// Patterns without hints: every string goes to them.
+        let unhinted: Bool
+        /// Needles (secret values and pattern hints) as bytes, by their first byte.
+        let needles: [[UInt8]]
+        let firstBytes: [Bool]
 
-        public func redact(_ text: String) -> String {
-            var out = text
-            for s in secrets where out.contains(s.needle) { out = out.replacing(s.needle, with: s.placeholder) }
-            for p in patterns {
-                if let hint = p.hint, !out.contains(hint) { continue }
-                out = out.replacing(p.regex, with: p.placeholder)
-            }
-            return out
+        init(secrets: [(String, String)], patterns: [(Regex<AnyRegexOutput>, [String], String)]) {
+            self.secrets = secrets.map { (needle: $0.0, placeholder: $0.1) }
+            self.patterns = patterns.map { (regex: $0.0, placeholder: $0.2) }
+            unhinted = patterns.contains { $0.1.isEmpty }
+            var needles = secrets.map { Array($0.0.utf8) }
+            for p in patterns { needles += p.1.map { Array($0.utf8) } }
+            self.needles = needles.filter { !$0.isEmpty }
+            var first = Array(repeating: false, count: 256)
+            for n in self.needles { first[Int(n[0])] = true }
+            firstBytes = first
         }
 
-        public func redact(_ value: JSON) -> JSON {
+        /// Whether the bytes contain any needle.
+        func mayContain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            let count = bytes.count
+            var i = 0
+            while i < count {
+                if firstBytes[Int(bytes[i])] {
+                    for n in needles where n[0] == bytes[i] && n.count <= count - i {
+                        var k = 1
+                        while k < n.count && bytes[i + k] == n[k] { k += 1 }
+                        if k == n.count { return true }
+                    }
+                }
+                i += 1
+            }
+            return false
+        }
+
+        func mayContain(_ text: String) -> Bool {
+            if unhinted { return true }
+            if needles.isEmpty { return false }
+            if let hit = text.utf8.withContiguousStorageIfAvailable({ mayContain($0) }) { return hit }
+            return Array(text.utf8).withUnsafeBufferPointer { mayContain($0) }
+        }
+
+        /// The scrubbed text, or nil when there is nothing to scrub.
+        func scrubbed(_ text: String) -> String? {
+            guard mayContain(text) else { return nil }
+            var out = text
+            for s in secrets where out.contains(s.needle) { out = out.replacing(s.needle, with: s.placeholder) }
+            for p in patterns { out = out.replacing(p.regex, with: p.placeholder) }
+            return out == text ? nil : out
+        }
+
+        public func redact(_ text: String) -> String { scrubbed(text) ?? text }
+
+        public func redact(_ value: JSON) -> JSON { scrubbed(value) ?? value }
+
+        /// The scrubbed value, or nil when nothing in it changes (so nothing is rebuilt).
+        func scrubbed(_ value: JSON) -> JSON? {
             switch value {
-            case .string(let s): return .string(redact(s))
-            case .array(let items): return .array(items.map { redact($0) })
+            case .string(let s): return scrubbed(s).map(JSON.string)
+            case .array(let items):
+                var out: [JSON]? = nil
+                for (i, item) in items.enumerated() {
+                    if let changed = scrubbed(item) {
+                        if out == nil { out = items }
+                        out?[i] = changed
+                    }
+                }
+                return out.map(JSON.array)
             case .object(let members):
+                var changed: [String: JSON] = [:]
+                var keysChange = false
+                for (key, member) in members {
+                    if let v = scrubbed(member) { changed[key] = v }
+                    if !keysChange && scrubbed(key) != nil { keysChange = true }
+                }
+                if changed.isEmpty && !keysChange { return nil }
+                guard keysChange else {
+                    var out = members
+                    for (k, v) in changed { out[k] = v }
+                    return .object(out)
+                }
+                // Sorted: when two keys scrub to the same placeholder, the same one wins on every run.
                 var out: [String: JSON] = [:]
-                out.reserveCapacity(members.count)
-                // Sorted: when two keys redact to the same placeholder, the same one wins on every run.
-                for key in members.keys.sorted() { if let v = members[key] { out[redact(key)] = redact(v) } }
+                for key in members.keys.sorted() { if let v = changed[key] ?? members[key] { out[redact(key)] = v } }
                 return .object(out)
-            default: return value
+            default: return nil
             }
         }
     }
 
     public func compiled() -> Compiled {
         Compiled(secrets: secrets.map { ($0.value, Redactor.placeholder($0.name)) },
-                 patterns: patterns.compactMap { p in (try? Regex(p.regex)).map { ($0, p.hint, Redactor.placeholder(p.id)) } })
+                 patterns: patterns.compactMap { p in (try? Regex(p.regex)).map { ($0, p.hints, Redactor.placeholder(p.id)) } })
     }
 
     public func redact(_ text: String) -> String { compiled().redact(text) }
