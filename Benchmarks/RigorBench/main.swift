@@ -53,13 +53,15 @@ func prepareTask(steps: Int) throws {
 }
 
 let workspace = Workspace(root: root, tasksDirectory: "\(tmp)/Tasks", stateDirectory: "\(tmp)/state")
+/// `RIGOR_BENCH_ONLY=policy`: only the 100,000-step episode (whose artifact the policy tables use) and the policy tables.
+let policyOnly = ProcessInfo.processInfo.environment["RIGOR_BENCH_ONLY"] == "policy"
 
 print("Runner overhead per step (Swift agent in loop mode, isolation=process, release build)")
 print("")
 print("| steps   | episode wall | per step (total) | runner median | runner p95 | agent+IPC median | artifact assembly+hash |")
 print("|---------|--------------|------------------|---------------|------------|------------------|------------------------|")
 var largest: JSON = .null
-for steps in [1_000, 10_000, 100_000] {
+for steps in policyOnly ? [100_000] : [1_000, 10_000, 100_000] {
     try prepareTask(steps: steps)
     var request = try workspace.prepare(RunOptions(agent: agentBinary, task: "filesystem_hidden_config@1", seed: 1, isolation: .process), collectTiming: true)
     request.agent = request.agent.appending(arguments: ["--loop"])
@@ -76,6 +78,7 @@ for steps in [1_000, 10_000, 100_000] {
     largest = result.artifact
 }
 
+if !policyOnly {
 print("")
 print("Artifact hashing (the 100,000-step artifact)")
 print("")
@@ -103,4 +106,5 @@ try runStoreSizeBench(rigorBinary: rigorBinary, root: root, tmp: tmp, seeds: "0.
 runDiffBench()
 try runMetricsBench(tmp: tmp)
 runIntentProofBench()
+}
 try runPolicyBench(root: root, tmp: tmp, largest: largest)
