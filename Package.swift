@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Property-based tests (Swift Testing): policy, redaction and export invariants.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The JSON value, parser and canonical writers: no Foundation, so a statically linked
@@ -88,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "rigor-bench",
             // RigorTestSupport for SyntheticRuns: stores of 100,000 runs made in seconds.
-            dependencies: ["RigorRunner", "RigorTestSupport", "RigorServer", "RigorStorePostgres"],
+            dependencies: ["RigorRunner", "RigorTasks", "RigorTestSupport", "RigorServer", "RigorStorePostgres"],
             path: "Benchmarks/RigorBench"
         ),
         .target(
@@ -96,9 +98,11 @@ let package = Package(
             dependencies: ["RigorRunner"],
             path: "Sources/RigorTestSupport"
         ),
-        .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTasks", "RigorTestSupport"]),
+        .testTarget(name: "RigorSpecTests", dependencies: ["RigorSpec", "RigorTasks", "RigorTestSupport",
+                                                           .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "RigorTasksTests", dependencies: ["RigorTasks", "RigorTestSupport"]),
-        .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport"]),
+        .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport",
+                                                             .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorTestSupport"]),
         .testTarget(name: "RigorStoreTests", dependencies: ["RigorStore", "RigorTestSupport"]),
         .testTarget(name: "RigorServerTests", dependencies: ["RigorServer", "RigorTestSupport"]),

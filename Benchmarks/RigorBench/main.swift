@@ -53,6 +53,8 @@ func prepareTask(steps: Int) throws {
 }
 
 let workspace = Workspace(root: root, tasksDirectory: "\(tmp)/Tasks", stateDirectory: "\(tmp)/state")
+/// `RIGOR_BENCH_ONLY=policy`: only the 100,000-step episode (whose artifact the policy tables use) and the policy tables.
+let policyOnly = ProcessInfo.processInfo.environment["RIGOR_BENCH_ONLY"] == "policy"
 
 // `rigor-bench shared-store`: only the PostgreSQL-vs-SQLite tables (`make bench-store`).
 if CommandLine.arguments.dropFirst().first == "shared-store" {
@@ -67,7 +69,7 @@ print("| steps   | episode wall | per step (total) | runner median | runner p95 
 print("|---------|--------------|------------------|---------------|------------|------------------|------------------------|")
 var largest: JSON = .null
 var tenThousandSteps: JSON = .null
-for steps in [1_000, 10_000, 100_000] {
+for steps in policyOnly ? [100_000] : [1_000, 10_000, 100_000] {
     try prepareTask(steps: steps)
     var request = try workspace.prepare(RunOptions(agent: agentBinary, task: "filesystem_hidden_config@1", seed: 1, isolation: .process), collectTiming: true)
     request.agent = request.agent.appending(arguments: ["--loop"])
@@ -85,6 +87,7 @@ for steps in [1_000, 10_000, 100_000] {
     if steps == 10_000 { tenThousandSteps = result.artifact }
 }
 
+if !policyOnly {
 print("")
 print("Artifact hashing (the 100,000-step artifact)")
 print("")
@@ -115,3 +118,5 @@ try runMetricsBench(tmp: tmp)
 runIntentProofBench()
 try runServerBench(root: root, tmp: tmp, longRun: tenThousandSteps, batch: realBatch)
 try runShardBench(root: root, rigorBinary: rigorBinary, agentBinary: agentBinary, tmp: tmp)
+}
+try runPolicyBench(root: root, tmp: tmp, largest: largest)

@@ -11,10 +11,24 @@ import Foundation
 public struct AgentEnvironment: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Name → value; read only where the agent's environment is assembled.
     let values: [String: String]
+    /// Which of the names are secrets (the rest are plain `env` settings).
+    let secretNames: Set<String>
 
-    public init() { values = [:] }
+    public init() {
+        values = [:]
+        secretNames = []
+    }
 
-    init(values: [String: String]) { self.values = values }
+    init(values: [String: String], secretNames: Set<String> = []) {
+        self.values = values
+        self.secretNames = secretNames
+    }
+
+    /// The declared secrets' names and values, for the redactor only (spec/policy.md §7): every
+    /// persisted byte is scrubbed of them before it is written.
+    public var secretsForRedaction: [(name: String, value: String)] {
+        secretNames.sorted().compactMap { name in values[name].map { (name, $0) } }
+    }
 
     /// The declared names, sorted (what is recorded).
     public var names: [String] { values.keys.sorted() }
@@ -66,7 +80,7 @@ public struct AgentEnvironment: Sendable, Equatable, CustomStringConvertible, Cu
             }
             throw .secretMissing(name: name, agent: spec.ref, lookedIn: looked)
         }
-        return AgentEnvironment(values: values)
+        return AgentEnvironment(values: values, secretNames: Set(spec.secrets))
     }
 
     static func check(_ name: String, agent: String, what: String) throws(AgentHostError) {

@@ -57,7 +57,12 @@ public enum AgentLine {
             while end > 0 && utf8[end] & 0xC0 == 0x80 { end -= 1 }  // not inside a character
             intent = String(decoding: utf8[..<end], as: UTF8.self)
         }
-        return .action(type: type, args: args, intent: intent, raw: ["type": .string(type), "args": .object(args)])
+        let evidence: [EvidenceCheck]
+        switch EvidenceCheck.list(action["evidence"], source: "agent") {
+        case .success(let checks): evidence = checks
+        case .failure(let problem): return .failure(.malformedAction, "the action '\(type)' at step \(step) has bad evidence: \(problem)")
+        }
+        return .action(type: type, args: args, intent: intent, raw: ["type": .string(type), "args": .object(args)], evidence: evidence)
     }
 
     /// The first bytes of a line, quoted, for messages.

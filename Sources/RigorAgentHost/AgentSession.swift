@@ -3,7 +3,8 @@ import RigorSpec
 
 /// What the agent answered to one observation.
 public enum AgentReply: Sendable {
-    case action(type: String, args: [String: JSON], intent: String?, raw: JSON)
+    /// `evidence`: the checks the agent attached to the action (spec/agent-protocol.md §3).
+    case action(type: String, args: [String: JSON], intent: String?, raw: JSON, evidence: [EvidenceCheck] = [])
     /// The exchange failed; the episode ends with this reason.
     case failure(TerminationReason, String)
 }

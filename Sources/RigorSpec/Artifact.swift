@@ -43,10 +43,16 @@ public struct TraceStep: Sendable {
     public var budgetAfter: BudgetCounts
     public var budgetDelta: BudgetCounts
     public var intent: String?
+    /// The policy's decision on the action (nil when the episode runs without a policy, so
+    /// artifacts without one do not change). Hashed.
+    public var policy: PolicyRecord?
+    /// Evidence checks the world and the agent attached to this step, in that order. Hashed.
+    public var evidence: [EvidenceCheck]
 
     public init(
         step: Int, actionTimestamp: Timestamp, observation: JSON, action: JSON, result: JSON,
-        ioAudit: [JSON], budgetAfter: BudgetCounts, budgetDelta: BudgetCounts, intent: String?
+        ioAudit: [JSON], budgetAfter: BudgetCounts, budgetDelta: BudgetCounts, intent: String?,
+        policy: PolicyRecord? = nil, evidence: [EvidenceCheck] = []
     ) {
         self.step = step
         self.actionTimestamp = actionTimestamp
@@ -57,6 +63,8 @@ public struct TraceStep: Sendable {
         self.budgetAfter = budgetAfter
         self.budgetDelta = budgetDelta
         self.intent = intent
+        self.policy = policy
+        self.evidence = evidence
     }
 
     public var json: JSON {
@@ -71,6 +79,8 @@ public struct TraceStep: Sendable {
             "budget_delta": budgetDelta.json,
         ]
         if let intent { o["intent"] = .string(intent) }
+        if let policy { o["policy"] = policy.json }
+        if !evidence.isEmpty { o["evidence"] = .array(evidence.map(\.json)) }
         return .object(o)
     }
 }
@@ -129,6 +139,9 @@ public struct Artifact: Sendable {
     /// `WorldKey.id` of the key the world was built under (hashed: a world built under another
     /// key is another episode). Nil only for artifacts of worlds that take no key.
     public var worldKeyID: String?
+    /// The policy the episode ran under (`Policy.json`: its hash and layers), hashed; nil
+    /// without one, so artifacts without a policy do not change.
+    public var policy: JSON?
 
     public init(
         runID: String, agentRef: String, agentHash: String, taskID: String, taskVersion: Int, taskHash: String,
@@ -162,6 +175,12 @@ public struct Artifact: Sendable {
     public var stepsUsed: Int { trace.count }
 
     public func json() -> JSON {
+        guard let policy, case .object(var o) = baseJSON() else { return baseJSON() }
+        o["policy"] = policy
+        return .object(o)
+    }
+
+    private func baseJSON() -> JSON {
         let elapsed = completedAt.seconds(since: startedAt)
         return .object([
             "spec_version": .string(RigorIdentity.specVersion),

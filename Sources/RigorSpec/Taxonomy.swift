@@ -33,6 +33,11 @@ public enum TerminationReason: String, Sendable, CaseIterable, Codable {
     /// The task's world program failed (crashed, hung, answered garbage, broke rigor-world/1):
     /// the task is at fault, not the agent (spec/world-protocol.md §6).
     case worldFailed = "world_failed"
+    /// The episode's policy rejected an action (a `rejected` rule, or `requires_approval` the
+    /// approver did not approve) and the policy ends the episode on a rejection (spec/policy.md).
+    /// The action never reached the world. Maps to `sandbox_violation`: the policy is an
+    /// allowlist over actions, as the sandbox is over paths and hosts.
+    case policyDenied = "policy_denied"
 
     public var failureType: FailureType? {
         switch self {
@@ -42,7 +47,7 @@ public enum TerminationReason: String, Sendable, CaseIterable, Codable {
         case .unknownAction, .invalidArguments, .malformedAction, .protocolError, .actionTooDeep, .actionVolumeExceeded,
              .agentExited, .agentCrashed:
             return .invalidAction
-        case .sandboxViolation: return .sandboxViolation
+        case .sandboxViolation, .policyDenied: return .sandboxViolation
         case .validatorFailed, .worldFailed: return .logicFailure
         }
     }

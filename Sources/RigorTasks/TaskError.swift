@@ -1,3 +1,5 @@
+import RigorSpec
+
 /// Everything that can be wrong with a task or a task reference, each with a message that says
 /// what to do about it.
 public enum TaskError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -8,6 +10,8 @@ public enum TaskError: Error, Sendable, CustomStringConvertible, Equatable {
     case manifestUnreadable(path: String, reason: String)
     case manifestInvalid(path: String, field: String, reason: String)
     case unknownWorld(path: String, kind: String, known: [String])
+    /// The task's `policy.toml` is unreadable or invalid.
+    case policy(PolicyError)
 
     public var description: String {
         switch self {
@@ -26,6 +30,8 @@ public enum TaskError: Error, Sendable, CustomStringConvertible, Equatable {
             return "\(path): field '\(field)' \(reason) (see spec/task-manifest.md)"
         case .unknownWorld(let path, let kind, let known):
             return "\(path): world '\(kind)' is not one Rigor knows; known: \(known.joined(separator: ", "))"
+        case .policy(let error):
+            return error.description
         }
     }
 }

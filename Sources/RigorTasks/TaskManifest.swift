@@ -40,6 +40,10 @@ public struct TaskManifest: Sendable {
 
     public var ref: String { "\(id)@\(version)" }
 
+    /// `[validator] require_evidence`: evidence checks whose latest result must pass before the
+    /// world's success counts (spec/task-manifest.md, spec/policy.md §5). Checked at parse time.
+    public var requiredEvidence: [String] { validator["require_evidence"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+
     /// Parses and validates manifest text; `path` is used in messages only.
     public static func parse(_ text: String, path: String) throws(TaskError) -> TaskManifest {
         let root: [String: JSON]
@@ -174,6 +178,11 @@ struct ManifestReader {
             limits.processes = try int(l, "processes", field: "limits.processes", required: false, range: InputRanges.processCount)
         }
         let validator = try table("validator") ?? [:]
+        if let required = validator["require_evidence"] {
+            guard let names = required.arrayValue, names.allSatisfy({ !($0.stringValue ?? "").isEmpty }) else {
+                throw fail("validator.require_evidence", "must be a list of evidence names (non-empty strings)")
+            }
+        }
         if validator["max_submissions"] != nil {
             _ = try int(validator, "max_submissions", field: "validator.max_submissions", range: InputRanges.maxSubmissions)
         }

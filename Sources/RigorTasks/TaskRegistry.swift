@@ -14,6 +14,8 @@ public struct LoadedTask: Sendable {
     public let taskHash: String
     /// The task SDK a program world written in Python runs through.
     public let worldSDK: WorldSDK?
+    /// The task's own `policy.toml` (spec/policy.md), when its folder has one.
+    public var policy: PolicyLayer? = nil
 
     /// Builds a built-in world for `seed` under the evaluator's world key. A world program is
     /// started by the runner instead (it is a process, guarded like an agent).
@@ -141,8 +143,13 @@ public struct TaskRegistry: Sendable {
         }
         let identity = source.identity(sdkDigests: sdkDigests)
         let hash = try TaskHash.compute(folder: folder, world: identity)
+        var policy: PolicyLayer? = nil
+        let policyPath = "\(folder)/policy.toml"
+        if FileManager.default.fileExists(atPath: policyPath) {
+            do { policy = try PolicyLayer.load(path: policyPath, source: "task") } catch { throw .policy(error) }
+        }
         return LoadedTask(manifest: manifest, directory: folder, world: source, worldIdentity: identity, taskHash: hash,
-                          worldSDK: manifest.program?.usesSDK == true ? worldSDK : nil)
+                          worldSDK: manifest.program?.usesSDK == true ? worldSDK : nil, policy: policy)
     }
 }
 

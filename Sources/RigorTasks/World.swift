@@ -4,10 +4,13 @@ import RigorSpec
 public struct ActionOutcome: Sendable {
     public var result: JSON
     public var ioAudit: [JSON]
+    /// Evidence checks the world attaches to the step (spec/world-protocol.md, `evidence`).
+    public var evidence: [EvidenceCheck]
 
-    public init(result: JSON, ioAudit: [JSON] = []) {
+    public init(result: JSON, ioAudit: [JSON] = [], evidence: [EvidenceCheck] = []) {
         self.result = result
         self.ioAudit = ioAudit
+        self.evidence = evidence
     }
 
     public static func failure(_ code: String, _ audit: [JSON] = []) -> ActionOutcome {

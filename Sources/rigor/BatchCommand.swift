@@ -179,6 +179,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
                           isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: options.strictSpec)
         batch.forkServer = options.forkServerUse(default: .python)
         batch.pinWorkers = !noPin
+        batch.policyFile = options.policy
         return (batch, selected, seedList)
     }
 }

@@ -8,8 +8,8 @@ import RigorStore
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write stored runs in other tools' formats (OpenTelemetry traces, IntentProof signed event chains).",
-        subcommands: [OTLP.self, ExportIntentProofCommand.self])
+        abstract: "Write stored runs in other formats: OpenTelemetry traces, IntentProof signed event chains, the versioned action-trace export.",
+        subcommands: [OTLP.self, ExportIntentProofCommand.self, ExportActionsCommand.self])
 
     struct OTLP: ParsableCommand {
         static let configuration = CommandConfiguration(

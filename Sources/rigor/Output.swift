@@ -21,6 +21,8 @@ enum ExitStatusCode: Int32 {
         case .task, .agent, .usage: return .usage
         case .project(.unreadable): return .io
         case .project: return .usage
+        case .policy(.unreadable): return .io
+        case .policy: return .usage
         case .io: return .io
         case .store(let e): return forError(e)
         case .internal: return .internal

@@ -56,9 +56,9 @@ struct PairingCommand: ParsableCommand, InputChecked {
         options.announceChosenLevel()
         var allPassed = true
         for p in selected {
-            let passed = try EpisodeReport.runAndReport(
-                RunOptions(agent: p.agent, task: p.task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout),
-                workspace: workspace, out: nil, options: options)
+            var run = RunOptions(agent: p.agent, task: p.task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout)
+            run.policyFile = options.policy
+            let passed = try EpisodeReport.runAndReport(run, workspace: workspace, out: nil, options: options)
             allPassed = allPassed && passed
         }
         if !allPassed { throw CLIExit(code: .failed) }

@@ -27,6 +27,9 @@ struct ReplayCommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("Agent isolation: none, process or namespace (default: the strongest available). The level is not part of the hash: a run reproduces at every level that can run it.", valueName: "level"))
     var isolation: String?
 
+    @Option(help: ArgumentHelp("The policy file the run was made with (--policy); the task's own policy comes with the task, the project's with rigor.toml. A different policy is reported as a change (spec/policy.md §4).", valueName: "file"))
+    var policy: String?
+
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func checkInput() throws {
@@ -47,7 +50,7 @@ struct ReplayCommand: ParsableCommand, InputChecked {
                 do { artifact = try store.artifact(try store.resolve(runRef)) } catch { throw RunnerError.store(error) }
             }
             report = try Replay.run(artifact, in: workspace, allowChanged: allowChanged,
-                                    isolation: isolation.flatMap(IsolationLevel.init(rawValue:))) { result throws(RunnerError) in
+                                    isolation: isolation.flatMap(IsolationLevel.init(rawValue:)), policyFile: policy) { result throws(RunnerError) in
                 _ = try workspace.keep(result, store: store)
             }
         } catch let e as RunnerError { throw Console.fail(e) }

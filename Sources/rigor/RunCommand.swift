@@ -36,6 +36,9 @@ struct EpisodeOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of the human report.")
     var json = false
 
+    @Option(help: ArgumentHelp("A policy file (policy.toml, spec/policy.md) applied after the task's own policy, instead of the project's ([project] policy in rigor.toml). Its rules decide, for each action that passed the action surface and the sandbox, approved, rejected, requires_approval or observed; a rejected action never reaches the world.", valueName: "file"))
+    var policy: String?
+
     @Flag(name: .customLong("fork-server"), inversion: .prefixedNo,
           help: "Fork each episode's agent from a warm fork server instead of exec'ing it (same artifacts, several times faster). Batches do it by default for Python agents (the SDK's server; at the namespace level each child makes namespaces of its own, which needs root) and exec an agent whose server cannot start. --fork-server also forks native agents that offer a server (process level; spec/agent-protocol.md §10) and fails when a server cannot start; --no-fork-server execs every agent.")
     var forkServer: Bool?
@@ -135,6 +138,7 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
         }
         run.secrets = secret
         run.python = python
+        run.policyFile = options.policy
         return run
     }
 

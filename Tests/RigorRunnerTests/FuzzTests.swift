@@ -47,7 +47,7 @@ struct FuzzTests {
         var actions = 0
         try fuzzer.run(seeds: seeds) { bytes in
             switch AgentLine.decode(bytes, step: 1) {
-            case .action(_, let args, let intent, let raw):
+            case .action(_, let args, let intent, let raw, _):
                 actions += 1
                 #expect(JSON.object(args).nestingDepth <= ArtifactLimits.payloadDepth)
                 #expect(raw.nestingDepth <= ArtifactLimits.payloadDepth + 1)

@@ -54,6 +54,8 @@ public struct Batch: Sendable {
     /// Whether each worker, and the agents it starts, may be pinned to a CPU of its own
     /// (`cpuPlan`); false keeps every thread and agent where the scheduler puts it.
     public var pinWorkers = true
+    /// `--policy FILE`: layered after each task's own policy, instead of the project's (spec/policy.md).
+    public var policyFile: String?
 
     public init(pairings: [Pairing], seeds: [Int], workers: Int, isolation: IsolationLevel? = nil,
                 actTimeoutSeconds: Double? = nil, strictSpec: Bool = false) {
@@ -117,9 +119,11 @@ public struct Batch: Sendable {
         let worldKey: WorldKey
         if let chosen = self.worldKey { worldKey = chosen } else { worldKey = try workspace.worldKey() }
         for item in items where requests[item.pairing.name] == nil {
-            let request = try workspace.prepare(RunOptions(
+            var options = RunOptions(
                 agent: item.pairing.agent, task: item.pairing.task, seed: 0, isolation: isolation,
-                actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer, worldKey: worldKey), resolvedAgent: agents[item.pairing.agent])
+                actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer, worldKey: worldKey)
+            options.policyFile = policyFile
+            let request = try workspace.prepare(options, resolvedAgent: agents[item.pairing.agent])
             if request.agent.kind == .executable && !requests.values.contains(where: { $0.agent.agentFile == request.agent.agentFile }) {
                 // Native servers take the task's process limits: started once the first is known.
                 AgentSession.prestartForkServers(commands: [request.agent], settings: request.guardSettings, cpus: plan)

@@ -13,6 +13,11 @@ public struct EpisodeRequest: Sendable {
     public var guardSettings: GuardSettings
     /// Record per-step runner timings (for benchmarks).
     public var collectTiming: Bool
+    /// The policy the episode runs under (the task's, then the project's or the flag's;
+    /// spec/policy.md); nil: none.
+    public var policy: Policy?
+    /// What is scrubbed from every persisted byte before the artifact is sealed (spec/policy.md §7).
+    public var redactor: Redactor = Redactor()
 
     public init(task: LoadedTask, agent: AgentCommand, seed: Int, worldKey: WorldKey, guardSettings: GuardSettings,
                 collectTiming: Bool = false) {
@@ -79,7 +84,7 @@ public enum Episode {
         let wallDeadline = manifest.budgets.wallClockSeconds.map { startNanos.addingClamped(MonotonicClock.nanos(seconds: Double($0))) } ?? UInt64.max
         let actTimeoutNanos = MonotonicClock.nanos(seconds: settings.actTimeoutSeconds)
 
-        var loop = EpisodeLoop(manifest: manifest, world: world, collectTiming: request.collectTiming)
+        var loop = EpisodeLoop(manifest: manifest, world: world, collectTiming: request.collectTiming, policy: request.policy)
         var session: AgentSession? = nil
         if let worldFailure {
             loop.end(.worldFailed, worldFailure.message)
@@ -184,6 +189,10 @@ public enum Episode {
             toolCallsUsed: loop.toolCallsUsed, validator: loop.verdict, startedAt: startedAt, completedAt: completedAt,
             sandbox: .object(sandbox), diagnostics: diagnostics, gitSHA: nil)
         record.worldKeyID = request.worldKey.id
+        record.policy = request.policy?.json
+        // Redaction before anything is written: the hash covers the redacted form.
+        let agentLog = request.redactor.redact(session?.stderrText ?? "")
+        request.redactor.redact(&record)
         let sealed: JSON
         let hashedBytes: [UInt8]
         do {
@@ -195,7 +204,7 @@ public enum Episode {
         timing?.assemblyNanos = MonotonicClock.nanoseconds() - tAssemble
         return EpisodeResult(
             artifact: sealed, record: record, artifactHash: sealed["artifact_hash"]?.stringValue ?? "",
-            timing: timing, agentLog: session?.stderrText ?? "", hashedBytes: hashedBytes)
+            timing: timing, agentLog: agentLog, hashedBytes: hashedBytes)
     }
 }
 

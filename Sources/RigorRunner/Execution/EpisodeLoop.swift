@@ -17,10 +17,18 @@ struct EpisodeLoop {
     var termination: TerminationReason?
     var failureReason: String?
     var timing = EpisodeTiming()
+    /// The policy gate (spec/policy.md), after the surface and the sandbox; nil: no policy.
+    var policy: PolicyState?
+    /// Evidence names `[validator] require_evidence` asks for → whether the latest check passed.
+    var requiredEvidence: [String: Bool]
 
-    init(manifest: TaskManifest, world: any TaskWorld, collectTiming: Bool) {
+    init(manifest: TaskManifest, world: any TaskWorld, collectTiming: Bool, policy: Policy? = nil) {
         self.manifest = manifest
         self.world = world
+        self.policy = policy.map(PolicyState.init(policy:))
+        var required: [String: Bool] = [:]
+        for name in manifest.requiredEvidence { required[name] = false }
+        requiredEvidence = required
         taskObservation = ["id": .string(manifest.id), "description": .string(manifest.description)]
         remaining = manifest.budgets.counts
         verdict = ValidatorVerdict(success: false, message: "the agent took no action", terminal: false, step: 0)
@@ -72,7 +80,7 @@ struct EpisodeLoop {
         switch reply {
         case .failure(let reason, let message):
             end(reason, message)
-        case .action(let type, let args, let intent, let raw):
+        case .action(let type, let args, let intent, let raw, let agentEvidence):
             switch manifest.surface.check(type: type, args: args) {
             case .failure(let rejection):
                 let (reason, message): (TerminationReason, String) = switch rejection {
@@ -81,25 +89,40 @@ struct EpisodeLoop {
                 }
                 record(step: step, observation: observation, action: raw, intent: intent,
                        result: ["ok": false, "error": .string(reason.rawValue), "message": .string(message)],
-                       audit: [], toolCall: false)
+                       audit: [], toolCall: false, evidence: agentEvidence)
                 end(reason, message)
             case .success(let checked):
                 let decision = manifest.sandbox.authorize(checked)
                 if let violation = decision.violation {
                     record(step: step, observation: observation, action: raw, intent: intent,
                            result: ["ok": false, "error": "sandbox_violation", "message": .string(violation)],
-                           audit: decision.audit, toolCall: false)
+                           audit: decision.audit, toolCall: false, evidence: agentEvidence)
                     end(.sandboxViolation, violation)
                     return
                 }
+                // The policy gate: a denied action never reaches the world.
+                var ruling: PolicyRecord? = nil
+                if policy != nil {
+                    let r = policy!.evaluate(type: checked.name, args: decision.action.args, step: step)
+                    ruling = r
+                    if !r.executed {
+                        let message = PolicyDenial.message(r, action: checked.name, policy: policy!.policy)
+                        var result: [String: JSON] = ["ok": false, "error": "policy_denied", "rule_id": .string(r.ruleID), "message": .string(message)]
+                        if let a = r.approval { result["approval"] = a.json }
+                        record(step: step, observation: observation, action: raw, intent: intent, result: .object(result),
+                               audit: [], toolCall: false, policy: r, evidence: agentEvidence)
+                        if r.onReject == .end { end(.policyDenied, message) }
+                        return
+                    }
+                }
                 let outcome: ActionOutcome
-                let judged: WorldVerdict
+                var judged: WorldVerdict
                 do {
                     outcome = try world.execute(decision.action)
                     // A world program's own environment refused a path its action touched.
                     if let refusal = world.sandboxRefusal {
                         record(step: step, observation: observation, action: raw, intent: intent, result: outcome.result,
-                               audit: outcome.ioAudit, toolCall: false)
+                               audit: outcome.ioAudit, toolCall: false, policy: ruling, evidence: outcome.evidence + agentEvidence)
                         end(.sandboxViolation, refusal)
                         return
                     }
@@ -109,9 +132,15 @@ struct EpisodeLoop {
                     end(.worldFailed, error.message)
                     return
                 }
+                policy?.recordExecuted(type: checked.name, args: decision.action.args, step: step)
+                let evidence = outcome.evidence + agentEvidence
                 record(step: step, observation: observation, action: raw, intent: intent, result: outcome.result,
-                       audit: outcome.ioAudit, toolCall: checked.spec.costsToolCall)
+                       audit: outcome.ioAudit, toolCall: checked.spec.costsToolCall, policy: ruling, evidence: evidence)
+                for check in evidence where requiredEvidence[check.name] != nil { requiredEvidence[check.name] = check.pass }
                 let payload = world.verdictPayload
+                if case .success = judged, let missing = requiredEvidence.keys.sorted().first(where: { requiredEvidence[$0] != true }) {
+                    judged = .failed("the world's validator passed, but the required evidence '\(missing)' has not passed ([validator] require_evidence)")
+                }
                 switch judged {
                 case .pending(let m):
                     verdict = ValidatorVerdict(success: false, message: m, terminal: false, step: step, payload: payload)
@@ -126,7 +155,8 @@ struct EpisodeLoop {
         }
     }
 
-    mutating func record(step: Int, observation: JSON, action: JSON, intent: String?, result: JSON, audit: [JSON], toolCall: Bool) {
+    mutating func record(step: Int, observation: JSON, action: JSON, intent: String?, result: JSON, audit: [JSON], toolCall: Bool,
+                         policy: PolicyRecord? = nil, evidence: [EvidenceCheck] = []) {
         // A world's result and audit obey the payload depth too, or an artifact could be written
         // that no reader accepts (`ArtifactLimits`). Built-in worlds never come near it.
         var result = result
@@ -142,8 +172,26 @@ struct EpisodeLoop {
         toolCallsUsed += delta.toolCalls
         trace.append(TraceStep(
             step: step, actionTimestamp: Timestamp.now(), observation: observation, action: action, result: result,
-            ioAudit: audit, budgetAfter: remaining, budgetDelta: delta, intent: intent))
+            ioAudit: audit, budgetAfter: remaining, budgetDelta: delta, intent: intent, policy: policy, evidence: evidence))
         lastAction = action
         lastResult = result
+    }
+}
+
+/// What a denied agent is told (in the step's result) and what the artifact's `failure_reason` says.
+enum PolicyDenial {
+    static func message(_ r: PolicyRecord, action: String, policy: Policy) -> String {
+        let rule = policy.rules.first(where: { $0.id == r.ruleID })
+        var text: String
+        switch r.decision {
+        case .requiresApproval:
+            text = "the policy requires approval for '\(action)' (rule '\(r.ruleID)') and it was not given: \(r.approval?.note ?? "no approver")"
+        default:
+            text = r.ruleID == "default"
+                ? "the policy rejects '\(action)': no rule allows it and the policy's default is rejected"
+                : "the policy rejects '\(action)' (rule '\(r.ruleID)')"
+        }
+        if let note = rule?.note { text += ": \(note)" }
+        return text
     }
 }

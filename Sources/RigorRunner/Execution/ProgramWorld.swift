@@ -97,7 +97,12 @@ final class ProgramWorld: TaskWorld {
         case "failed": verdict = .failed(message)
         default: throw failure("its verdict status '\(WorldHost.clip(status))' is not pending, success or failed")
         }
-        return ActionOutcome(result: result, ioAudit: audit)
+        var outcome = ActionOutcome(result: result, ioAudit: audit)
+        switch EvidenceCheck.list(answer["evidence"], source: "world") {
+        case .success(let checks): outcome.evidence = checks
+        case .failure(let problem): throw failure("its 'evidence' is wrong: \(problem)")
+        }
+        return outcome
     }
 
     func evaluate() throws(WorldFailure) -> WorldVerdict { verdict }

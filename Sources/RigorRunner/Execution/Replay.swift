@@ -45,14 +45,17 @@ public enum Replay {
     /// `worldKey`: the key the recording was made under when the caller holds it (a bundle's or
     /// a baseline's); nil: this workspace's key, which must be the recording's.
     /// `isolation`: the level to run at (nil: this machine's strongest; not part of the hash).
+    /// `policyFile`: the `--policy` the recording ran with (the task's own policy comes with the
+    /// task, the project's with the project).
     public static func plan(_ artifact: JSON, in workspace: Workspace, worldKey: WorldKey? = nil,
-                            isolation: IsolationLevel? = nil) throws(RunnerError) -> (EpisodeRequest, [String]) {
-        try planFromFile(artifact, agentFile: nil, agentRef: nil, worldKey: worldKey, isolation: isolation, in: workspace)
+                            isolation: IsolationLevel? = nil, policyFile: String? = nil) throws(RunnerError) -> (EpisodeRequest, [String]) {
+        try planFromFile(artifact, agentFile: nil, agentRef: nil, worldKey: worldKey, isolation: isolation, policyFile: policyFile, in: workspace)
     }
 
     /// As `plan`, running `agentFile` (an unpacked copy) under the recorded `agentRef`.
     static func planFromFile(_ artifact: JSON, agentFile: String?, agentRef: String?, worldKey: WorldKey? = nil,
-                             isolation: IsolationLevel? = nil, in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
+                             isolation: IsolationLevel? = nil, policyFile: String? = nil,
+                             in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
         guard let agent = artifact["agent_ref"]?.stringValue, let task = artifact["task_ref"]?.stringValue,
               let seed = artifact["seed"]?.intValue else {
             throw .usage("the recording lacks agent_ref, task_ref or seed; it cannot be replayed")
@@ -74,8 +77,10 @@ public enum Replay {
         if let actTimeout, let problem = InputRanges.actTimeoutSeconds.problem(actTimeout) {
             throw .usage("the recording's sandbox.limits.act_timeout_seconds \(problem); it cannot be replayed")
         }
-        let request = try workspace.prepare(RunOptions(agent: agentRef ?? agent, task: task, seed: seed, isolation: isolation,
-                                                       actTimeoutSeconds: actTimeout, agentFile: agentFile, worldKey: key))
+        var options = RunOptions(agent: agentRef ?? agent, task: task, seed: seed, isolation: isolation,
+                                 actTimeoutSeconds: actTimeout, agentFile: agentFile, worldKey: key)
+        options.policyFile = policyFile
+        let request = try workspace.prepare(options)
         var changes: [String] = []
         if artifact["world_key_id"]?.stringValue == nil {
             changes.append("the recording has no world_key_id (made before keyed worlds, or by another runtime): its world cannot be rebuilt")
@@ -86,6 +91,11 @@ public enum Replay {
         if let recorded = artifact["agent_hash"]?.stringValue, recorded != request.agent.agentHash {
             changes.append("agent \(agent) changed since the recording: agent_hash was \(recorded), is now \(request.agent.agentHash)")
         }
+        let recordedPolicy = artifact["policy"]?["hash"]?.stringValue
+        if recordedPolicy != request.policy?.hash {
+            let was = recordedPolicy.map { "\($0) (layers: \((artifact["policy"]?["layers"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")))" } ?? "none"
+            changes.append("the policy differs from the recording's: it was \(was), is now \(request.policy.map { "\($0.hash) (layers: \($0.layers.joined(separator: ", ")))" } ?? "none"); pass the --policy the run was made with")
+        }
         if let budgets = artifact["budgets"], budgets != request.task.manifest.budgets.json {
             changes.append("the task's budgets changed since the recording")
         }
@@ -94,9 +104,9 @@ public enum Replay {
 
     /// Replays `artifact`. With changes and without `allowChanged`, nothing runs.
     public static func run(_ artifact: JSON, in workspace: Workspace, allowChanged: Bool, worldKey: WorldKey? = nil,
-                           isolation: IsolationLevel? = nil,
+                           isolation: IsolationLevel? = nil, policyFile: String? = nil,
                            keep: ((EpisodeResult) throws(RunnerError) -> Void)? = nil) throws(RunnerError) -> ReplayReport {
-        let (request, changes) = try plan(artifact, in: workspace, worldKey: worldKey, isolation: isolation)
+        let (request, changes) = try plan(artifact, in: workspace, worldKey: worldKey, isolation: isolation, policyFile: policyFile)
         let recorded = artifact["artifact_hash"]?.stringValue
         if !changes.isEmpty && !allowChanged {
             return ReplayReport(status: .changed, recordedHash: recorded, replayedHash: nil, changes: changes, divergence: nil, replayRunID: nil)

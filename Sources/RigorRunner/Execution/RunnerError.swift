@@ -1,4 +1,5 @@
 import RigorAgentHost
+import RigorSpec
 import RigorStore
 import RigorTasks
 
@@ -10,6 +11,8 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible {
     case store(StoreError)
     /// The project file (`rigor.toml`) cannot be read or is wrong.
     case project(ProjectFileError)
+    /// A policy file (`--policy`, the project's) cannot be read or is wrong.
+    case policy(PolicyError)
     case usage(String)
     case io(String)
     case `internal`(String)
@@ -20,6 +23,7 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible {
         case .agent(let e): return e.description
         case .store(let e): return e.description
         case .project(let e): return e.description
+        case .policy(let e): return e.description
         case .usage(let m), .io(let m): return m
         case .internal(let m): return "internal error: \(m) (please report it)"
         }

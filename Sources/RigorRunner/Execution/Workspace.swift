@@ -199,6 +199,8 @@ public struct RunOptions: Sendable {
     public var secrets: [String] = []
     /// A Python interpreter or venv for a Python agent (`--python`), relative to the working directory.
     public var python: String?
+    /// `--policy FILE`: layered after the task's own policy, instead of the project's (spec/policy.md).
+    public var policyFile: String?
 
     public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
                 agentFile: String? = nil, forkServer: ForkServerUse = .never, worldKey: WorldKey? = nil) {
@@ -271,8 +273,11 @@ extension Workspace {
         }
         let key: WorldKey
         if let chosen = options.worldKey { key = chosen } else { key = try worldKey() }
-        return EpisodeRequest(task: task, agent: agent, seed: options.seed, worldKey: key, guardSettings: settings,
-                              collectTiming: collectTiming)
+        var request = EpisodeRequest(task: task, agent: agent, seed: options.seed, worldKey: key, guardSettings: settings,
+                                     collectTiming: collectTiming)
+        request.policy = try policy(for: task, flag: options.policyFile)
+        request.redactor = redactor(agent: agent)
+        return request
     }
 }
 

@@ -37,6 +37,14 @@ public struct ProjectFile: Sendable, Equatable {
     /// `store`: where runs are stored instead of the state directory's embedded store (a
     /// `postgres://` URL, or a directory taken from the project root), as written.
     public var store: String? = nil
+    /// `[project] policy`: the project's policy file (absolute), layered after each task's own
+    /// (spec/policy.md §1); nil: none.
+    public var policy: String? = nil
+    /// `[redaction] secrets`: names of environment variables whose values are scrubbed from
+    /// everything persisted (spec/policy.md §7).
+    public var redactSecrets: [String] = []
+    /// `[redaction.patterns]`: id → regular expression, scrubbed likewise.
+    public var redactPatterns: [String: String] = [:]
 
     /// The nearest `rigor.toml` at or above `directory`, or nil when there is none up to `/`.
     public static func find(from directory: String) -> String? {
@@ -97,8 +105,8 @@ struct ProjectFileReader {
     let path: String
     let root: String
 
-    static let topKeys = ["project", "agents", "pairings"]
-    static let projectKeys = ["format", "tasks", "baselines", "state", "isolation", "runs_json", "store"]
+    static let topKeys = ["project", "agents", "pairings", "redaction"]
+    static let projectKeys = ["format", "tasks", "baselines", "state", "isolation", "runs_json", "store", "policy"]
     static let agentKeys = ["path", "entry", "command", "files", "python", "env", "secrets", "secrets_file"]
     static let pairingKeys = ["name", "agent", "task"]
 
@@ -165,10 +173,20 @@ struct ProjectFileReader {
         let agents = try readAgents(try table(document["agents"], "agents"))
         var store = try string(project["store"], "project.store")
         if let given = store, !given.contains("://") { store = absolute(given) }
-        return ProjectFile(
+        var file = ProjectFile(
             path: path, tasks: tasks.map(absolute), baselines: absolute(try string(project["baselines"], "project.baselines") ?? "Baselines"),
             state: absolute(try string(project["state"], "project.state") ?? ".rigor"), isolation: isolation, runsJSON: runsJSON,
             agents: agents, pairings: try readPairings(document["pairings"]), store: store)
+        file.policy = try string(project["policy"], "project.policy").map(absolute)
+        let redaction = try table(document["redaction"], "redaction")
+        try checkKeys(redaction, known: ["secrets", "patterns"], prefix: "redaction")
+        file.redactSecrets = try strings(redaction["secrets"], "redaction.secrets") ?? []
+        for (id, value) in try table(redaction["patterns"], "redaction.patterns") {
+            guard let regex = value.stringValue, !regex.isEmpty else { throw fail("redaction.patterns.\(id)", "must be a non-empty regular expression") }
+            if let problem = Redactor.problem(compiling: regex) { throw fail("redaction.patterns.\(id)", "is not a valid regular expression: \(problem)") }
+            file.redactPatterns[id] = regex
+        }
+        return file
     }
 
     func readAgents(_ tables: [String: JSON]) throws(ProjectFileError) -> [String: AgentSpec] {

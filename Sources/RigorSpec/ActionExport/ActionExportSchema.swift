@@ -1,0 +1,13 @@
+// The schema of spec/action-export-v1.json, embedded (a test checks both are the same JSON).
+
+/// The action-export schema (spec/action-export-v1.json), embedded so the binary needs no files.
+public enum ActionExportSchema {
+    public static let text = #"""
+{"$id":"https://rigor.dev/spec/action-export-v1.json","$schema":"https://json-schema.org/draft/2020-12/schema","description":"What each agent asked for, what the policy decided and what happened, per run. Derived only from redacted data. Consumers MUST ignore keys they do not know.","properties":{"export_version":{"const":1},"generator":{"properties":{"name":{"type":"string"},"version":{"type":"string"}},"required":["name","version"],"type":"object"},"kind":{"const":"rigor-action-export"},"runs":{"items":{"properties":{"actions":{"items":{"properties":{"approval":{"properties":{"approved":{"type":"boolean"},"approver":{"type":"string"},"note":{"type":"string"}},"required":["approved","approver","note"],"type":"object"},"args":{"type":"object"},"decision":{"enum":["approved","rejected","requires_approval","observed",null]},"error":{"type":["string","null"]},"evidence":{"items":{"properties":{"name":{"type":"string"},"note":{"type":["string","null"]},"pass":{"type":"boolean"},"source":{"type":"string"}},"required":["name","pass"],"type":"object"},"type":"array"},"intent":{"type":["string","null"]},"outcome":{"enum":["executed","denied","refused"]},"result_ok":{"type":["boolean","null"]},"rule_id":{"type":["string","null"]},"step":{"minimum":1,"type":"integer"},"type":{"type":"string"}},"required":["step","type","args","intent","decision","rule_id","outcome","result_ok","error","evidence"],"type":"object"},"type":"array"},"agent_hash":{"type":["string","null"]},"agent_ref":{"type":"string"},"artifact_hash":{"type":"string"},"failure_type":{"type":["string","null"]},"policy":{"anyOf":[{"type":"null"},{"properties":{"hash":{"type":"string"},"layers":{"items":{"type":"string"},"type":"array"}},"required":["hash"],"type":"object"}]},"run_id":{"type":"string"},"seed":{"type":"integer"},"success":{"type":"boolean"},"task_hash":{"type":["string","null"]},"task_ref":{"type":"string"},"termination_reason":{"type":"string"}},"required":["run_id","task_ref","agent_ref","seed","artifact_hash","success","termination_reason","failure_type","policy","actions"],"type":"object"},"type":"array"}},"required":["export_version","kind","generator","runs"],"title":"Rigor action-trace export, export_version 1 (spec/action-export.md)","type":"object"}
+"""#
+
+    public static let compiled: JSONSchema? = {
+        guard let value = try? JSON.parse(text) else { return nil }
+        return try? JSONSchema(value)
+    }()
+}
