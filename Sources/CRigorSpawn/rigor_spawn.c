@@ -195,8 +195,26 @@ static int spawn_child(void *p) {
     setsid();
     if (dup2(a->in_r, 0) < 0 || dup2(a->out_w, 1) < 0 || dup2(a->err_w, 2) < 0) fail_child(a->status_w);
     if (a->cwd && chdir(a->cwd) != 0) fail_child(a->status_w);
+    int passed = a->limits ? a->limits->pass_fd_count : 0;
+    if (passed < 0 || passed > 2) passed = 0;
+    if (passed > 0) {
+        /* Out of the way first (the status pipe or one passed fd may sit at 3 or 4), then into
+           place; before the limits, which may lower RLIMIT_NOFILE under these numbers. */
+        int status = fcntl(a->status_w, F_DUPFD_CLOEXEC, 10);
+        if (status < 0) fail_child(a->status_w);
+        a->status_w = status;
+        int moved[2];
+        for (int i = 0; i < passed; i++) {
+            moved[i] = fcntl(a->limits->pass_fds[i], F_DUPFD_CLOEXEC, 10);
+            if (moved[i] < 0) fail_child(a->status_w);
+        }
+        for (int i = 0; i < passed; i++) {
+            if (dup2(moved[i], 3 + i) < 0) fail_child(a->status_w);
+        }
+    }
     if (a->limits && apply_limits(a->limits) != 0) fail_child(a->status_w);
     cloexec_from_3();
+    for (int i = 0; i < passed; i++) (void)fcntl(3 + i, F_SETFD, 0);
     execve(a->path, a->argv, a->envp);
     fail_child(a->status_w);
     return 0;

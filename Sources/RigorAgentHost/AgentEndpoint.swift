@@ -45,7 +45,44 @@ public struct AgentEndpointListener: Sendable {
         return AgentEndpointListener(fd: fd, port: UInt16(truncatingIfNeeded: bound))
     }
 
+    /// A listener on 127.0.0.1 inside the sandbox of process `pid` (bwrap's child, as
+    /// `--info-fd` reports it), waiting up to `waitMilliseconds` for the sandbox's loopback to
+    /// come up. Root joins the network namespace directly; another user first joins the
+    /// sandbox's user namespace, which bwrap made under that user's uid.
+    public static func listen(inSandboxOf pid: pid_t, port: UInt16, waitMilliseconds: Int32 = 5_000) throws(AgentHostError) -> AgentEndpointListener {
+        var bound: Int32 = 0
+        let fd = rigor_listen_in_sandbox(pid, Int32(port), waitMilliseconds, &bound)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw .sandboxSetupFailed(reason: "cannot open an agent endpoint on 127.0.0.1:\(port) inside the agent's sandbox (process \(pid)): \(reason)"
+                + (geteuid() == 0 ? "" : "; as a user other than root this needs the sandbox's own user namespace (bwrap --unshare-user)"))
+        }
+        return AgentEndpointListener(fd: fd, port: UInt16(truncatingIfNeeded: bound))
+    }
+
     public func close() {
         _ = Foundation.close(fd)
+    }
+}
+
+/// A service the runner offers an agent over HTTP for one episode (the TRACE endpoint, the model
+/// gateway): `AgentSession` opens a listener where the agent can reach it, names it in
+/// `environmentVariable` (`http://127.0.0.1:<port>`), serves `handler` on it until the episode
+/// ends.
+public struct AgentEndpointService: Sendable {
+    /// E.g. `RIGOR_TRACE_URL`.
+    public let environmentVariable: String
+    /// The port inside a sandbox (namespace level), where the network namespace is new and every
+    /// port is free, so the agent's environment is the same on every run. Elsewhere any free port.
+    public let sandboxPort: UInt16
+    public let handler: @Sendable (EndpointRequest) -> EndpointResponse
+    public let limits: AgentEndpointServer.Limits
+
+    public init(environmentVariable: String, sandboxPort: UInt16, limits: AgentEndpointServer.Limits = .init(),
+                handler: @escaping @Sendable (EndpointRequest) -> EndpointResponse) {
+        self.environmentVariable = environmentVariable
+        self.sandboxPort = sandboxPort
+        self.limits = limits
+        self.handler = handler
     }
 }

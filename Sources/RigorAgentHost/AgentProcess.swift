@@ -90,8 +90,10 @@ public final class AgentProcess {
     /// `cwd`: where it starts (default `workdir`). `sandboxDropsUID`: the process is started as
     /// root (locked down: no new privileges, the keyring filter) and the sandbox it starts
     /// (bwrap, `Bubblewrap.wrap(dropTo:)`) takes `uid` itself.
+    /// `passFDs`: at most two descriptors the process gets at 3 and 4 (a sandbox's report and
+    /// wait pipes); every other one is closed.
     public init(command: AgentCommand, environment: [String: String], workdir: String, cwd: String? = nil, settings: GuardSettings, uid: uid_t?,
-                cgroup: EpisodeCgroup? = nil, sandboxDropsUID: Bool = false) throws(AgentHostError) {
+                cgroup: EpisodeCgroup? = nil, sandboxDropsUID: Bool = false, passFDs: [Int32] = []) throws(AgentHostError) {
         AgentProcess.ignoreSIGPIPE
         self.server = nil
         self.uidIsShared = false
@@ -112,6 +114,10 @@ public final class AgentProcess {
             limits.lock_down_as_root = sandboxDropsUID ? 1 : 0
             cgroup?.attach(to: &limits)
         }
+        let passFDs = Array(passFDs.prefix(2))
+        limits.pass_fd_count = Int32(passFDs.count)
+        if passFDs.count > 0 { limits.pass_fds.0 = passFDs[0] }
+        if passFDs.count > 1 { limits.pass_fds.1 = passFDs[1] }
         var child = rigor_child()
         let rc = withCStrings(argv) { cargv in
             withCStrings(env) { cenv in

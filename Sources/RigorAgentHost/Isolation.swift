@@ -83,16 +83,19 @@ public enum Bubblewrap {
     /// agent's first instruction (the runner has already set no-new-privileges and the keyring
     /// filter). Otherwise bwrap runs as the agent's uid and makes a user namespace.
     /// `shareNetwork`: keep the host's network (a world program whose manifest asks for it).
+    /// `reportsAndWaits`: bwrap reports its child's pid on fd 3 (`--info-fd`) and holds the agent
+    /// back until a byte arrives on fd 4 (`--block-fd`), so the runner can open agent endpoints
+    /// inside the sandbox before the agent's first instruction (`AgentSession`).
     static func wrap(_ command: AgentCommand, workdir: String, home: String, dropTo uid: uid_t? = nil,
-                     shareNetwork: Bool = false) -> (String, [String])? {
+                     shareNetwork: Bool = false, reportsAndWaits: Bool = false) -> (String, [String])? {
         guard let bwrap = path else { return nil }
-        var args: [String]
+        var args: [String] = reportsAndWaits ? ["--info-fd", "3", "--block-fd", "4"] : []
         if uid != nil {
-            args = ["--unshare-ipc", "--unshare-pid"] + (shareNetwork ? [] : ["--unshare-net"]) + ["--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            args += ["--unshare-ipc", "--unshare-pid"] + (shareNetwork ? [] : ["--unshare-net"]) + ["--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                     "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
                     "--cap-add", "CAP_DAC_READ_SEARCH"]
         } else {
-            args = ["--unshare-all"] + (shareNetwork ? ["--share-net"] : []) + ["--die-with-parent", "--new-session"]
+            args += ["--unshare-all"] + (shareNetwork ? ["--share-net"] : []) + ["--die-with-parent", "--new-session"]
         }
         let interpreter = interpreterPrefix(for: command.executable, kind: command.kind)
         args += systemView(for: command.executable, kind: command.kind, withInterpreter: false)

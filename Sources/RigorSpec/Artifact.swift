@@ -142,6 +142,10 @@ public struct Artifact: Sendable {
     /// The policy the episode ran under (`Policy.json`: its hash and layers), hashed; nil
     /// without one, so artifacts without a policy do not change.
     public var policy: JSON?
+    /// What the agent proposed on the TRACE endpoint (spec/trace-endpoint.md), in order, each
+    /// with its step, decision, rule and evidence; hashed. Nil when the episode offered no
+    /// endpoint, so artifacts without one do not change.
+    public var traceActions: [JSON]?
 
     public init(
         runID: String, agentRef: String, agentHash: String, taskID: String, taskVersion: Int, taskHash: String,
@@ -175,8 +179,9 @@ public struct Artifact: Sendable {
     public var stepsUsed: Int { trace.count }
 
     public func json() -> JSON {
-        guard let policy, case .object(var o) = baseJSON() else { return baseJSON() }
-        o["policy"] = policy
+        guard policy != nil || traceActions != nil, case .object(var o) = baseJSON() else { return baseJSON() }
+        if let policy { o["policy"] = policy }
+        if let traceActions { o["trace_actions"] = .array(traceActions) }
         return .object(o)
     }
 

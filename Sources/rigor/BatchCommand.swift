@@ -180,6 +180,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         batch.forkServer = options.forkServerUse(default: .python)
         batch.pinWorkers = !noPin
         batch.policyFile = options.policy
+        batch.traceEndpoint = options.traceEndpoint
         return (batch, selected, seedList)
     }
 }

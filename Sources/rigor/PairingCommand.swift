@@ -58,6 +58,7 @@ struct PairingCommand: ParsableCommand, InputChecked {
         for p in selected {
             var run = RunOptions(agent: p.agent, task: p.task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout)
             run.policyFile = options.policy
+            run.traceEndpoint = options.traceEndpoint
             let passed = try EpisodeReport.runAndReport(run, workspace: workspace, out: nil, options: options)
             allPassed = allPassed && passed
         }

@@ -39,6 +39,10 @@ struct EpisodeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A policy file (policy.toml, spec/policy.md) applied after the task's own policy, instead of the project's ([project] policy in rigor.toml). Its rules decide, for each action that passed the action surface and the sandbox, approved, rejected, requires_approval or observed; a rejected action never reaches the world.", valueName: "file"))
     var policy: String?
 
+    @Flag(name: .customLong("trace-endpoint"),
+          help: "Serve the TRACE protocol to the agent (spec/trace-endpoint.md): its URL is in RIGOR_TRACE_URL; the agent (e.g. the traceprotocol client) proposes actions, gets the policy's decisions and attaches evidence, all recorded in the artifact's trace_actions. Works at every isolation level; at the namespace level it opens inside the agent's sandbox, whose network stays closed otherwise.")
+    var traceEndpoint = false
+
     @Flag(name: .customLong("fork-server"), inversion: .prefixedNo,
           help: "Fork each episode's agent from a warm fork server instead of exec'ing it (same artifacts, several times faster). Batches do it by default for Python agents (the SDK's server; at the namespace level each child makes namespaces of its own, which needs root) and exec an agent whose server cannot start. --fork-server also forks native agents that offer a server (process level; spec/agent-protocol.md §10) and fails when a server cannot start; --no-fork-server execs every agent.")
     var forkServer: Bool?
@@ -139,6 +143,7 @@ struct RunEpisodeCommand: ParsableCommand, InputChecked {
         run.secrets = secret
         run.python = python
         run.policyFile = options.policy
+        run.traceEndpoint = options.traceEndpoint
         return run
     }
 

@@ -23,6 +23,11 @@ typedef struct {
     /// privileges through exec and gets the keyring filter, for a jailer (bwrap run as root)
     /// that drops to the agent's uid itself inside the sandbox it makes.
     int lock_down_as_root;
+    /// Descriptors the child keeps, at 3, 4, ... in this order (inheritable across exec): the
+    /// ends of pipes a sandbox reports on and waits for (`bwrap --info-fd 3 --block-fd 4`).
+    /// `pass_fd_count` of them (0: none; at most 2).
+    int pass_fd_count;
+    int pass_fds[2];
 } rigor_limits;
 
 /// A started child: its pid (also its process-group id) and the parent's ends of its pipes.
@@ -135,6 +140,13 @@ long long rigor_available_bytes(const char *path);
  * process `pid` (agent endpoints: reachable from an agent with --unshare-net, and from nothing
  * else); the port bound in *bound_port. -1 with errno on failure. */
 int rigor_listen_in_netns(pid_t pid, int port, int *bound_port);
+
+/* The same inside the sandbox of process `pid` (bwrap's child as --info-fd reports it, which
+ * may still be bringing its loopback up: EADDRNOTAVAIL is retried for up to `wait_ms`). Root
+ * joins the network namespace from a short-lived thread; any other user first joins the
+ * sandbox's user namespace (it owns it), which needs a forked helper: a process with threads
+ * cannot change user namespace. */
+int rigor_listen_in_sandbox(pid_t pid, int port, int wait_ms, int *bound_port);
 
 /* The same in the caller's own network namespace (agents that share the runner's network). */
 int rigor_listen_loopback(int port, int *bound_port);

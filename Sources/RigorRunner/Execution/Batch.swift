@@ -56,6 +56,8 @@ public struct Batch: Sendable {
     public var pinWorkers = true
     /// `--policy FILE`: layered after each task's own policy, instead of the project's (spec/policy.md).
     public var policyFile: String?
+    /// Serve the TRACE endpoint to every episode's agent (spec/trace-endpoint.md).
+    public var traceEndpoint = false
 
     public init(pairings: [Pairing], seeds: [Int], workers: Int, isolation: IsolationLevel? = nil,
                 actTimeoutSeconds: Double? = nil, strictSpec: Bool = false) {
@@ -123,6 +125,7 @@ public struct Batch: Sendable {
                 agent: item.pairing.agent, task: item.pairing.task, seed: 0, isolation: isolation,
                 actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer, worldKey: worldKey)
             options.policyFile = policyFile
+            options.traceEndpoint = traceEndpoint
             let request = try workspace.prepare(options, resolvedAgent: agents[item.pairing.agent])
             if request.agent.kind == .executable && !requests.values.contains(where: { $0.agent.agentFile == request.agent.agentFile }) {
                 // Native servers take the task's process limits: started once the first is known.

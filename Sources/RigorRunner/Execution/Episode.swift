@@ -18,6 +18,9 @@ public struct EpisodeRequest: Sendable {
     public var policy: Policy?
     /// What is scrubbed from every persisted byte before the artifact is sealed (spec/policy.md §7).
     public var redactor: Redactor = Redactor()
+    /// Serve the TRACE endpoint to the agent (`RIGOR_TRACE_URL`, spec/trace-endpoint.md); what it
+    /// proposes lands in the artifact's `trace_actions`.
+    public var traceEndpoint = false
 
     public init(task: LoadedTask, agent: AgentCommand, seed: Int, worldKey: WorldKey, guardSettings: GuardSettings,
                 collectTiming: Bool = false) {
@@ -86,11 +89,19 @@ public enum Episode {
 
         var loop = EpisodeLoop(manifest: manifest, world: world, collectTiming: request.collectTiming, policy: request.policy)
         var session: AgentSession? = nil
+        var trace: (endpoint: TraceEndpoint, gate: LivePolicyGate)? = nil
+        if request.traceEndpoint {
+            let gate = LivePolicyGate(policy: request.policy)
+            trace = (TraceEndpoint(policy: request.policy, gate: gate), gate)
+        }
         if let worldFailure {
             loop.end(.worldFailed, worldFailure.message)
         } else {
             do {
-                session = try AgentSession(command: request.agent, seed: request.seed, settings: settings)
+                let endpoints = trace.map { t in
+                    [AgentEndpointService(environmentVariable: TraceEndpoint.environmentVariable, sandboxPort: TraceEndpoint.sandboxPort) { t.endpoint.handle($0) }]
+                } ?? []
+                session = try AgentSession(command: request.agent, seed: request.seed, settings: settings, endpoints: endpoints)
             } catch let error {
                 // The machine's failings, not the agent's: the run stops and says so.
                 switch error {
@@ -114,6 +125,7 @@ public enum Episode {
                 let actDeadline = min(t0.addingClamped(actTimeoutNanos), wallDeadline)
                 let deadlineIsWall = wallDeadline <= t0.addingClamped(actTimeoutNanos)
                 let observation = loop.observation(step: step)
+                trace?.gate.publish(loop.policy, step: step)
                 _ = session.observe(observation, deadlineNanos: actDeadline)
                 let tSent = MonotonicClock.nanoseconds()
                 let reply = session.awaitAction(step: step, deadlineNanos: actDeadline, deadlineIsWallClock: deadlineIsWall)
@@ -190,6 +202,8 @@ public enum Episode {
             sandbox: .object(sandbox), diagnostics: diagnostics, gitSHA: nil)
         record.worldKeyID = request.worldKey.id
         record.policy = request.policy?.json
+        // The session has ended: its endpoints are stopped, the recording is complete.
+        if let trace { record.traceActions = trace.endpoint.recorded }
         // Redaction before anything is written: the hash covers the redacted form.
         let agentLog = request.redactor.redact(session?.stderrText ?? "")
         request.redactor.redact(&record)

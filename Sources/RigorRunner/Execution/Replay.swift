@@ -80,6 +80,9 @@ public enum Replay {
         var options = RunOptions(agent: agentRef ?? agent, task: task, seed: seed, isolation: isolation,
                                  actTimeoutSeconds: actTimeout, agentFile: agentFile, worldKey: key)
         options.policyFile = policyFile
+        // An episode that offered the TRACE endpoint recorded what was proposed on it (even
+        // nothing): the replay offers it again.
+        options.traceEndpoint = artifact["trace_actions"] != nil
         let request = try workspace.prepare(options)
         var changes: [String] = []
         if artifact["world_key_id"]?.stringValue == nil {

@@ -201,6 +201,8 @@ public struct RunOptions: Sendable {
     public var python: String?
     /// `--policy FILE`: layered after the task's own policy, instead of the project's (spec/policy.md).
     public var policyFile: String?
+    /// `--trace-endpoint`: serve the TRACE endpoint to the agent (spec/trace-endpoint.md).
+    public var traceEndpoint = false
 
     public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
                 agentFile: String? = nil, forkServer: ForkServerUse = .never, worldKey: WorldKey? = nil) {
@@ -277,6 +279,7 @@ extension Workspace {
                                      collectTiming: collectTiming)
         request.policy = try policy(for: task, flag: options.policyFile)
         request.redactor = redactor(agent: agent)
+        request.traceEndpoint = options.traceEndpoint
         return request
     }
 }

@@ -19,6 +19,11 @@ public final class TraceEndpoint: @unchecked Sendable {
     /// A decision and the rule that made it.
     public typealias Decide = @Sendable (_ type: String, _ params: JSON) -> (status: String, ruleID: String)
 
+    /// Where the agent finds the endpoint: `http://127.0.0.1:<port>`.
+    public static let environmentVariable = "RIGOR_TRACE_URL"
+    /// The port inside a sandbox (namespace level), the same on every run.
+    public static let sandboxPort: UInt16 = 7_707
+
     public static let maxProposals = 1_000
     public static let maxChecksPerAction = 64
     public static let maxNameBytes = 128
@@ -29,9 +34,27 @@ public final class TraceEndpoint: @unchecked Sendable {
     private var proposals: [String: Int] = [:]
     private var records: [JSON] = []
 
-    public init(rules: [JSON] = [], decide: @escaping Decide = { _, _ in ("observed", "default") }) {
+    /// The step the runner is waiting on (the one a proposal is recorded under).
+    private let step: @Sendable () -> Int
+
+    public init(rules: [JSON] = [], step: @escaping @Sendable () -> Int = { 0 },
+                decide: @escaping Decide = { _, _ in ("observed", "default") }) {
         self.decide = decide
         self.rules = rules
+        self.step = step
+    }
+
+    /// The endpoint for an episode under `policy` (nil: none, every proposal `observed`):
+    /// decisions come from `gate`, the policy as it stands at the step the runner waits on.
+    public convenience init(policy: Policy?, gate: LivePolicyGate) {
+        let rules: [JSON] = (policy?.rules ?? []).map { rule in
+            var o: [String: JSON] = ["id": .string(rule.id), "decision": .string(rule.decision.rawValue),
+                                     "actions": .array(rule.actions.map(JSON.string))]
+            if rule.actions.count == 1, let only = rule.actions.first { o["when"] = ["actionType": .string(only)] }
+            if let note = rule.note { o["note"] = .string(note) }
+            return .object(o)
+        }
+        self.init(rules: rules, step: { gate.step }, decide: { type, params in gate.decide(type: type, params: params) })
     }
 
     /// What the agent proposed, with decisions and attached evidence, in order: for the artifact.
@@ -62,6 +85,7 @@ public final class TraceEndpoint: @unchecked Sendable {
         guard let type = Self.name(action["type"]) else { return Self.error(422, "action.type must be a non-empty string of at most \(Self.maxNameBytes) bytes") }
         let params = action["params"] ?? .null
         let (status, rule) = decide(type, params)
+        let step = self.step()
         lock.lock()
         defer { lock.unlock() }
         guard proposals[id] == nil else { return Self.error(409, "action '\(id)' was already proposed") }
@@ -69,7 +93,7 @@ public final class TraceEndpoint: @unchecked Sendable {
         proposals[id] = records.count
         records.append([
             "id": .string(id), "type": .string(type), "actor": action["actor"] ?? .null, "target": action["target"] ?? .null,
-            "params": params, "decision": .string(status), "rule_id": .string(rule), "evidence": [],
+            "params": params, "decision": .string(status), "rule_id": .string(rule), "evidence": [], "step": .int(step),
         ])
         return Self.ok(["actionId": .string(id), "status": .string(status)])
     }
@@ -119,5 +143,42 @@ public final class TraceEndpoint: @unchecked Sendable {
 
     static func error(_ status: Int, _ message: String) -> EndpointResponse {
         EndpointResponse(status: status, body: (try? JSON.object(["error": .string(message)]).canonicalBytes()) ?? Array("{}".utf8))
+    }
+}
+
+/// The episode's policy as the TRACE endpoint sees it: the episode loop publishes its state
+/// before each step; a proposal is decided on a copy, so asking never consumes a count, a rate
+/// window or an approval (only actions the world runs do, spec/policy.md).
+public final class LivePolicyGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state: PolicyState?
+    private var current = 1
+
+    public init(policy: Policy?) {
+        state = policy.map(PolicyState.init(policy:))
+    }
+
+    /// Called by the runner before it sends the observation of `step`.
+    public func publish(_ state: PolicyState?, step: Int) {
+        lock.lock()
+        self.state = state
+        current = step
+        lock.unlock()
+    }
+
+    public var step: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    public func decide(type: String, params: JSON) -> (status: String, ruleID: String) {
+        lock.lock()
+        let snapshot = state
+        let step = current
+        lock.unlock()
+        guard var copy = snapshot else { return ("observed", "default") }
+        let record = copy.evaluate(type: type, args: params.objectValue ?? [:], step: step)
+        return (record.decision.rawValue, record.ruleID)
     }
 }

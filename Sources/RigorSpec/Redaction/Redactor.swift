@@ -210,6 +210,7 @@ public struct Redactor: Sendable {
                 artifact.trace[i].policy = p
             }
         }
+        artifact.traceActions = artifact.traceActions.map { $0.map { c.redact($0) } }
         artifact.failureReason = artifact.failureReason.map { c.redact($0) }
         artifact.validator.message = c.redact(artifact.validator.message)
         artifact.validator.payload = artifact.validator.payload.map { c.redact($0) }
