@@ -4,8 +4,7 @@ the policy decides; when the answer is `requires_approval` it asks first with
 `request_approval`, and after deleting it attaches an evidence check to the proposal.
 
 Everything it proposes, the decisions and the evidence land in the artifact's `trace_actions`
-(spec/trace-endpoint.md). Ids are given (`id=`): the client's default is a random uuid, which
-would make each run's artifact differ.
+(spec/trace-endpoint.md).
 
 Run it with a Python that has the client, and the endpoint on:
   rigor run --agent Agents/trace_cleanup_agent.py --python .build-trace-venv \
@@ -27,15 +26,13 @@ class TraceCleanupAgent:
         self.read = False
         self.asked = False
         self.deleted = None
-        self.n = 0
         self.trace = TraceClient(endpoint=os.environ["RIGOR_TRACE_URL"])
 
     def observe(self, observation):
         self.obs = observation
 
     def propose(self, action_type, **params):
-        self.n += 1
-        answer = self.trace.propose(type=action_type, actor=ME, params=params, id="p%d" % self.n)
+        answer = self.trace.propose(type=action_type, actor=ME, params=params)
         return answer["actionId"], answer["status"]
 
     def act(self):
@@ -62,5 +59,8 @@ class TraceCleanupAgent:
                     "intent": "the TRACE endpoint says remove_path requires approval"}
         if status == "rejected":
             return {"type": "list_dir", "args": {"path": "/srv/app/cache"}}
+        if self.asked:
+            self.trace.evidence(action_id, [{"name": "asked_before_deleting", "pass_": True,
+                                            "note": "request_approval for remove_path reached the world first"}])
         self.deleted = (action_id, self.stale)
         return {"type": "remove_path", "args": {"path": self.stale}, "intent": "delete the stale cache"}

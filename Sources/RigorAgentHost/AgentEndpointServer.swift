@@ -9,6 +9,13 @@ public struct EndpointRequest: Sendable {
     /// The query's `name=value` pairs, percent-decoded.
     public let query: [String: String]
     public let body: [UInt8]
+
+    public init(method: String, path: String, query: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+    }
 }
 
 /// The answer: a status and a JSON body.

@@ -132,4 +132,48 @@ import Testing
         #expect(answers.components(separatedBy: "HTTP/1.1 429").count > 1, "\(answers.prefix(300))")
         #expect(endpoint.recorded.count < 60)
     }
+
+    /// The approval task's policy, in miniature: one deletion, and only after asking.
+    static let cleanupPolicy = Policy(rules: [
+        PolicyRule(id: "one-deletion", actions: ["remove_path"], decision: .rejected, maxCount: 1),
+        PolicyRule(id: "needs-approval", actions: ["remove_path"], decision: .requiresApproval),
+    ], approver: Approver(kind: .askedFirst, request: "request_approval", matchArg: "action"))
+
+    @Test func askingTheGateNeverSpendsWhatOnlyExecutedActionsSpend() {
+        var state = PolicyState(policy: Self.cleanupPolicy)
+        let gate = LivePolicyGate(policy: Self.cleanupPolicy)
+        gate.publish(state, step: 1)
+        #expect(gate.decide(type: "remove_path", params: ["path": "/x"]) == ("requires_approval", "needs-approval"))
+        #expect(gate.decide(type: "read_file", params: .null) == ("approved", "default"))
+        // The agent asks; the request reaches the world.
+        state.recordExecuted(type: "request_approval", args: ["action": "remove_path"], step: 1)
+        gate.publish(state, step: 2)
+        // Proposing the deletion twice on the endpoint consumes neither the approval nor the count:
+        // the episode's own evaluation still finds both.
+        for _ in 0..<2 { #expect(gate.decide(type: "remove_path", params: ["path": "/x"]).status == "requires_approval") }
+        let real = state.evaluate(type: "remove_path", args: ["path": "/x"], step: 2)
+        #expect(real.executed, "the approval asked for at step 1 is still there after two proposals")
+        #expect(gate.step == 2)
+        // Without a policy every proposal is observed.
+        let open = LivePolicyGate(policy: nil)
+        #expect(open.decide(type: "anything", params: .null) == ("observed", "default"))
+    }
+
+    @Test func theArtifactKeepsProposalsByPositionAndTheAgentsIdsApart() throws {
+        let gate = LivePolicyGate(policy: Self.cleanupPolicy)
+        gate.publish(PolicyState(policy: Self.cleanupPolicy), step: 4)
+        let endpoint = TraceEndpoint(policy: Self.cleanupPolicy, gate: gate)
+        let body = Array(#"{"id":"3f2a-uuid","type":"remove_path","actor":{"kind":"agent"},"params":{"path":"/x"}}"#.utf8)
+        #expect(endpoint.handle(EndpointRequest(method: "POST", path: "/actions", query: [:], body: body)).status == 200)
+        let policy = endpoint.handle(EndpointRequest(method: "GET", path: "/policy", query: ["actionType": "remove_path"], body: []))
+        let rules = try JSON.parse(policy.body)["rules"]?.arrayValue ?? []
+        #expect(rules.map { $0["id"]?.stringValue ?? "" } == ["one-deletion", "needs-approval"])
+        let (hashed, ids) = TraceEndpoint.artifactParts(endpoint.recorded)
+        #expect(ids == ["3f2a-uuid"])
+        #expect(hashed.count == 1)
+        #expect(hashed[0]["id"] == nil)
+        #expect(hashed[0]["n"] == 1)
+        #expect(hashed[0]["step"] == 4)
+        #expect(hashed[0]["decision"] == "requires_approval")
+    }
 }

@@ -203,7 +203,15 @@ public enum Episode {
         record.worldKeyID = request.worldKey.id
         record.policy = request.policy?.json
         // The session has ended: its endpoints are stopped, the recording is complete.
-        if let trace { record.traceActions = trace.endpoint.recorded }
+        if let trace {
+            let (hashed, ids) = TraceEndpoint.artifactParts(trace.endpoint.recorded)
+            record.traceActions = hashed
+            if case .object(var d) = record.diagnostics {
+                d["trace_endpoint"] = ["action_ids": .array(ids.map(JSON.string)),
+                                       "url": .string(session?.environment[TraceEndpoint.environmentVariable] ?? "")]
+                record.diagnostics = .object(d)
+            }
+        }
         // Redaction before anything is written: the hash covers the redacted form.
         let agentLog = request.redactor.redact(session?.stderrText ?? "")
         request.redactor.redact(&record)

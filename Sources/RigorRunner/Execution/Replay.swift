@@ -83,6 +83,11 @@ public enum Replay {
         // An episode that offered the TRACE endpoint recorded what was proposed on it (even
         // nothing): the replay offers it again.
         options.traceEndpoint = artifact["trace_actions"] != nil
+        // The interpreter a Python agent ran under (`--python`), when this machine has it.
+        if let python = artifact["diagnostics"]?["agent"]?["python"]?.stringValue, python.hasPrefix("/"),
+           FileManager.default.fileExists(atPath: python) {
+            options.python = python
+        }
         let request = try workspace.prepare(options)
         var changes: [String] = []
         if artifact["world_key_id"]?.stringValue == nil {

@@ -37,8 +37,8 @@ public final class TraceEndpoint: @unchecked Sendable {
     /// The step the runner is waiting on (the one a proposal is recorded under).
     private let step: @Sendable () -> Int
 
-    public init(rules: [JSON] = [], step: @escaping @Sendable () -> Int = { 0 },
-                decide: @escaping Decide = { _, _ in ("observed", "default") }) {
+    public init(rules: [JSON] = [], decide: @escaping Decide = { _, _ in ("observed", "default") },
+                step: @escaping @Sendable () -> Int = { 0 }) {
         self.decide = decide
         self.rules = rules
         self.step = step
@@ -54,7 +54,7 @@ public final class TraceEndpoint: @unchecked Sendable {
             if let note = rule.note { o["note"] = .string(note) }
             return .object(o)
         }
-        self.init(rules: rules, step: { gate.step }, decide: { type, params in gate.decide(type: type, params: params) })
+        self.init(rules: rules, decide: { type, params in gate.decide(type: type, params: params) }, step: { gate.step })
     }
 
     /// What the agent proposed, with decisions and attached evidence, in order: for the artifact.
@@ -130,6 +130,23 @@ public final class TraceEndpoint: @unchecked Sendable {
         record["evidence"] = .array(existing + accepted)
         records[index] = .object(record)
         return Self.ok(["actionId": .string(id), "accepted": .int(accepted.count)])
+    }
+
+    /// The recording as the artifact keeps it: the hashed `trace_actions`, where each proposal is
+    /// numbered (`n`, from 1) instead of carrying the agent's id, and those ids apart (for
+    /// `diagnostics`, outside the hash): the client makes a random uuid unless the agent gives
+    /// one, which must not make two runs of the same episode differ.
+    public static func artifactParts(_ recorded: [JSON]) -> (hashed: [JSON], ids: [String]) {
+        var hashed: [JSON] = []
+        var ids: [String] = []
+        for (i, r) in recorded.enumerated() {
+            guard case .object(var o) = r else { continue }
+            ids.append(o["id"]?.stringValue ?? "")
+            o["id"] = nil
+            o["n"] = .int(i + 1)
+            hashed.append(.object(o))
+        }
+        return (hashed, ids)
     }
 
     static func name(_ value: JSON?) -> String? {
