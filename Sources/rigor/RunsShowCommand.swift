@@ -53,14 +53,19 @@ extension RunsCommand {
             print("  steps       \(summary.stepsUsed ?? 0) / \(summary.budgetSteps ?? 0)    tool calls \(summary.toolCallsUsed ?? 0) / \(summary.budgetToolCalls ?? 0)")
             print("  artifact    \(summary.artifactHash ?? "?")")
             print("  runtime     \(summary.runtimeName ?? "?")   started \(summary.startedAt ?? "?")")
-            if let step = readout.failingStep { printFailingStep(step) }
+            if let proposals = readout.traceProposals { print("  trace       \(proposals.summary)") }
+            if let step = readout.failingStep { printFailingStep(step, proposals: readout.traceProposals?.atFailingStep ?? []) }
             else if !ok && (artifact["action_trace"]?.arrayValue ?? []).isEmpty { print("  failing step  none: the episode ended before the agent's first action") }
             if let log = readout.agentLog { printLog(log) }
             if trace { printTrace(artifact) }
         }
 
-        func printFailingStep(_ step: RunReadout.FailingStep) {
+        func printFailingStep(_ step: RunReadout.FailingStep, proposals: [JSON]) {
             print("  failing step \(step.step)  \(Console.dim("(\(step.choice.explanation))"))")
+            for p in proposals {
+                let what = "\(p["type"]?.stringValue ?? "?") \(truncate(p["params"]?.canonicalText ?? "null", 120))"
+                print("    proposed  \(oneLine(what)) → \(p["decision"]?.stringValue ?? "?") (rule \(oneLine(p["rule_id"]?.stringValue ?? "?")))")
+            }
             print("    action    \(truncate(step.action.canonicalText, 300))")
             if let intent = step.intent { print("    intent    \(truncate(oneLine(intent), 300))") }
             print("    result    \(truncate(step.result.canonicalText, 300))")

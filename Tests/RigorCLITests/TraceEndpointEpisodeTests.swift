@@ -64,6 +64,12 @@ struct TraceEndpointEpisodeTests {
         #expect(a["diagnostics"]?["agent"]?["launched_by"] == "exec")
         let verify = try CommandLineRun.rigor(["verify", "--strict-spec", "--state-dir", state, a["run_id"]?.stringValue ?? "?"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        // `runs show` sums them up, in text and JSON.
+        let show = try CommandLineRun.rigor(["runs", "show", a["run_id"]?.stringValue ?? "?", "--state-dir", state])
+        #expect(show.stdout.contains("3 proposals on the TRACE endpoint: approved 1, requires_approval 2"), "\(show.stdout)")
+        let shown = try JSON.parse(try CommandLineRun.rigor(["runs", "show", a["run_id"]?.stringValue ?? "?", "--state-dir", state, "--json"]).stdout)
+        #expect(shown["trace_endpoint"]?["count"] == 3)
+        #expect(shown["trace_endpoint"]?["by_decision"] == ["approved": 1, "requires_approval": 2])
 
         // The same episode at the process level (a port on the runner's loopback) hashes the same.
         let (p, b) = try run("Agents/trace_cleanup_agent.py", task: "approval_gated_cleanup@1", level: "process", state: state, extra: flags)

@@ -176,4 +176,16 @@ import Testing
         #expect(hashed[0]["step"] == 4)
         #expect(hashed[0]["decision"] == "requires_approval")
     }
+
+    @Test func theReadoutCountsProposalsAndShowsThoseOfTheFailingStep() {
+        let step: (Int) -> JSON = { n in ["step": .int(n), "action": ["type": "remove_path"], "result": ["ok": false]] }
+        let proposal: (Int, String) -> JSON = { n, d in ["n": .int(n), "step": .int(n), "type": "remove_path", "decision": .string(d), "rule_id": "r"] }
+        let artifact: JSON = ["success": false, "action_trace": [step(1), step(2)],
+                              "trace_actions": [proposal(1, "approved"), proposal(2, "rejected"), proposal(3, "approved")]]
+        let readout = RunReadout(artifact: artifact)
+        #expect(readout.failingStep?.step == 2)
+        #expect(readout.traceProposals?.summary == "3 proposals on the TRACE endpoint: approved 2, rejected 1")
+        #expect(readout.traceProposals?.atFailingStep == [proposal(2, "rejected")])
+        #expect(RunReadout(artifact: ["success": true, "action_trace": []]).traceProposals == nil)
+    }
 }

@@ -74,6 +74,32 @@ public struct RunReadout: Sendable {
     /// exited or sent garbage before its first action: `failure_reason` says so).
     public let failingStep: FailingStep?
 
+    /// What the agent proposed on the TRACE endpoint (nil when the episode offered none).
+    public struct TraceProposals: Sendable, Equatable {
+        public let count: Int
+        /// Decision → how many, in the TRACE vocabulary's order.
+        public let byDecision: [(decision: String, count: Int)]
+        /// The proposals recorded under the failing step (at most 5), for the readout.
+        public let atFailingStep: [JSON]
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.count == b.count && a.atFailingStep == b.atFailingStep && a.byDecision.elementsEqual(b.byDecision) { $0 == $1 }
+        }
+
+        /// "3 proposals on the TRACE endpoint: approved 1, requires_approval 2".
+        public var summary: String {
+            "\(count) proposal\(count == 1 ? "" : "s") on the TRACE endpoint"
+                + (byDecision.isEmpty ? "" : ": " + byDecision.map { "\($0.decision) \($0.count)" }.joined(separator: ", "))
+        }
+
+        public var json: JSON {
+            ["count": .int(count), "by_decision": .object(Dictionary(uniqueKeysWithValues: byDecision.map { ($0.decision, JSON.int($0.count)) })),
+             "at_failing_step": .array(atFailingStep)]
+        }
+    }
+
+    public let traceProposals: TraceProposals?
+
     public init(artifact: JSON) {
         if let agent = artifact["diagnostics"]?["agent"], let text = agent["stderr_tail"]?.stringValue {
             agentLog = AgentLog(text: text, bytesDroppedByRunner: max(0, agent["stderr_bytes_dropped"]?.intValue ?? 0))
@@ -81,6 +107,18 @@ public struct RunReadout: Sendable {
             agentLog = nil
         }
         failingStep = Self.failingStep(artifact)
+        if let proposals = artifact["trace_actions"]?.arrayValue {
+            var counts: [String: Int] = [:]
+            for p in proposals { counts[p["decision"]?.stringValue ?? "?", default: 0] += 1 }
+            let order = ["approved", "observed", "requires_approval", "rejected"]
+            let byDecision = order.compactMap { d in counts[d].map { (d, $0) } }
+                + counts.keys.filter { !order.contains($0) }.sorted().map { ($0, counts[$0] ?? 0) }
+            let failing = failingStep?.step
+            traceProposals = TraceProposals(count: proposals.count, byDecision: byDecision,
+                                            atFailingStep: failing.map { n in Array(proposals.filter { $0["step"]?.intValue == n }.prefix(5)) } ?? [])
+        } else {
+            traceProposals = nil
+        }
     }
 
     static func failingStep(_ artifact: JSON) -> FailingStep? {
@@ -108,6 +146,7 @@ public struct RunReadout: Sendable {
         view["failing_step"] = readout.failingStep?.json ?? .null
         view["agent_log"] = readout.agentLog?.json ?? .null
         view["network_note"] = artifact["diagnostics"]?["agent"]?["network_note"] ?? .null
+        view["trace_endpoint"] = readout.traceProposals?.json ?? .null
         view["artifact"] = artifact
         return .object(view)
     }
