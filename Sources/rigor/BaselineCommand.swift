@@ -33,6 +33,11 @@ struct BaselineCommand: ParsableCommand {
         func checkInput() throws {
             try options.checkInput()
             if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
+            if options.policy != nil {
+                // `rigor ci` re-runs a baseline with the policies that come with its task and the
+                // project; a flag's policy would not be there, and every re-run would differ.
+                throw ValidationError("--policy is not recorded in baselines: put the policy in the task folder (policy.toml) or in rigor.toml ([project] policy), where rigor ci finds it again")
+            }
         }
 
         func run() throws {
@@ -55,6 +60,8 @@ struct BaselineCommand: ParsableCommand {
                 var batch = Batch(pairings: selected, seeds: seedList, workers: workers ?? CPUPlacement.defaultWorkerCount,
                                   isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout, strictSpec: true)
                 batch.forkServer = options.forkServerUse(default: .python)
+                // Recorded in each baseline (`trace_endpoint`): `rigor ci` offers it again.
+                batch.traceEndpoint = options.traceEndpoint
                 let reporter = BatchProgress(total: batch.items.count, quiet: progress.quiet, json: options.json)
                 let outcomes = try batch.run(in: workspace, handle: Interrupts.batchHandle()) { done, o in reporter.report(done: done, o) }
                 reporter.finish()

@@ -70,7 +70,7 @@ public enum CIGate {
         // (the level this machine isolates at is not part of what an episode is: every baseline
         // runs at the default, or `isolation`); refuse missing pairings.
         var groups: [String: [(Int, BatchItem)]] = [:]
-        var guards: [String: (WorldKey, Double?)] = [:]
+        var guards: [String: (WorldKey, Double?, Bool)] = [:]
         for (i, b) in baselines.enumerated() {
             guard let worldKey = b.worldKey else {
                 checks[i] = CICheck(baseline: b, regressions: ["the baseline has no world_key (recorded before keyed worlds): re-record it with rigor baseline record"],
@@ -96,15 +96,16 @@ public enum CIGate {
                                     firstDivergentStep: nil, divergence: nil, newRunID: nil)
                 continue
             }
-            let key = "\(worldKey.hex)|\(act.map { String($0) } ?? "default")"
-            guards[key] = (worldKey, act)
+            let key = "\(worldKey.hex)|\(act.map { String($0) } ?? "default")|\(b.traceEndpoint ? "trace" : "-")"
+            guards[key] = (worldKey, act, b.traceEndpoint)
             groups[key, default: []].append((i, BatchItem(pairing: Pairing(name: b.pairing, agent: b.agentRef, task: b.taskRef), seed: b.seed)))
         }
         for (key, members) in groups.sorted(by: { $0.key < $1.key }) {
-            guard let (worldKey, act) = guards[key] else { continue }
+            guard let (worldKey, act, traceEndpoint) = guards[key] else { continue }
             var batch = Batch(items: members.map(\.1), workers: workers, isolation: isolation, actTimeoutSeconds: act, strictSpec: true)
             batch.forkServer = forkServer
             batch.worldKey = worldKey
+            batch.traceEndpoint = traceEndpoint
             let outcomes = try batch.run(in: workspace, handle: handle ?? BatchHandle(), progress: progress)
             // Cancelled: some baselines did not run, and a partial gate is no verdict.
             if handle?.isCancelled == true { throw .usage("the CI gate was cancelled before every baseline ran") }

@@ -69,7 +69,15 @@ public struct Baseline: Sendable {
             "runtime_identity": artifact["runtime_identity"] ?? .null,
             "step_digests": .array(Baseline.stepDigests(artifact).map(JSON.string)),
         ]
+        // Only when the episode offered the TRACE endpoint, so other baselines do not change.
+        if artifact["trace_actions"] != nil, case .object(var d) = document {
+            d["trace_endpoint"] = true
+            document = .object(d)
+        }
     }
+
+    /// The episode was run with the TRACE endpoint (`--trace-endpoint`): a re-run offers it too.
+    public var traceEndpoint: Bool { document["trace_endpoint"]?.boolValue == true }
 
     init(document: JSON, path: String) {
         self.document = document
