@@ -2,6 +2,7 @@ import Foundation
 import RigorAgentHost
 import RigorRunner
 import RigorSpec
+import RigorStore
 import RigorTestSupport
 import Testing
 
@@ -278,21 +279,67 @@ struct AgentKindsTests {
             #expect(artifact["diagnostics"]?["environment"]?["AGENT_SENTINEL_SECRET"] == nil)
             #expect(artifact["diagnostics"]?["environment"]?["AGENT_MODE"] == nil)
         }
-        // A recorded run: twice, a bundle sealed, the ledger written.
+        // A recorded run: twice, the ledger written; then exported and sealed into a bundle.
         let recorded = try run(["--agent", "agents/secret_user.py", "--secret", "AGENT_SENTINEL_SECRET", "--env", "AGENT_MODE=fast",
                                 "--isolation", "process", "--record"], in: project, environment: env)
         outputs += recorded.stdout + recorded.stderr
         #expect(recorded.status == 0 || recorded.status == 1, "\(recorded.stderr)")
-        let exported = try CommandLineRun.rigor(["runs", "export", "latest", "--output", "\(project)/.rigor/exported.json"], cwd: project, environment: env)
+        let exported = try CommandLineRun.rigor(["runs", "export", "latest", "--out", "\(project)/.rigor/exported.json"], cwd: project, environment: env)
         outputs += exported.stdout + exported.stderr
-        let junit = try CommandLineRun.rigor(["ci", "--baselines", "\(project)/.rigor/no-baselines", "--junit", "\(project)/.rigor/junit.xml"],
+        let bundle = "\(project)/.rigor/secret.rigorbundle"
+        let sealed = try CommandLineRun.rigor(["bundle", "seal", "latest", "--out", bundle], cwd: project, environment: env)
+        outputs += sealed.stdout + sealed.stderr
+        #expect(sealed.status == 0, "\(sealed.stderr)")
+
+        // A baseline of the secret-bearing agent (declared in the project, so ci hands it the
+        // secret again), then the CI gate for real, writing its JUnit report.
+        Self.write("\(project)/rigor.toml", """
+            [project]
+            format = "rigor-project/1"
+
+            [agents.secret_user]
+            path = "agents/secret_user.py"
+            env = { AGENT_MODE = "fast" }
+            secrets = ["AGENT_SENTINEL_SECRET"]
+
+            [[pairings]]
+            name = "secret_pairing"
+            agent = "secret_user"
+            task = "filesystem_hidden_config@1"
+            """)
+        let baselines = "\(project)/.rigor/Baselines"
+        let record = try CommandLineRun.rigor(["baseline", "record", "--pairings", "secret_pairing", "--seeds", "7", "--baselines", baselines,
+                                               "--isolation", "process"], cwd: project, environment: env)
+        outputs += record.stdout + record.stderr
+        #expect(record.status == 0, "\(record.stdout) \(record.stderr)")
+        let junitFile = "\(project)/.rigor/junit.xml"
+        let junit = try CommandLineRun.rigor(["ci", "--baselines", baselines, "--junit", junitFile, "--isolation", "process"],
                                              cwd: project, environment: env)
         outputs += junit.stdout + junit.stderr
+        #expect(junit.status == 0 || junit.status == 1, "ci must run the baseline: \(junit.stdout) \(junit.stderr)")
+        let report = FileManager.default.contents(atPath: junitFile) ?? Data()
+        #expect(!report.isEmpty, "ci wrote no JUnit report: \(junit.stderr)")
+        #expect(String(decoding: report, as: UTF8.self).contains("secret_pairing"), "the JUnit report has the baseline's testcase")
+
         #expect(!outputs.contains(sentinel), "rigor printed the secret")
         let grep = Self.shell("grep -r -l -a -F '\(sentinel)' \(project)/.rigor; true")
         #expect(grep.stdout.isEmpty, "files holding the secret: \(grep.stdout)")
+        // Compressed files hide bytes from grep: the bundle and the baseline's artifact, decompressed.
+        let needle = Array(sentinel.utf8)
+        func holdsSecret(_ bytes: [UInt8]) -> Bool {
+            guard bytes.count >= needle.count else { return false }
+            return (0...(bytes.count - needle.count)).contains { bytes[$0] == needle[0] && Array(bytes[$0..<($0 + needle.count)]) == needle }
+        }
+        let packed = [UInt8](FileManager.default.contents(atPath: bundle) ?? Data())
+        let unpacked = try Compression.decompress(packed, what: "bundle")
+        #expect(unpacked.count > packed.count, "the bundle decompressed")
+        #expect(!holdsSecret(unpacked), "the bundle, decompressed, holds the secret")
+        let baselineArtifact = "\(baselines)/secret_pairing/seed-7.artifact.json.zst"
+        let artifactBytes = try Compression.decompress([UInt8](try #require(FileManager.default.contents(atPath: baselineArtifact))), what: "baseline")
+        #expect(String(decoding: artifactBytes, as: UTF8.self).contains("len-\(sentinel.utf8.count)"), "the baseline's agent had its secret")
+        #expect(!holdsSecret(artifactBytes), "the baseline's artifact, decompressed, holds the secret")
         let files = Self.shell("find \(project)/.rigor -type f | wc -l").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect((Int(files) ?? 0) >= 3, "the state dir should hold the store and artifacts; found \(files) files")
+        #expect((Int(files) ?? 0) >= 6, "the state dir should hold the store, artifacts, bundle, baseline and JUnit; found \(files) files")
     }
 
     @Test("a declared secret that is not set stops the run before it starts, naming it and where Rigor looked")
