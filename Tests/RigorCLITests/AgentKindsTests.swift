@@ -208,8 +208,8 @@ struct AgentKindsTests {
         let f = Self.fixture
         if kind == .venvPython { #expect(f.venvReady, "could not make the venv: \(f.venvProblem)") }
         for (where_, project) in [("open", f.open), ("0700", f.closed)] {
-            if [.namespace, .namespaceForked].contains(level) && !Self.hasNamespaces { continue }
-            if level == .namespaceForked && !Self.isRoot { continue }
+            if [.namespace, .namespaceForked].contains(level) && !Self.hasNamespaces { #expect(Facility.mayLack("bwrap namespaces (\(level))")); continue }
+            if level == .namespaceForked && !Self.isRoot { #expect(Facility.mayLack("root (the jailed fork server of \(level))")); continue }
             let result = try run(kind.agentFlags + level.flags + ["--json"], in: project)
             let out = try JSON.parse(result.stdout.isEmpty ? "{}" : result.stdout)
             let reason = out["termination_reason"]?.stringValue ?? "none"
@@ -356,7 +356,7 @@ struct AgentKindsTests {
 
     @Test("a connection refused at the namespace level is reported as the network being off by policy, outside the hash")
     func networkOffIsSaid() throws {
-        guard Self.hasNamespaces else { return }
+        guard Self.hasNamespaces else { #expect(Facility.mayLack("bwrap namespaces (the network is off only there)")); return }
         let project = Self.fixture.open
         let r = try run(["--agent", "agents/net_agent.py", "--isolation", "namespace"], in: project)
         #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
@@ -386,7 +386,7 @@ struct AgentKindsTests {
     @Test("a command line with declared files (node agent.js, python -m pkg) runs at every level and hashes its files",
           arguments: [IsolationLevel.none, .process, .namespace])
     func commandLines(level: IsolationLevel) throws {
-        if level == .namespace && !Self.hasNamespaces { return }
+        if level == .namespace && !Self.hasNamespaces { #expect(Facility.mayLack("bwrap namespaces (the namespace level)")); return }
         let project = Self.fixture.open
         Self.write("\(project)/agents/nodecmd/agent.js", """
             const helper = require('./helper');
