@@ -51,8 +51,11 @@ public enum InputRanges {
     public static let maxSubmissions = InputRange(1...1_000_000, unit: "")
     /// `rigor diff --width`, in columns.
     public static let diffWidth = InputRange(60...1000, unit: "columns")
-    /// `--limit` of `runs list` and `ledger show` (0: all).
+    /// `--limit` of `runs list` and `ledger show` (0: all), `runs show --log-lines`, `tasks
+    /// validate --determinism-seeds`: a count that means "all" from 0 or past what there is.
     public static let listLimit = InputRange(0...Int.max, unit: "")
+    /// `runs list --offset` and `--cursor`: past the last run, an empty page.
+    public static let listOffset = InputRange(0...Int.max, unit: "")
     /// How many seeds one `--seeds` list may name in all.
     public static let seedCount = 1_000_000
 }

@@ -80,6 +80,9 @@ struct BatchCommand: ParsableCommand, InputChecked {
         if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
         if shard != nil && shardFrom != nil { throw ValidationError("give --shard I/N or --shard-from ENGINE, not both") }
         if shardCount != nil && shardFrom == nil { throw ValidationError("--shard-count goes with --shard-from (with --shard, write I/N)") }
+        if let shardCount, !(1...Shard.maximumCount).contains(shardCount) {
+            throw ValidationError("--shard-count is \(shardCount); it must be between 1 and \(Shard.maximumCount)")
+        }
         if let shardFrom, ShardSource(rawValue: shardFrom) == nil {
             throw ValidationError("--shard-from '\(shardFrom)' is not an engine; use slurm, k8s or env")
         }

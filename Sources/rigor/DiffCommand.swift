@@ -35,9 +35,13 @@ struct DiffCommand: ParsableCommand, InputChecked {
             file); a side whose content no longer matches its artifact_hash was edited after it \
             was written, and the report says so.
 
-            Exit 0 when the two are the same (content with equal artifact_hash, or the same \
-            pairing with identical steps, outcome and usage, and neither side edited), 1 when \
-            they differ or either side was edited, 2 when they cannot be compared (one is not an \
+            SAME means both contents recompute to one artifact_hash and neither side was \
+            edited: the verdict `rigor replay` (reproduced) and `rigor ci` (exact) give the same \
+            pair. Identical steps with a differing hash are DIFFERENT, and the report names the \
+            hashed fields that differ ("other hashed fields differ: sandbox").
+
+            Exit 0 when the two are the same, 1 when they differ or either side was edited (as \
+            replay and ci exit 1 on a difference), 2 when they cannot be compared (one is not an \
             artifact) or an argument cannot be read.
             """)
 

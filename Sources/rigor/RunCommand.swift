@@ -200,7 +200,7 @@ enum EpisodeReport {
             if let reason = a.failureReason { print("  reason      \(reason)") }
         }
         print("  steps       \(a.stepsUsed) / \(a.budgets.steps)    tool calls \(a.toolCallsUsed) / \(a.budgets.toolCalls)")
-        if let memory = memoryLine(r.artifact) { print("  memory      \(memory)") }
+        if let memory = EpisodeView.memoryCoverage(r.artifact) { print("  memory      \(memory.warning ? Console.yellow(memory.text) : memory.text)") }
         print("  artifact    \(r.artifactHash)")
         print("  stored in   \(relative(workspace.stateDirectory))  (rigor runs show \(a.runID))")
         if let path { print("  written to  \(relative(path))") }
@@ -214,17 +214,6 @@ enum EpisodeReport {
             print("  \(label):")
             for p in problems { print("    - \(p)") }
         }
-    }
-
-    /// What the memory limit covered: the whole episode (its cgroup) or each process alone.
-    static func memoryLine(_ artifact: JSON) -> String? {
-        guard let bytes = artifact["sandbox"]?["limits"]?["address_space_bytes"]?.intValue,
-              artifact["sandbox"]?["isolation"] != "none", let cgroup = artifact["diagnostics"]?["cgroup"] else { return nil }
-        let amount = bytes % (1 << 30) == 0 ? "\(bytes >> 30) GiB" : "\(bytes >> 20) MiB"
-        if cgroup["used"] == true {
-            return "\(amount) for all the episode's processes together (cgroup v\(cgroup["version"]?.intValue ?? 0)), and per process"
-        }
-        return Console.yellow("\(amount) per process only, not for the episode as a whole: \(cgroup["reason"]?.stringValue ?? "no cgroup")")
     }
 
     static func relative(_ path: String) -> String {

@@ -40,17 +40,17 @@ struct RunsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first.")
 
         @OptionGroup var filters: RunQueryOptions
-        @Option(help: ArgumentHelp("How many runs to show (0: all; with --page at most 1000).", valueName: "n")) var limit = 20
-        @Option(help: ArgumentHelp("Skip this many runs first (newest first).", valueName: "n")) var offset = 0
-        @Option(help: ArgumentHelp("Start after the run with this ledger_seq (a page's next_cursor).", valueName: "seq")) var cursor: Int?
+        @Option(help: ArgumentHelp("How many runs to show (0, or more than there are: all; with --page at most 1000).", valueName: "n")) var limit = 20
+        @Option(help: ArgumentHelp("Skip this many runs first (newest first; 0 or more, past the last run: an empty page).", valueName: "n")) var offset = 0
+        @Option(help: ArgumentHelp("Start after the run with this ledger_seq (a page's next_cursor; 0 or more, past the newest run: an empty page).", valueName: "seq")) var cursor: Int?
         @Flag(help: "With --json: print one page as an object with the total count and next_cursor (the view /api/runs serves).") var page = false
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func checkInput() throws {
             if let problem = InputRanges.listLimit.problem(limit) { throw ValidationError("--limit \(problem) (0: all)") }
-            if offset < 0 { throw ValidationError("--offset must be 0 or more") }
-            if let cursor, cursor < 0 { throw ValidationError("--cursor must be 0 or more") }
+            if let problem = InputRanges.listOffset.problem(offset) { throw ValidationError("--offset \(problem)") }
+            if let cursor, let problem = InputRanges.listOffset.problem(cursor) { throw ValidationError("--cursor \(problem)") }
             if cursor != nil && offset > 0 { throw ValidationError("--cursor and --offset do not go together: a cursor already says where the page starts") }
             _ = try filters.query()
         }
@@ -217,7 +217,7 @@ struct LedgerCommand: ParsableCommand {
 
     struct List: ParsableCommand, InputChecked {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List ledger entries.")
-        @Option(help: ArgumentHelp("Show the last n entries (0: all).", valueName: "n")) var limit = 20
+        @Option(help: ArgumentHelp("Show the last n entries (0, or more than there are: all).", valueName: "n")) var limit = 20
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
 

@@ -24,7 +24,7 @@ extension RunsCommand {
                 """)
         @Argument(help: ArgumentHelp("Run id, prefix or latest.", valueName: "run")) var runRef: String
         @Flag(help: "Also print every step: action, result, budget left.") var trace = false
-        @Option(name: .customLong("log-lines"), help: ArgumentHelp("Lines of the agent's log to print (0: all that was kept).", valueName: "n"))
+        @Option(name: .customLong("log-lines"), help: ArgumentHelp("Lines of the agent's log to print (0, or more than were kept: all that was kept).", valueName: "n"))
         var logLines = 20
         @Flag(help: "Print the run, its failing step and agent log, and the artifact, as JSON.") var json = false
         @OptionGroup var workspaceOptions: WorkspaceOptions

@@ -31,7 +31,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     var nullAgent: String?
 
     @Option(name: .customLong("determinism-seeds"),
-            help: ArgumentHelp("How many of --seeds to run twice, comparing artifact hashes (0: skip).", valueName: "n"))
+            help: ArgumentHelp("How many of --seeds to run twice, comparing artifact hashes (0: skip; more than --seeds has: all of them).", valueName: "n"))
     var determinismSeeds = 2
 
     @Option(help: ArgumentHelp("Only these tasks (comma-separated refs).", valueName: "refs"))
@@ -47,7 +47,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     func checkInput() throws {
         try options.checkInput()
         if let workers, let problem = InputRanges.workers.problem(workers) { throw ValidationError("--workers \(problem)") }
-        if determinismSeeds < 0 { throw ValidationError("--determinism-seeds must be 0 or more") }
+        if let problem = InputRanges.listLimit.problem(determinismSeeds) { throw ValidationError("--determinism-seeds \(problem)") }
     }
 
     func run() throws {

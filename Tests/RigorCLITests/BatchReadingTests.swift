@@ -109,6 +109,25 @@ struct BatchReadingTests {
         let frames = bar.split(separator: "\r").filter { $0.contains("/30") }
         #expect(frames.count >= 1, "\(bar.debugDescription)")
         #expect(bar.contains("30/30  failed 0  done in"), "\(bar.debugDescription)")
+        // Every frame before the end carries the time left, estimated from the pace so far:
+        // "<done>/30  failed 0  <elapsed>, about <left> left", left ≈ elapsed / done × (30 − done).
+        let pattern = #"([0-9]+)/30  failed 0  ([0-9.]+) s, about ([0-9.]+) s left"#
+        let regex = try NSRegularExpression(pattern: pattern)
+        var estimates = 0
+        for frame in frames where !frame.contains("30/30") {
+            let text = String(frame)
+            #expect(text.contains(" left"), "a frame without the time left: \(text.debugDescription)")
+            guard let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges == 4,
+                  let done = Range(m.range(at: 1), in: text).flatMap({ Double(text[$0]) }),
+                  let elapsed = Range(m.range(at: 2), in: text).flatMap({ Double(text[$0]) }),
+                  let left = Range(m.range(at: 3), in: text).flatMap({ Double(text[$0]) }) else { continue }
+            // Both printed to 0.1 s below 10 s, in whole seconds above.
+            let expected = elapsed / done * (30 - done)
+            let slack = (elapsed >= 10 ? 0.5 : 0.05) * (30 - done) / done + (left >= 10 ? 0.5 : 0.05) + 0.01
+            #expect(abs(left - expected) <= slack, "frame \(text.debugDescription): \(left) s left, expected about \(expected)")
+            estimates += 1
+        }
+        #expect(estimates >= 1, "no frame with an estimate of the time left: \(bar.debugDescription)")
         #expect(bar.split(separator: "\n").count <= 2, "one line, redrawn: \(bar.debugDescription)")
         #expect(try onTerminal("--quiet").isEmpty)
     }

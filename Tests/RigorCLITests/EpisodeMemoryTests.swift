@@ -25,7 +25,7 @@ struct EpisodeMemoryTests {
     @Test("four children of 600 MiB under a 1 GiB limit: killed by the episode's bound, the episode still ends with a valid artifact",
           arguments: ["process", "fork", "namespace"])
     func fanOut(level: String) throws {
-        if level == "namespace" && !HostileAgentTests.bwrapWorks { return }
+        if level == "namespace" && !Facility.bwrapWorks { #expect(Facility.mayLack("bwrap namespaces (the namespace level)")); return }
         let dir = RepoPaths.temporaryDirectory("rigor-episode-memory")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tasks = try task(in: dir)
@@ -38,7 +38,13 @@ struct EpisodeMemoryTests {
         #expect(SpecCheck.check(artifact).isEmpty, "\(SpecCheck.check(artifact))")
         #expect(artifact["sandbox"]?["limits"]?["address_space_bytes"] == .int(1 << 30))
         let cgroup = artifact["diagnostics"]?["cgroup"]
-        #expect(cgroup?["used"] == true, "no episode cgroup here: \(cgroup ?? .null)")
+        if cgroup?["used"] != true {
+            // No episode cgroup (not root, no memory controller): the limit is per process, and
+            // rigor run must say so plainly (spec/guard.md); the fan-out bound is not testable.
+            #expect(r.stdout.contains("per process only, not for the episode as a whole"), "\(r.stdout)")
+            #expect(Facility.mayLack("an episode cgroup (\(cgroup?["reason"]?.stringValue ?? "no reason given"))"))
+            return
+        }
         #expect(cgroup?["memory_max_bytes"] == .int(1 << 30))
         let trace = artifact["action_trace"]?.arrayValue ?? []
         func output(_ key: String) -> Int? {

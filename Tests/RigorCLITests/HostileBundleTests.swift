@@ -83,6 +83,46 @@ struct HostileBundleTests {
         #expect(!FileManager.default.fileExists(atPath: escaped), "\(how): replay wrote \(escaped)")
     }
 
+    /// File entries of the bundle (not its manifest) whose names climb out or are absolute.
+    static let climbingEntries: [String] = [
+        "task/CLIMB", "agent/CLIMB", "agent/sdk/CLIMB", "tasksdk/CLIMB", "task/sub/../../../x/../CLIMB",
+        "task/ABS", "agent/ABS", "ABS",
+    ]
+
+    @Test("a bundle file entry that climbs out or is absolute: verify exit 1 and replay exit 2, both naming the entry; nothing written outside",
+          arguments: climbingEntries)
+    func climbingFileEntry(_ pattern: String) throws {
+        let state = RepoPaths.temporaryDirectory("rigor-hostile-entry")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let (escaped, climbing) = target("entry")
+        defer { try? FileManager.default.removeItem(atPath: escaped) }
+        let entry = pattern.replacingOccurrences(of: "CLIMB", with: climbing).replacingOccurrences(of: "ABS", with: escaped)
+        var bundle = try RigorRunner.Bundle.load(try sealedToy(state))
+        #expect(bundle.verify().isEmpty)
+        let payload = Array("#!/bin/sh\necho escaped > \(escaped)\n".utf8)
+        bundle.files[entry] = payload
+        // Listed in the manifest too, with its true digest, as a careful attacker would.
+        var manifest = try #require(bundle.manifest.objectValue)
+        for section in ["task", "agent"] where entry.hasPrefix("\(section)/") {
+            var part = try #require(manifest[section]?.objectValue)
+            var files = part["files"]?.objectValue ?? [:]
+            files[String(entry.dropFirst(section.count + 1))] = .string(Digest.sha256(payload))
+            part["files"] = .object(files)
+            manifest[section] = .object(part)
+        }
+        bundle.manifest = .object(manifest)
+        let evil = "\(state)/evil.rigorbundle"
+        try Data(try bundle.encoded()).write(to: URL(fileURLWithPath: evil))
+
+        let verify = try CommandLineRun.rigor(["bundle", "verify", evil])
+        #expect(verify.status == 1, "\(entry): verify said \(verify.status): \(verify.stdout)\(verify.stderr)")
+        #expect((verify.stdout + verify.stderr).contains(entry), "\(entry): verify does not name the entry: \(verify.stdout)\(verify.stderr)")
+        let replay = try CommandLineRun.rigor(["bundle", "replay", evil, "--json"], cwd: state)
+        #expect(replay.status == 2, "\(entry): replay said \(replay.status): \(replay.stdout)\(replay.stderr)")
+        #expect(replay.stderr.contains(entry), "\(entry): replay does not name the entry: \(replay.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: escaped), "\(entry): wrote \(escaped)")
+    }
+
     @Test("an artifact whose run_id is a path is refused by runs import, and bundle seal writes nothing outside the bundles directory")
     func runIDPath() throws {
         let state = RepoPaths.temporaryDirectory("rigor-hostile-runid")

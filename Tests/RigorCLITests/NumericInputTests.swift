@@ -5,18 +5,21 @@ import Testing
 
 /// Issue 21, finding 5: every number Rigor reads from a flag or a task manifest either is taken
 /// (the command runs) or is refused with exit 2 and a message that names the input; never a trap
-/// (exit 132/134, or any status above 128).
+/// (exit 132/134, or any status above 128). And no value that makes no sense is taken silently:
+/// a flag's `Rule` says which values are refused (exit 2 naming the flag and the allowed range)
+/// and which are clamped (taken, with `--help` saying what they mean).
 @Suite("Numeric input fuzz")
 struct NumericInputTests {
     /// Values no numeric input should crash on. Negative ones are passed as `--flag=value`.
-    static let values = ["-1", "0", "1", "1.5", "1e30", "-1e30", "1e-30", "inf", "-inf", "nan", "9223372036854775807",
-                         "9223372036854775808", "-9223372036854775809", "abc", ""]
+    static let values = ["-1", "0", "-0", "1", "1.5", "1e30", "-1e30", "1e300", "1e-30", "inf", "-inf", "nan", "9223372036854775807",
+                         "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "abc", ""]
     /// Seed lists, on top of `values`.
     static let seedLists = ["0..9223372036854775807", "-9223372036854775808..9223372036854775807", "9223372036854775807..9223372036854775807",
                             "-9223372036854775808..<-9223372036854775807", "5..1", "0..<0", "0..abc", "1,,2", "0..999999,0..999999"]
 
     /// Every numeric flag of every command, as the command line it is tried in (`VALUE` is
     /// replaced). Accepted values run for real, on the cheapest agent and task there is.
+    /// (`serve --port` has its own test in ServeCommandTests: an accepted port serves forever.)
     static let flags: [(String, [String])] = [
         ("run --seed", ["run", "--agent", "Agents/malformed/exit_immediately", "--task", "filesystem_hidden_config@1", "--isolation", "process", "--seed=VALUE"]),
         ("run --act-timeout", ["run", "--agent", "Agents/malformed/exit_immediately", "--task", "filesystem_hidden_config@1", "--isolation", "process", "--act-timeout=VALUE"]),
@@ -25,6 +28,10 @@ struct NumericInputTests {
         ("batch --workers", ["batch", "--pairings", "toy_filesystem", "--seeds", "0", "--isolation", "process", "--workers=VALUE"]),
         ("batch --seeds", ["batch", "--pairings", "toy_filesystem", "--isolation", "process", "--workers", "1", "--seeds=VALUE"]),
         ("batch --act-timeout", ["batch", "--pairings", "toy_filesystem", "--seeds", "0", "--isolation", "process", "--act-timeout=VALUE"]),
+        ("batch --shard I", ["batch", "--pairings", "toy_filesystem", "--seeds", "0..3", "--isolation", "process", "--shard=VALUE/4"]),
+        ("batch --shard N", ["batch", "--pairings", "toy_filesystem", "--seeds", "0..3", "--isolation", "process", "--shard=1/VALUE"]),
+        ("batch --shard-count", ["batch", "--pairings", "toy_filesystem", "--seeds", "0..3", "--isolation", "process", "--shard-from", "k8s",
+                                 "--shard-count=VALUE"]),
         ("baseline record --workers", ["baseline", "record", "--pairings", "toy_filesystem", "--seeds", "0", "--baselines", "DIR/baselines", "--isolation", "process", "--workers=VALUE"]),
         ("baseline record --seeds", ["baseline", "record", "--pairings", "toy_filesystem", "--baselines", "DIR/baselines", "--isolation", "process", "--seeds=VALUE"]),
         ("baseline record --act-timeout", ["baseline", "record", "--pairings", "toy_filesystem", "--seeds", "0", "--baselines", "DIR/baselines", "--isolation", "process", "--act-timeout=VALUE"]),
@@ -32,17 +39,65 @@ struct NumericInputTests {
         ("tasks validate --seeds", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--null-seeds", "0", "--isolation", "process", "--seeds=VALUE"]),
         ("tasks validate --null-seeds", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--seeds", "0", "--isolation", "process", "--null-seeds=VALUE"]),
         ("tasks validate --act-timeout", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--seeds", "0", "--null-seeds", "0", "--isolation", "process", "--act-timeout=VALUE"]),
+        ("tasks validate --determinism-seeds", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--seeds", "0", "--null-seeds", "0", "--isolation", "process", "--determinism-seeds=VALUE"]),
         ("ci --workers", ["ci", "--baselines", "DIR/baselines", "--workers=VALUE"]),
         ("runs list --limit", ["runs", "list", "--limit=VALUE"]),
+        ("runs list --offset", ["runs", "list", "--offset=VALUE"]),
+        ("runs list --cursor", ["runs", "list", "--cursor=VALUE"]),
+        ("runs show --log-lines", ["runs", "show", "latest", "--log-lines=VALUE"]),
         ("ledger list --limit", ["ledger", "list", "--limit=VALUE"]),
         ("diff --width", ["diff", "Baselines/toy_filesystem/seed-0.json", "Baselines/toy_filesystem/seed-1.json", "--width=VALUE"]),
     ]
+
+    /// What values of a flag make sense. Below `range` (or NaN) is refused; above it, refused
+    /// too unless `above` says what such a value means, which the command's `--help` must say
+    /// (a limit past the number of runs shows them all). Integer flags refuse non-integers.
+    struct Rule: Sendable {
+        let integer: Bool
+        let range: ClosedRange<Double>
+        /// The words of `--help` that document what a value above `range` does.
+        let above: String?
+        /// The flag as the messages name it.
+        let flag: String
+    }
+
+    static let rules: [String: Rule] = {
+        var rules: [String: Rule] = [:]
+        for (name, _) in flags {
+            let flag = String(name.split(separator: " ").first { $0.hasPrefix("--") } ?? "")
+            switch flag {
+            case "--act-timeout": rules[name] = Rule(integer: false, range: 0.001...86_400, above: nil, flag: flag)
+            case "--workers": rules[name] = Rule(integer: true, range: 1...1024, above: nil, flag: flag)
+            case "--width": rules[name] = Rule(integer: true, range: 60...1000, above: nil, flag: flag)
+            case "--shard-count": rules[name] = Rule(integer: true, range: 1...100_000, above: nil, flag: flag)
+            case "--shard": rules[name] = Rule(integer: true, range: name.hasSuffix(" I") ? 1...4 : 1...100_000, above: nil, flag: flag)
+            case "--limit": rules[name] = Rule(integer: true, range: 0...1_000_000, above: "more than there are: all", flag: flag)
+            case "--offset", "--cursor": rules[name] = Rule(integer: true, range: 0...1_000_000, above: "an empty page", flag: flag)
+            case "--log-lines": rules[name] = Rule(integer: true, range: 0...1_000_000, above: "more than were kept: all", flag: flag)
+            case "--determinism-seeds": rules[name] = Rule(integer: true, range: 0...1_000_000, above: "more than --seeds has: all", flag: flag)
+            default: break  // seeds: every integer is a seed; lists have their own checks
+            }
+        }
+        return rules
+    }()
+
+    enum Expected: Equatable { case refused, documented(String), free }
+
+    /// What `rule` expects of `value`.
+    static func expected(_ rule: Rule, _ value: String) -> Expected {
+        if rule.integer && Int(value) == nil { return .refused }
+        guard let number = Double(value) else { return .refused }
+        if number.isNaN || number < rule.range.lowerBound { return .refused }
+        if number > rule.range.upperBound { return rule.above.map { .documented($0) } ?? .refused }
+        return .free
+    }
 
     static var cases: [(String, String)] {
         flags.flatMap { flag in (values + (flag.0.hasSuffix("seeds") ? seedLists : [])).map { (flag.0, $0) } }
     }
 
-    @Test("every numeric flag: exit 0, 1, or 2 with a message naming it; never a crash", arguments: cases)
+    @Test("every numeric flag: exit 0, 1, or 2 with a message naming it; never a crash; absurd values refused with the range, or documented",
+          arguments: cases)
     func flag(name: String, value: String) throws {
         let dir = RepoPaths.temporaryDirectory("rigor-numeric")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -62,11 +117,32 @@ struct NumericInputTests {
         }
         let arguments = template.map { $0.replacingOccurrences(of: "VALUE", with: value).replacingOccurrences(of: "DIR", with: dir) }
             + ["--state-dir", store]
-        let r = try CommandLineRun.rigor(arguments)
+        var environment = ProcessInfo.processInfo.environment
+        environment["JOB_COMPLETION_INDEX"] = "0"  // --shard-from k8s
+        environment["RIGOR_SHARD_COUNT"] = nil
+        let r = try CommandLineRun.rigor(arguments, environment: environment)
         #expect(!r.signalled && r.status <= 2, "\(name) \(value): \(r.signalled ? "killed by signal" : "exit") \(r.status)\n\(r.stderr)")
+        let flag = Self.rules[name]?.flag ?? String(name.split(separator: " ").first { $0.hasPrefix("--") } ?? "")
         if r.status == 2 {
-            let flag = String(name.split(separator: " ").last ?? "")
             #expect(r.stderr.contains(flag) || r.stderr.contains("seed"), "\(name) \(value): the message does not name \(flag): \(r.stderr)")
+        }
+        guard let rule = Self.rules[name] else { return }
+        switch Self.expected(rule, value) {
+        case .refused:
+            #expect(r.status == 2, "\(name) \(value) makes no sense but was taken (exit \(r.status)): \(r.stdout.prefix(200))")
+            // A number of the right type out of range: the message says the range too.
+            if Double(value) != nil, !rule.integer || Int(value) != nil {
+                let saysRange = ["between", " to ", "or more", "numbered 1 to"].contains { r.stderr.contains($0) }
+                #expect(saysRange, "\(name) \(value): the message does not give the allowed range: \(r.stderr)")
+            }
+        case .documented(let words):
+            #expect(r.status != 2, "\(name) \(value): \(r.stderr)")
+            let path = Array(template.prefix { !$0.hasPrefix("-") && $0 != "latest" && !$0.hasPrefix("Baselines/") })
+            let help = try CommandLineRun.rigor(path + ["--help"])
+            #expect(help.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ").contains(words),
+                    "\(name): `rigor \(path.joined(separator: " ")) --help` does not say what \(value) means (\"\(words)\")")
+        case .free:
+            break
         }
     }
 

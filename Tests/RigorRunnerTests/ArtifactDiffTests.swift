@@ -146,15 +146,23 @@ struct ArtifactDiffTests {
         #expect(ArtifactDiff(a, b).verdict == .same)
     }
 
-    @Test("different hashes but identical steps, outcome and usage are the same")
-    func sameBehaviour() throws {
+    @Test("different hashes are never the same, even with identical steps, outcome and usage: the hashed fields that differ are named")
+    func sameBehaviourDifferentHash() throws {
         let a = try Interop.load(Interop.toySeed0)
-        // TraceCore hashes what each step's model call took: two runs that behave alike differ there.
+        // TraceCore hashes what each step's model call took: two runs that behave alike differ
+        // there, and replay and the CI gate call that a difference too (one verdict, issue 17.1).
         let b = try a.withStep(2) { $0["action_ts"] = "2031-01-01T00:00:00+00:00"; $0["llm_trace"] = ["latency_ms": 12.5] }.resealed()
         #expect(b["artifact_hash"] != a["artifact_hash"])
         let diff = ArtifactDiff(a, b)
-        #expect(diff.verdict == .same)
-        #expect(diff.summary.hasPrefix("same"))
+        #expect(diff.verdict == .different)
+        #expect(diff.divergence?.identical == true)
+        #expect(diff.summary == "different: other hashed fields differ: action_trace (step 2: llm_trace)", "\(diff.summary)")
+        // A hashed field outside the trace, the sandbox policy block (the issue's case).
+        let c = try a.with("sandbox", ["filesystem_roots": ["/app", "/etc"], "network_hosts": []]).resealed()
+        let sandbox = ArtifactDiff(a, c)
+        #expect(sandbox.verdict == .different)
+        #expect(sandbox.summary == "different: other hashed fields differ: sandbox", "\(sandbox.summary)")
+        #expect(sandbox.json["hashed_fields"] == ["sandbox"])
     }
 
     @Test("an artifact edited after it was written, its old artifact_hash kept, is never the same; the report says which side",
@@ -208,7 +216,9 @@ struct ArtifactDiffTests {
         let diff = ArtifactDiff(a, try a.with("agent_hash", "sha256:abc").resealed())
         let row = try #require(diff.pairing.first { $0.name == "agent_hash" })
         #expect(row.a == nil && row.b == "sha256:abc" && !row.changed)
-        #expect(diff.verdict == .same)
+        // Not a pairing change, but a hashed field all the same: never SAME (one verdict, 17.1).
+        #expect(diff.verdict == .different)
+        #expect(diff.otherHashedFields == ["agent_hash"], "\(diff.summary)")
         let both = ArtifactDiff(a.with("agent_hash", "sha256:abc"), a.with("agent_hash", "sha256:def").with("artifact_hash", "sha256:x"))
         #expect(both.pairing.first { $0.name == "agent_hash" }?.changed == true)
         #expect(both.verdict == .different)

@@ -10,9 +10,9 @@ import RigorSpec
 /// and `json` all draw from the same fields, so the formats can never disagree.
 public struct ArtifactDiff: Sendable {
     public enum Verdict: String, Sendable {
-        /// Content that hashes the same (recomputed, never trusted from the file), or the same
-        /// pairing with identical steps, outcome and usage; and neither side altered since it was
-        /// written.
+        /// Content that hashes to the same `artifact_hash` (recomputed, never trusted from the
+        /// file), and neither side altered since it was written: the verdict `rigor replay`
+        /// (reproduced) and `rigor ci` (exact) give the same pair (`HashedComparison`).
         case same
         case different
         /// At least one side is not an artifact (for example: no `action_trace`).
@@ -97,6 +97,9 @@ public struct ArtifactDiff: Sendable {
     public let hosts: SetChange
     /// The first divergent step; nil when the two are not comparable.
     public let divergence: Divergence?
+    /// Every hashed field whose values differ (`HashedComparison.hashedFields`); empty when the
+    /// two are not comparable.
+    public let hashedFields: [String]
     public let verdict: Verdict
 
     public var samePairing: Bool { !pairing.contains(where: \.changed) }
@@ -139,16 +142,26 @@ public struct ArtifactDiff: Sendable {
 
         if !problems.isEmpty {
             divergence = nil
+            hashedFields = []
             verdict = .notComparable
             return
         }
-        let divergence = Divergence(artifactA, artifactB)
-        self.divergence = divergence
-        // Hashes as the content recomputes them: a hash carried in the file proves nothing.
-        let sameHash = a.contentHash != nil && a.contentHash == b.contentHash
-        let sameBehaviour = divergence.identical && !outcome.contains(where: \.changed) && !usage.contains(where: \.changed)
-        verdict = alterations.isEmpty && (sameHash || (sameBehaviour && !pairing.contains(where: \.changed) && !budgets.contains(where: \.changed)))
-            ? .same : .different
+        // The comparison replay and the CI gate make: hashes as the content recomputes them (a
+        // hash carried in the file proves nothing); identical steps with a differing hash are
+        // still a difference, named by the hashed fields that differ.
+        let comparison = HashedComparison(artifactA, artifactB)
+        divergence = comparison.divergence
+        hashedFields = comparison.hashedFields
+        verdict = alterations.isEmpty && comparison.same ? .same : .different
+    }
+
+    /// The differing hashed fields that no other part of the report names (pairing, outcome,
+    /// usage, budgets, the divergent step): e.g. `sandbox`, `world_key_id`, `harness_version`.
+    public var otherHashedFields: [String] {
+        var named = Set(pairing.filter(\.changed).map(\.name)).union(outcome.filter(\.changed).map(\.name))
+            .union(usage.filter(\.changed).map(\.name))
+        if budgetsChanged { named.insert("budgets") }
+        return hashedFields.filter { !named.contains($0) }
     }
 
     /// Why a value cannot be diffed as an artifact, or nil when it can.
@@ -189,8 +202,7 @@ public struct ArtifactDiff: Sendable {
         switch verdict {
         case .notComparable: return "not comparable: " + problems.joined(separator: "; ")
         case .same:
-            return a.contentHash != nil && a.contentHash == b.contentHash
-                ? "same: artifact_hash \(a.contentHash ?? "") on both sides" : "same: identical steps, outcome and budget usage"
+            return "same: artifact_hash \(a.contentHash ?? "") on both sides"
         case .different:
             // Short here (the text report does not wrap its summary); `alterations` has the hashes.
             var parts: [String] = [("A", a), ("B", b)].filter { $0.1.altered }.map { "\($0.0)'s artifact_hash does not match its content" }
@@ -202,7 +214,11 @@ public struct ArtifactDiff: Sendable {
             let usageChanges = usage.filter(\.changed).map(\.name)
             if !usageChanges.isEmpty { parts.append("usage differs in \(usageChanges.joined(separator: ", "))") }
             if budgetsChanged { parts.append("budgets differ") }
-            if parts.isEmpty { parts.append("artifact_hash differs, though steps, outcome and usage match") }
+            let others = otherHashedFields
+            if !others.isEmpty { parts.append("other hashed fields differ: \(others.joined(separator: ", "))") }
+            if parts.isEmpty {
+                parts.append("artifact_hash differs (\(a.contentHash ?? "none") → \(b.contentHash ?? "none")), though every hashed field matches: the two runtimes hash differently")
+            }
             return "different: " + parts.joined(separator: "; ")
         }
     }
@@ -247,6 +263,8 @@ extension ArtifactDiff {
             "budgets": ["changed": .bool(budgetsChanged), "fields": fields(budgets)],
             "io_audit": ["paths": set(paths), "hosts": set(hosts)],
             "divergence": divergence?.json ?? .null,
+            "hashed_fields": .array(hashedFields.map(JSON.string)),
+            "other_hashed_fields": .array(otherHashedFields.map(JSON.string)),
         ]
     }
 }

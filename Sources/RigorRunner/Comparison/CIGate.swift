@@ -167,17 +167,15 @@ public enum CIGate {
             let oldChain = b.stepDigests, newChain = Baseline.stepDigests(now)
             firstStep = zip(oldChain, newChain).enumerated().first { $0.element.0 != $0.element.1 }.map { $0.offset + 1 }
                 ?? (oldChain.count != newChain.count ? min(oldChain.count, newChain.count) + 1 : nil)
-            if let stored = b.storedArtifact() { divergence = Divergence(stored, now) }
+            // The comparison diff and replay make of the same pair (`HashedComparison`).
+            let comparison = b.storedArtifact().map { HashedComparison($0, now) }
+            divergence = comparison?.divergence
             if let step = firstStep {
                 let parts = divergence?.parts.joined(separator: ", ") ?? "content"
                 regressions.append("artifact_hash changed: first divergent step \(step) (\(parts))")
             } else {
-                var fields: [String] = []
-                if let stored = b.storedArtifact(), let x = HashRecipe.rigor.hashedPart(of: stored).objectValue,
-                   let y = HashRecipe.rigor.hashedPart(of: now).objectValue {
-                    fields = Set(x.keys).union(y.keys).subtracting(["action_trace"]).sorted().filter { !Divergence.sameValue(x[$0], y[$0]) }
-                }
-                regressions.append("artifact_hash changed with the same steps\(fields.isEmpty ? "" : " (in \(fields.joined(separator: ", ")))")")
+                let fields = comparison?.hashedFields ?? []
+                regressions.append("artifact_hash changed with the same steps\(fields.isEmpty ? "" : "; hashed fields differ: \(fields.joined(separator: ", "))")")
             }
         }
         let used = b.document["used"]

@@ -124,18 +124,17 @@ public enum Replay {
         return compare(recorded: artifact, replayed: result, changes: changes)
     }
 
+    /// The verdict `rigor diff` and `rigor ci` give the same pair (`HashedComparison`):
+    /// reproduced exactly when both recompute to one artifact_hash, which the recording carries
+    /// (an edited recording never reproduces).
     public static func compare(recorded: JSON, replayed: EpisodeResult, changes: [String] = []) -> ReplayReport {
-        let divergence = Divergence(recorded, replayed.artifact)
+        let comparison = HashedComparison(recorded, replayed.artifact)
         let recordedHash = recorded["artifact_hash"]?.stringValue
-        let same = recordedHash == replayed.artifactHash && divergence.identical
+        let same = comparison.same && recordedHash == comparison.hashA
         var report = ReplayReport(status: same ? .reproduced : .nonDeterministic, recordedHash: recordedHash,
-                                  replayedHash: replayed.artifactHash, changes: changes, divergence: divergence,
+                                  replayedHash: replayed.artifactHash, changes: changes, divergence: comparison.divergence,
                                   replayRunID: replayed.record.runID)
-        if !same, let a = HashRecipe.rigor.hashedPart(of: recorded).objectValue,
-           let b = HashRecipe.rigor.hashedPart(of: replayed.artifact).objectValue {
-            report.otherChanges = Set(a.keys).union(b.keys).subtracting(["action_trace"]).sorted()
-                .filter { !Divergence.sameValue(a[$0], b[$0]) }
-        }
+        if !same { report.otherChanges = comparison.hashedFields }
         return report
     }
 }

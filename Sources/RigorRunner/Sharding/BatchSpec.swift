@@ -210,7 +210,7 @@ public struct Shard: Sendable, Hashable, Comparable, CustomStringConvertible {
               let n = Int(parts[1].trimmingCharacters(in: .whitespaces)) else {
             throw .usage("--shard '\(text)' is not I/N; write e.g. --shard 2/4 (the second of four shards)")
         }
-        return try Shard(index: i, count: n)
+        do { return try Shard(index: i, count: n) } catch { throw .usage("--shard \(text): \(error)") }
     }
 
     public static func < (a: Shard, b: Shard) -> Bool { (a.count, a.index) < (b.count, b.index) }

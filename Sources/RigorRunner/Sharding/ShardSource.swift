@@ -27,9 +27,14 @@ public enum ShardSource: String, Sendable, CaseIterable {
             }
             return n
         }
+        // The count first, so that no message below computes with a count out of range.
         func total(_ name: String) throws(RunnerError) -> Int {
-            if let count { return count }
-            return try number(name)
+            let n: Int
+            if let count { n = count } else { n = try number(name) }
+            guard (1...Shard.maximumCount).contains(n) else {
+                throw .usage("--shard-from \(rawValue): the shard count (\(count == nil ? name : "--shard-count")) is \(n); it must be between 1 and \(Shard.maximumCount)")
+            }
+            return n
         }
         switch self {
         case .slurm:
