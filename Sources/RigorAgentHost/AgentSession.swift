@@ -192,6 +192,10 @@ public final class AgentSession {
     /// the cgroup and its memory bound, or why there was none (then the limits were per process).
     public var cgroupDiagnostics: JSON {
         guard let cgroup else {
+            if settings.isolation == .none {
+                return ["used": false, "reason": .string(cgroupUnavailable ?? "none"),
+                        "covers": "nothing: at isolation level none no limit applies, per process or for the episode"]
+            }
             return ["used": false, "reason": .string(cgroupUnavailable ?? "none"),
                     "covers": "each process separately (rlimits); no bound on the episode's processes together"]
         }

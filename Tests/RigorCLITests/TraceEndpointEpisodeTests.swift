@@ -174,4 +174,26 @@ struct TraceEndpointEpisodeTests {
         #expect(a["diagnostics"]?["trace_endpoint"]?["url"] == "http://127.0.0.1:7707")
         try Self.checkHostile(a, level: "namespace", sentinel: sentinel, state: "\(dir)/state")
     }
+
+    @Test("a baseline recorded with --trace-endpoint says so, and rigor ci offers the endpoint again and reproduces it; --policy is refused by baseline record")
+    func baselinesKeepTheEndpoint() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-trace-baseline")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pairings = "\(dir)/pairings.json"
+        try #"[{"name": "hostile", "agent": "Agents/adversarial/trace_hostile_agent.py", "task": "filesystem_hidden_config@1"}]"#
+            .write(toFile: pairings, atomically: false, encoding: .utf8)
+        let common = ["--pairings-file", pairings, "--state-dir", "\(dir)/state", "--isolation", "process"]
+        let record = try CommandLineRun.rigor(["baseline", "record", "--pairings", "hostile", "--seeds", "0..1", "--baselines", "\(dir)/b",
+                                               "--trace-endpoint", "--quiet"] + common)
+        #expect(record.status == 0, "\(record.stdout)\(record.stderr)")
+        let document = try Self.artifact("\(dir)/b/hostile/seed-0.json")
+        #expect(document["trace_endpoint"] == true)
+        let ci = try CommandLineRun.rigor(["ci", "--baselines", "\(dir)/b", "--state-dir", "\(dir)/state-ci", "--isolation", "process",
+                                           "--pairings-file", pairings])
+        #expect(ci.status == 0, "\(ci.stdout)\(ci.stderr)")
+        let policy = try CommandLineRun.rigor(["baseline", "record", "--pairings", "hostile", "--seeds", "0", "--baselines", "\(dir)/b2",
+                                               "--policy", "Tasks/approval_gated_cleanup/policy.toml"] + common)
+        #expect(policy.status == 2)
+        #expect(policy.stderr.contains("--policy is not recorded in baselines"), "\(policy.stderr)")
+    }
 }
