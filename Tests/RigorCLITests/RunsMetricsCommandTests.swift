@@ -67,7 +67,7 @@ struct RunsMetricsCommandTests {
         (["runs", "summary", "--failure-type", "nope"], "--failure-type must be one of"),
         (["runs", "metrics", "--seed", "x"], "--seed must be an integer"),
         (["runs", "list", "--cursor", "3", "--offset", "2"], "--cursor and --offset do not go together"),
-        (["runs", "list", "--offset=-1"], "--offset must be 0 or more"),
+        (["runs", "list", "--offset=-1"], "--offset is -1; it must be between 0 and"),
     ])
     func badInput(args: [String], message: String) throws {
         let state = RepoPaths.temporaryDirectory("rigor-cli-metrics-bad")
