@@ -28,4 +28,14 @@ public enum Facility {
         FileHandle.standardError.write(Data("skipped at \(file):\(line): this machine lacks \(what) (a failure when CI=true)\n".utf8))
         return true
     }
+
+    /// For `@Test(.enabled(if: Facility.needed(x, "what")))`: true when the facility is there,
+    /// and on CI whether or not it is, so that there the test runs and fails for want of it (its
+    /// body must `#require` what it needs); off CI, false after saying on stderr what is skipped.
+    /// `.enabled(if: x)` alone would let CI pass with the test silently not run.
+    public static func needed(_ available: Bool, _ what: String, file: String = #fileID, line: Int = #line) -> Bool {
+        if available || isCI { return true }
+        FileHandle.standardError.write(Data("skipped at \(file):\(line): this machine lacks \(what) (a failure when CI=true)\n".utf8))
+        return false
+    }
 }

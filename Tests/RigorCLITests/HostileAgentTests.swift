@@ -172,8 +172,9 @@ struct HostileAgentTests {
     }
 
     @Test("12. a batch at the namespace level, exec'd or forked from one jailed server: no episode sees another's files or processes",
-          .enabled(if: HostileAgentTests.bwrapWorks))
+          .enabled(if: Facility.needed(HostileAgentTests.bwrapWorks, "bwrap namespaces (and root)")))
     func namespaceBatchSharesNothing() throws {
+        try #require(Self.bwrapWorks, "bwrap namespaces are needed")
         let dir = RepoPaths.temporaryDirectory("rigor-hostile-batch")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let pairings: JSON = [["name": "marker", "agent": "Agents/adversarial/workdir_marker.py", "task": "filesystem_hidden_config@1"]]
@@ -219,8 +220,9 @@ struct HostileAgentTests {
     }
 
     @Test("14. the jailed server's children, next to other agents in one batch, see none of their code",
-          .enabled(if: HostileAgentTests.bwrapWorks && geteuid() == 0))
+          .enabled(if: Facility.needed(HostileAgentTests.bwrapWorks && geteuid() == 0, "bwrap namespaces (and root)")))
     func jailedBatchHidesOtherAgents() throws {
+        try #require(Self.bwrapWorks && geteuid() == 0, "bwrap namespaces and root are needed")
         let dir = RepoPaths.temporaryDirectory("rigor-hostile-others")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let pairings: JSON = [["name": "probe", "agent": "Agents/adversarial/privileges.py", "task": "filesystem_hidden_config@1"],
@@ -243,8 +245,9 @@ struct HostileAgentTests {
     }
 
     @Test("15. a runner killed with SIGKILL mid-batch: the jailed server kills every agent it forked, then leaves",
-          .enabled(if: HostileAgentTests.bwrapWorks && geteuid() == 0))
+          .enabled(if: Facility.needed(HostileAgentTests.bwrapWorks && geteuid() == 0, "bwrap namespaces (and root)")))
     func runnerKilled() throws {
+        try #require(Self.bwrapWorks && geteuid() == 0, "bwrap namespaces and root are needed")
         let dir = RepoPaths.temporaryDirectory("rigor-hostile-killed")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // A copy of the SDK: its path, in every server's and child's command line, is this test's alone.

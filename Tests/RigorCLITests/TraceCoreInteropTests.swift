@@ -41,7 +41,7 @@ struct TraceCoreInteropTests {
     static let seeds = [0, 1, 5]
 
     @Test("rigor tasks list --tasks-dir <site-packages>/tasks lists every task TraceCore registers",
-          .enabled(if: sitePackages != nil))
+          .enabled(if: Facility.needed(sitePackages != nil, "TraceCore 1.1.3 in the tools venv (make tracecore-venv)")))
     func listsAll() throws {
         let site = try #require(Self.sitePackages)
         let r = try CommandLineRun.rigor(["tasks", "list", "--json", "--tasks-dir", "\(site)/tasks"])
@@ -61,7 +61,7 @@ struct TraceCoreInteropTests {
     }
 
     @Test("TraceCore's reference pairings: Rigor's (action, result) sequence and outcome equal TraceCore's",
-          .enabled(if: sitePackages != nil))
+          .enabled(if: Facility.needed(sitePackages != nil, "TraceCore 1.1.3 in the tools venv (make tracecore-venv)")))
     func sameEpisodes() throws {
         let site = try #require(Self.sitePackages)
         let dir = RepoPaths.temporaryDirectory("rigor-tracecore-interop")

@@ -40,8 +40,9 @@ struct TraceEndpointEpisodeTests {
     }
 
     @Test("the unmodified traceprotocol client, sandboxed at the namespace level, proposes, is answered by the task's policy, attaches evidence; all of it in the artifact, the same at the process level, and replayed",
-          .enabled(if: namespaceWorks && clientAvailable))
+          .enabled(if: Facility.needed(namespaceWorks && clientAvailable, "bwrap namespaces and traceprotocol 0.1.0 (make traceprotocol-venv)")))
     func unmodifiedClientInTheSandbox() throws {
+        try #require(Self.namespaceWorks && Self.clientAvailable, "bwrap namespaces and traceprotocol 0.1.0 are needed")
         let state = RepoPaths.temporaryDirectory("rigor-trace")
         defer { try? FileManager.default.removeItem(atPath: state) }
         let flags = ["--python", Self.venv, "--trace-endpoint"]
@@ -85,8 +86,9 @@ struct TraceEndpointEpisodeTests {
         #expect(replay.stdout.contains("reproduced"))
     }
 
-    @Test("without --trace-endpoint the agent has no RIGOR_TRACE_URL and the artifact no trace_actions", .enabled(if: clientAvailable))
+    @Test("without --trace-endpoint the agent has no RIGOR_TRACE_URL and the artifact no trace_actions", .enabled(if: Facility.needed(clientAvailable, "traceprotocol 0.1.0 (make traceprotocol-venv)")))
     func offByDefault() throws {
+        try #require(Self.clientAvailable, "traceprotocol 0.1.0 is needed")
         let state = RepoPaths.temporaryDirectory("rigor-trace")
         defer { try? FileManager.default.removeItem(atPath: state) }
         let (r, a) = try run("Agents/trace_cleanup_agent.py", task: "approval_gated_cleanup@1", level: "process", state: state,
@@ -148,8 +150,9 @@ struct TraceEndpointEpisodeTests {
     }
 
     @Test("as an unprivileged user the endpoint opens inside the sandbox's own user namespace (a forked helper joins it)",
-          .enabled(if: namespaceWorks && WorldKeyTests.nobodyCanRun))
+          .enabled(if: Facility.needed(namespaceWorks && WorldKeyTests.nobodyCanRun, "bwrap namespaces, root and setpriv (uid 65534)")))
     func unprivilegedRunner() throws {
+        try #require(Self.namespaceWorks && WorldKeyTests.nobodyCanRun, "bwrap namespaces and a runner as uid 65534 are needed")
         let dir = RepoPaths.temporaryDirectory("rigor-trace-nobody")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let host = try AgentEndpointListener.listenHere()

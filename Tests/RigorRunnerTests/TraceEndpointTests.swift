@@ -29,7 +29,7 @@ import Testing
         return (server, listener)
     }
 
-    @Test(.enabled(if: python != nil))
+    @Test(.enabled(if: Facility.needed(python != nil, "traceprotocol 0.1.0 in .build-trace-venv (make traceprotocol-venv)")))
     func theUnmodifiedTraceClientProposesGetsDecisionsAndAttachesEvidence() throws {
         let endpoint = TraceEndpoint(rules: [["when": ["actionType": "delete_file"], "require": ["approval"], "mode": "enforce"]]) { type, _ in
             type == "delete_file" ? ("requires_approval", "destructive") : ("approved", "default")

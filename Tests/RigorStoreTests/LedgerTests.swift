@@ -80,8 +80,9 @@ struct LedgerTests {
     }
 
     @Test("the Python verifier in spec/store.md accepts the export and names the seq of a tampered entry",
-          .enabled(if: pythonAvailable))
+          .enabled(if: Facility.needed(pythonAvailable, "python3")))
     func pythonVerifier() throws {
+        try #require(Self.pythonAvailable, "python3 is needed")
         let (store, directory) = try Fixtures.store("ledger-python")
         for i in 0..<4 { try store.record(try Fixtures.smallArtifact(index: i)) }
         try store.appendLedger(kind: "baseline", payload: ["name": "ünïcode ✓", "threshold": 0.5, "big": 1e21])
