@@ -39,7 +39,7 @@ struct TraceEndpointEpisodeTests {
         return (r, try Self.artifact(out))
     }
 
-    @Test("the unmodified traceprotocol client, sandboxed at the namespace level, proposes, is answered by the task's policy, attaches evidence; all of it in the artifact, the same at the process level, and replayed",
+    @Test("the unmodified traceprotocol client, sandboxed at the namespace level, proposes, is answered by the task's policy, attaches evidence; all of it in the artifact, the same at the process and none levels, and replayed",
           .enabled(if: Facility.needed(namespaceWorks && clientAvailable, "bwrap namespaces and traceprotocol 0.1.0 (make traceprotocol-venv)")))
     func unmodifiedClientInTheSandbox() throws {
         try #require(Self.namespaceWorks && Self.clientAvailable, "bwrap namespaces and traceprotocol 0.1.0 are needed")
@@ -79,6 +79,13 @@ struct TraceEndpointEpisodeTests {
         #expect(b["diagnostics"]?["trace_endpoint"]?["url"] != "http://127.0.0.1:7707")
         #expect(b["diagnostics"]?["trace_endpoint"]?["action_ids"] != a["diagnostics"]?["trace_endpoint"]?["action_ids"],
                 "the client made new random ids, and the hash did not move")
+
+        // And at the `none` level (no guard at all): the same endpoint, the same hash.
+        let (n, c) = try run("Agents/trace_cleanup_agent.py", task: "approval_gated_cleanup@1", level: "none", state: state, extra: flags)
+        #expect(n.status == 0, "\(n.stdout)\(n.stderr)")
+        #expect(c["diagnostics"]?["guard"]?["isolation"] == "none")
+        #expect(c["trace_actions"] == a["trace_actions"])
+        #expect(c["artifact_hash"] == a["artifact_hash"])
 
         // A replay offers the endpoint again (the recording has trace_actions) and reproduces.
         let replay = try CommandLineRun.rigor(["replay", a["run_id"]?.stringValue ?? "?", "--state-dir", state])
