@@ -8,6 +8,7 @@ Were the world drawn from the task id and seed alone, this agent would pass in o
 """
 
 import hashlib
+import hmac
 import os
 
 MASK64 = (1 << 64) - 1
@@ -21,7 +22,14 @@ def _rotl(x, k):
 
 class _Generator:
     def __init__(self, task_id, seed):
-        digest = hashlib.sha256(("rigor-prng/1|%s|%d" % (task_id, seed)).encode()).digest()
+        material = ("rigor-prng/1|%s|%d" % (task_id, seed)).encode()
+        # ORACLE_WORLD_KEY exists for the tests' positive control only (WorldKeyTests): handed the
+        # key, which no real agent ever gets, this same generator must rebuild the world exactly.
+        key = os.environ.get("ORACLE_WORLD_KEY")
+        if key:
+            digest = hmac.new(bytes.fromhex(key), material, hashlib.sha256).digest()
+        else:
+            digest = hashlib.sha256(material).digest()
         self.s = [int.from_bytes(digest[i * 8:(i + 1) * 8], "big") for i in range(4)]
 
     def next(self):

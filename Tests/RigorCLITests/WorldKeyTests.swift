@@ -37,6 +37,22 @@ struct WorldKeyTests {
         #expect(a["world_key_id"]?.stringValue?.hasPrefix("sha256:") == true)
     }
 
+    @Test("positive control: the same oracle handed the world key (which no agent gets) passes in one step", arguments: [0, 3])
+    func oracleWithTheKeyPasses(seed: Int) throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-oracle-key")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = String(repeating: "5a", count: 32)
+        var env = ProcessInfo.processInfo.environment
+        env["RIGOR_WORLD_KEY"] = key
+        let r = try CommandLineRun.rigor(
+            ["run", "--agent", "Agents/adversarial/oracle_vault.py", "--task", "exact_answer_vault@1", "--seed", String(seed),
+             "--isolation", "process", "--env", "ORACLE_WORLD_KEY=\(key)", "--state-dir", dir, "--out", "\(dir)/a.json"], environment: env)
+        let a = try artifact("\(dir)/a.json")
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(a["success"] == true)
+        #expect(a["steps_used"] == 1)
+    }
+
     @Test("the world key is never shown to the agent: not in its environment, not in the artifact")
     func keyNotShown() throws {
         let dir = RepoPaths.temporaryDirectory("rigor-keyshow")
