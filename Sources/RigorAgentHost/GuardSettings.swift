@@ -1,3 +1,4 @@
+import Foundation
 import RigorSpec
 
 /// How strongly the agent process is contained.
@@ -28,9 +29,12 @@ public enum IsolationLevel: String, Sendable, CaseIterable, Comparable {
                 + "no resource limits, the runner's view of every file, /tmp, process and the network; "
                 + "use --isolation namespace for agents you do not trust (spec/guard.md)"
         case .process:
+            // Not root: no uid and no cgroup of its own, nothing to find a daemon by (spec/guard.md).
+            let daemons = geteuid() == 0 ? "" : "; run by a user other than root it has no uid of its own, so a daemon it "
+                + "leaves can outlive the episode, and outlives a runner killed with SIGKILL"
             return "--isolation process does not hide the machine: the agent shares /tmp and /dev/shm with the host, "
                 + "can read every process's command line in /proc and every world-readable file, and reaches the "
-                + "network; use --isolation namespace for agents you do not trust (spec/guard.md)"
+                + "network\(daemons); use --isolation namespace for agents you do not trust (spec/guard.md)"
         case .namespace:
             return nil
         }

@@ -176,6 +176,8 @@ struct WorldKeyTests {
             let r = try rigorAsNobody(["run", "--agent", "\(root)/Agents/toy_agent.py", "--task", "filesystem_hidden_config@1",
                                        "--seed", "42", "--isolation", "process", "--state-dir", "\(cwd)/state", "--out", out] + common, cwd: cwd)
             #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            // The level's notice says what a runner that is not root cannot clean up (finding 12).
+            #expect(r.stderr.contains("a daemon it leaves can outlive the episode, and outlives a runner killed with SIGKILL"), "\(r.stderr)")
             let a = try artifact(out)
             #expect(a["diagnostics"]?["guard"]?["separate_uid"] == false)
             hashes["nobody-process"] = a["artifact_hash"]?.stringValue
