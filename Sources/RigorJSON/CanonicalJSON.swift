@@ -279,6 +279,36 @@ struct JSONWriter {
     }
 }
 
+extension JSON {
+    /// JSON text (canonical or not) with every DEL, C1 control and bidi override or isolate that
+    /// it holds raw written as a `\\u` escape instead: the same JSON value, nothing a terminal
+    /// obeys, but no longer the canonical bytes. Outside strings JSON text holds none of them, so
+    /// the text stays valid. For JSON about to be shown on a terminal.
+    public static func escapingTerminalControls(_ text: [UInt8]) -> [UInt8] {
+        text.withUnsafeBufferPointer { buffer -> [UInt8] in
+            guard let base = buffer.baseAddress else { return [] }
+            var out: [UInt8] = []
+            out.reserveCapacity(buffer.count)
+            var i = 0
+            while i < buffer.count {
+                let b = base[i]
+                if b >= 0x7F, let scalar = JSONWriter.terminalControl(base, at: i, count: buffer.count) {
+                    out.append(contentsOf: Array("\\u".utf8))
+                    for shift in stride(from: 12, through: 0, by: -4) {
+                        let nibble = UInt8((scalar.value >> UInt32(shift)) & 0xF)
+                        out.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+                    }
+                    i += scalar.length
+                } else {
+                    out.append(b)
+                    i += 1
+                }
+            }
+            return out
+        }
+    }
+}
+
 extension JSONWriter {
     /// The scalar at `i` when it is DEL (7F), a C1 control (U+0080–U+009F: C2 80–C2 9F) or a
     /// bidi override or isolate (U+202A–U+202E: E2 80 AA–AE; U+2066–U+2069: E2 81 A6–A9), with its

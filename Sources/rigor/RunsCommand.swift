@@ -112,6 +112,14 @@ struct RunsCommand: ParsableCommand {
             do { bytes = try store.exportBytes(try store.resolve(runRef)) } catch { throw RunsCommand.fail(error) }
             if let output = outFile {
                 do { try ArtifactFile.writeAtomically(bytes, to: output) } catch { throw Console.fail(error) }
+            } else if isatty(1) != 0 {
+                // An agent's bytes never reach a terminal raw (issue 21.6): the same JSON, its
+                // control characters escaped; the canonical bytes go to a file or a pipe.
+                let shown = JSON.escapingTerminalControls(bytes)
+                FileHandle.standardOutput.write(Data(shown + (shown.last == 0x0A ? [] : [0x0A])))  // the prompt on a line of its own
+                if shown != bytes {
+                    Console.note("control characters in this artifact are shown escaped; redirect stdout or pass --out FILE for its canonical bytes")
+                }
             } else {
                 FileHandle.standardOutput.write(Data(bytes))
             }

@@ -52,13 +52,32 @@ struct TerminalInjectionTests {
     @Test("runs show, runs list, diff and verify print it escaped",
           arguments: [["runs", "show", "latest", "--trace"], ["runs", "list"], ["runs", "show", "latest", "--json"],
                       ["diff", "A", "B"], ["diff", "A", "B", "--format", "markdown"], ["diff", "A", "B", "--format", "html"],
-                      ["diff", "A", "B", "--format", "json"], ["ledger", "list"]])
+                      ["diff", "A", "B", "--format", "json"], ["ledger", "list"], ["verify", "A"], ["runs", "verify"]])
     func printers(_ command: [String]) throws {
         let (_, a) = try hostileRun(seed: 3)
         let (_, b) = try hostileRun(seed: 4)
         let r = try rigor(command.map { $0 == "A" ? a : $0 == "B" ? b : $0 })
         #expect(r.status <= 1, "\(command): \(r.stderr)")
         expectClean(r, command.joined(separator: " "))
+    }
+
+    @Test("runs export to a terminal shows the artifact with its controls escaped (the same JSON); to a pipe, the canonical bytes",
+          .enabled(if: Facility.needed(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1), for a terminal")))
+    func exportToATerminal() throws {
+        let (_, out) = try hostileRun(seed: 5)
+        let artifact = try JSON.parse([UInt8](try #require(FileManager.default.contents(atPath: out))))
+        let id = try #require(artifact["run_id"]?.stringValue)
+        // A pipe: byte for byte what the store holds, raw controls and all (the hash covers them).
+        let piped = try rigor(["runs", "export", id])
+        #expect(piped.status == 0)
+        #expect(Self.controls(in: piped.stdout).contains("CSI") && Self.controls(in: piped.stdout).contains("RLO"))
+        // A terminal (script(1) gives it one; the pty turns each \n into \r\n).
+        let command = "\(RepoPaths.rigorBinary) runs export \(id) --state-dir \(Self.state)"
+        let shown = try CommandLineRun.run("/usr/bin/script", ["-qfec", command, "/dev/null"]).stdout.replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(Self.controls(in: shown).isEmpty, "\(shown.debugDescription)")
+        #expect(shown.contains("redirect stdout or pass --out FILE for its canonical bytes"))
+        let json = try #require(shown.split(separator: "\n").first { $0.hasPrefix("{") })
+        #expect(try JSON.parse(Array(json.utf8)) == artifact, "the same JSON value, only escaped")
     }
 
     @Test("a task description with escape sequences is listed escaped")
