@@ -1,6 +1,8 @@
 import Foundation
 import RigorJSON
+import RigorRunner
 import RigorServer
+import RigorStore
 import RigorTestSupport
 import Testing
 
@@ -86,6 +88,24 @@ struct DashboardTests {
         #expect(page.text.contains("<polyline"))
         #expect(get(f.dashboard, "/runs/latest").text.contains(f.hostile))
         #expect(get(f.dashboard, "/runs/\(f.passing[0].prefix(8))").status == 200)
+    }
+
+    @Test("A run page shows each step's policy decision, rule, approver and evidence")
+    func policyOnTheRunPage() throws {
+        let state = RepoPaths.temporaryDirectory("rigor-server-policy")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let workspace = RepoPaths.workspace(state: state)
+        let store = try #require(try workspace.store(create: true) as? RunStore)
+        let request = try workspace.prepare(RunOptions(agent: "Agents/approval_cleanup_agent.py", task: "approval_gated_cleanup@1", seed: 0,
+                                                       worldKey: TestWorldKey.fixed))
+        let result = try Episode.run(request)
+        _ = try workspace.keep(result, store: store)
+        let id = try #require(result.artifact["run_id"]?.stringValue)
+        let page = get(Dashboard(views: DashboardViews(workspace: workspace, store: store)), "/runs/\(id)").text
+        #expect(page.contains("<b>policy</b> <span class=\"pill ok\">requires_approval</span> rule <code>cleanup.delete-needs-approval</code> executed"), "\(page)")
+        #expect(page.contains("approver <code>asked_first</code>: approved: the agent asked with &#39;request_approval&#39; at step 2"), "\(page)")
+        #expect(page.contains("<span class=\"pill ok\">✓ stale_path_confirmed</span> <small>world</small>"))
+        #expect(page.contains("rule <code>cleanup.observe-requests</code>"))
     }
 
     @Test("The diff page shows rigor diff's report of two runs; its twin is diff --format json")

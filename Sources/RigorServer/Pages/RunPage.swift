@@ -58,6 +58,7 @@ enum RunPage {
         body += "</div>"
         if trace.isEmpty { body += "<p>No step was recorded: the episode ended before the agent's first action.</p>" }
         body += pager(id: id, start: start, count: trace.count, linkRuns: linkRuns)
+        body += traceProposals(artifact["trace_actions"]?.arrayValue ?? [])
 
         body += "<h2>Agent log <small>end of stderr as the artifact keeps it</small></h2>"
         if let log = view["agent_log"], !log.isNull {
@@ -87,11 +88,58 @@ enum RunPage {
         let ok = s["result", "ok"]?.boolValue
         h += ok == false ? " <span class=\"pill bad\">" + .compact(s["result", "error"], limit: 60) + "</span>" : ""
         h += " <small>" + .text("left: \(s["budget_after_step", "steps"]?.intValue ?? 0) steps, \(s["budget_after_step", "tool_calls"]?.intValue ?? 0) tool calls") + "</small></h3>"
+        h += policyLine(s["policy"], evidence: s["evidence"]?.arrayValue ?? [])
         h += "<div class=\"grid\"><div><h4>observation</h4><pre>" + .json(s["observation"]) + "</pre></div>"
         h += "<div><h4>action</h4><pre>" + .json(s["action"]) + "</pre></div>"
         h += "<div><h4>result</h4><pre>" + .json(s["result"]) + "</pre></div>"
         h += "<div><h4>io audit</h4><pre>" + (io.isEmpty ? "none" : .json(.array(io))) + "</pre></div></div></div>"
         return h
+    }
+
+    /// A step's policy decision (spec/policy.md): the decision and the rule that made it, what
+    /// the approver said, and the evidence checks attached to the step, each passed or not.
+    static func policyLine(_ policy: JSON?, evidence: [JSON]) -> HTML {
+        guard policy != nil || !evidence.isEmpty else { return "" }
+        var h: HTML = "<p class=\"policy\">"
+        if let policy, !policy.isNull {
+            let decision = policy["decision"]?.stringValue ?? "?"
+            let denied = policy["outcome"]?.stringValue == "denied" || decision == "rejected"
+            h += "<b>policy</b> <span class=\"pill " + HTML(unsafeMarkup: denied ? "bad" : "ok") + "\">" + .text(decision) + "</span> "
+            h += "rule <code>" + .text(policy["rule_id"]?.stringValue ?? "?") + "</code>"
+            if let outcome = policy["outcome"]?.stringValue { h += " " + .text(outcome) }
+            if let approval = policy["approval"], !approval.isNull {
+                // The approver's note says what it decided; without one, the decision alone.
+                h += "; approver <code>" + .text(approval["approver"]?.stringValue ?? "?") + "</code>: "
+                    + .text(approval["note"]?.stringValue ?? (approval["approved"]?.boolValue == true ? "approved" : "refused"))
+            }
+        }
+        if !evidence.isEmpty {
+            h += " <b>evidence</b> "
+            for (i, e) in evidence.enumerated() {
+                if i > 0 { h += ", " }
+                let pass = e["pass"]?.boolValue == true
+                h += "<span class=\"pill " + HTML(unsafeMarkup: pass ? "ok" : "bad") + "\">" + .text((pass ? "✓ " : "✗ ") + (e["name"]?.stringValue ?? "?")) + "</span>"
+                if let source = e["source"]?.stringValue { h += " <small>" + .text(source) + "</small>" }
+            }
+        }
+        return h + "</p>"
+    }
+
+    /// What the agent proposed on the TRACE endpoint (spec/trace-endpoint.md), in order.
+    static func traceProposals(_ proposals: [JSON]) -> HTML {
+        guard !proposals.isEmpty else { return "" }
+        var h: HTML = "<h2>TRACE endpoint <small>" + .text("\(proposals.count) proposals") + "</small></h2>"
+        h += "<table class=\"trace-actions\"><thead><tr><th>#</th><th>before step</th><th>type</th><th>target</th><th>decision</th><th>rule</th><th>evidence</th></tr></thead><tbody>"
+        for p in proposals {
+            let evidence = (p["evidence"]?.arrayValue ?? []).map { e in
+                ((e["pass"]?.boolValue == true) ? "✓ " : "✗ ") + (e["name"]?.stringValue ?? "?")
+            }
+            h += "<tr><td>" + .text(p["n"]?.intValue.map(String.init) ?? "?") + "</td><td>" + .text(p["step"]?.intValue.map(String.init) ?? "?")
+                + "</td><td><code>" + .text(p["type"]?.stringValue ?? "?") + "</code></td><td>" + .compact(p["target"], limit: 60)
+                + "</td><td>" + .text(p["decision"]?.stringValue ?? "?") + "</td><td><code>" + .text(p["rule_id"]?.stringValue ?? "?")
+                + "</code></td><td>" + .text(evidence.joined(separator: ", ")) + "</td></tr>"
+        }
+        return h + "</tbody></table>"
     }
 
     static func pager(id: String, start: Int, count: Int, linkRuns: Bool) -> HTML {
