@@ -2,6 +2,7 @@
 #include "rigor_spawn.h"
 
 #include <arpa/inet.h>
+#include <linux/nsfs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -9,6 +10,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -123,16 +125,25 @@ static void listen_in_helper(int user_fd, int net_fd, int port, int wait_ms, int
 int rigor_listen_in_sandbox(pid_t pid, int port, int wait_ms, int *bound_port) {
     if (geteuid() == 0) return listen_from_thread(pid, port, wait_ms, bound_port);
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-    int user_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (user_fd < 0) return -1;
     snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
     int net_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (net_fd < 0) return -1;
+    /* The user namespace to join is the one that owns the network namespace, not the one the
+       process is in now: bwrap may since have moved its child into a second, nested user
+       namespace (to drop capabilities, or for --uid), where joining gives no right over the
+       network namespace (setns: EPERM, depending on when the child was looked at). */
+    int user_fd = ioctl(net_fd, NS_GET_USERNS);
+    if (user_fd >= 0) {
+        fcntl(user_fd, F_SETFD, FD_CLOEXEC);
+    } else {
+        snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);  /* kernels before 4.9 */
+        user_fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
     int own_fd = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
-    if (net_fd < 0 || own_fd < 0) {
+    if (user_fd < 0 || own_fd < 0) {
         int e = errno;
-        close(user_fd);
-        if (net_fd >= 0) close(net_fd);
+        close(net_fd);
+        if (user_fd >= 0) close(user_fd);
         if (own_fd >= 0) close(own_fd);
         errno = e;
         return -1;

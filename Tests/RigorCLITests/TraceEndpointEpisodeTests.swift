@@ -72,6 +72,17 @@ struct TraceEndpointEpisodeTests {
         #expect(shown["trace_endpoint"]?["count"] == 3)
         #expect(shown["trace_endpoint"]?["by_decision"] == ["approved": 1, "requires_approval": 2])
 
+        // `export actions` carries the proposals beside the actions, and the document validates.
+        let exported = "\(state)/actions.json"
+        let export = try CommandLineRun.rigor(["export", "actions", a["run_id"]?.stringValue ?? "?", "--state-dir", state, "--out", exported])
+        #expect(export.status == 0, "\(export.stderr)")
+        let document = try Self.artifact(exported)
+        #expect(ActionExport.problems(document).isEmpty, "\(ActionExport.problems(document))")
+        let exportedProposals = document["runs"]?.arrayValue?.first?["proposals"]?.arrayValue ?? []
+        #expect(exportedProposals.map { $0["decision"]?.stringValue ?? "" } == ["approved", "requires_approval", "requires_approval"])
+        #expect(exportedProposals.map { $0["n"]?.intValue ?? 0 } == [1, 2, 3])
+        #expect(exportedProposals[2]["evidence"]?.arrayValue?.first?["name"] == "asked_before_deleting")
+
         // The same episode at the process level (a port on the runner's loopback) hashes the same.
         let (p, b) = try run("Agents/trace_cleanup_agent.py", task: "approval_gated_cleanup@1", level: "process", state: state, extra: flags)
         #expect(p.status == 0, "\(p.stdout)\(p.stderr)")
@@ -183,6 +194,18 @@ struct TraceEndpointEpisodeTests {
         #expect(a["diagnostics"]?["guard"]?["separate_uid"] == false)
         #expect(a["diagnostics"]?["trace_endpoint"]?["url"] == "http://127.0.0.1:7707")
         try Self.checkHostile(a, level: "namespace", sentinel: sentinel, state: "\(dir)/state")
+
+        // Every episode, not most: the user namespace joined is the one that owns the sandbox's
+        // network (bwrap may have moved its child into a nested one by then: 1 in 5 failed so).
+        let matrix = "\(dir)/matrix.json"
+        try #"{"pairings": [{"name": "toy", "agent": "\#(root)/Agents/toy_agent.py", "task": "filesystem_hidden_config@1"}], "seeds": "0..15"}"#
+            .write(toFile: matrix, atomically: true, encoding: .utf8)
+        chmod(matrix, 0o644)
+        let batch = try CommandLineRun.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", RepoPaths.rigorBinary,
+                                                               "batch", "--from", matrix, "--workers", "3", "--isolation", "namespace", "--trace-endpoint",
+                                                               "--tasks-dir", "\(root)/Tasks", "--sdk-dir", "\(root)/Agents/sdk", "--quiet",
+                                                               "--state-dir", "\(dir)/state-batch"], cwd: dir, environment: env)
+        #expect(batch.status == 0, "\(batch.stdout)\(batch.stderr)")
     }
 
     @Test("a baseline recorded with --trace-endpoint says so, and rigor ci offers the endpoint again and reproduces it; --policy is refused by baseline record")
