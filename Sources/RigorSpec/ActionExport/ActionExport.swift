@@ -65,7 +65,7 @@ public enum ActionExport {
         if let p = o["policy"]?.objectValue, let hash = p["hash"]?.stringValue {
             policy = ["hash": .string(hash), "layers": p["layers"] ?? []]
         }
-        return [
+        var out: [String: JSON] = [
             "run_id": .string(runID), "task_ref": required("task_ref"), "task_hash": string("task_hash"),
             "agent_ref": required("agent_ref"), "agent_hash": string("agent_hash"),
             "seed": o["seed"]?.intValue.map(JSON.int) ?? 0, "artifact_hash": required("artifact_hash"),
@@ -74,6 +74,22 @@ public enum ActionExport {
             "failure_type": o["failure_type"]?.stringValue.map(JSON.string) ?? .null,
             "policy": policy, "actions": .array(actions),
         ]
+        // The TRACE endpoint's proposals (spec/trace-endpoint.md), when the agent made any.
+        if let proposals = o["trace_actions"]?.arrayValue, !proposals.isEmpty {
+            out["proposals"] = .array(proposals.map { p in
+                var item: [String: JSON] = [
+                    "n": p["n"] ?? .null, "step": p["step"] ?? .null,
+                    "type": .string(r.redact(p["type"]?.stringValue ?? "")),
+                    "actor": p["actor"]?.stringValue.map { .string(r.redact($0)) } ?? .null,
+                    "target": p["target"]?.stringValue.map { .string(r.redact($0)) } ?? .null,
+                    "decision": p["decision"] ?? .null, "rule_id": p["rule_id"] ?? .null,
+                    "evidence": r.redact(.array(p["evidence"]?.arrayValue ?? [])),
+                ]
+                if let params = p["params"], params.objectValue != nil { item["params"] = r.redact(params) }
+                return .object(item)
+            })
+        }
+        return .object(out)
     }
 
     /// What is wrong with an export document (nil: it validates against the schema).
