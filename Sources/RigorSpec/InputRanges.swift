@@ -26,6 +26,13 @@ public struct InputRange<Value: Comparable & Sendable>: Sendable {
     public func problem(_ value: Value) -> String? {
         contains(value) ? nil : "is \(value); it must be \(allowed)"
     }
+
+    /// `value` moved into the range: for numbers that are hints from the surroundings (the
+    /// terminal's width in `COLUMNS`), not requests a user typed, so that a narrow terminal
+    /// still gets a report and an absurd one cannot make Rigor allocate without bound.
+    public func clamped(_ value: Value) -> Value {
+        min(max(value, bounds.lowerBound), bounds.upperBound)
+    }
 }
 
 public enum InputRanges {
@@ -49,7 +56,8 @@ public enum InputRanges {
     public static let taskVersion = InputRange(0...1_000_000_000, unit: "")
     /// `[validator] max_submissions`.
     public static let maxSubmissions = InputRange(1...1_000_000, unit: "")
-    /// `rigor diff --width`, in columns.
+    /// `rigor diff --width`, in columns. The terminal's width (`COLUMNS`, else the tty's) is
+    /// clamped into the same range.
     public static let diffWidth = InputRange(60...1000, unit: "columns")
     /// `--limit` of `runs list` and `ledger show` (0: all), `runs show --log-lines`, `tasks
     /// validate --determinism-seeds`: a count that means "all" from 0 or past what there is.

@@ -61,6 +61,7 @@ struct CICommand: ParsableCommand, InputChecked {
         if update && ProcessInfo.processInfo.environment["CI"] == "true" {
             throw Console.fail(.usage("--update is refused under CI=true: re-record baselines locally, review and commit them"))
         }
+        EpisodeOptions.announce(isolation.flatMap(IsolationLevel.init(rawValue:)))
         let t0 = Date()
         let checks: [CICheck]
         do {

@@ -60,7 +60,7 @@ struct DiffCommand: ParsableCommand, InputChecked {
     @Option(name: .customLong("output"), help: .hidden)
     var deprecatedOutput: String?
 
-    @Option(help: ArgumentHelp("Line width of the text format (default: the terminal's, else 120; at least 60).", valueName: "columns"))
+    @Option(help: ArgumentHelp("Line width of the text format, 60 to 1000 (default: COLUMNS or the terminal's width, clamped to 60...1000; else 120).", valueName: "columns"))
     var width: Int?
 
     @OptionGroup var workspaceOptions: WorkspaceOptions
@@ -111,11 +111,18 @@ struct DiffCommand: ParsableCommand, InputChecked {
 }
 
 /// The width of the terminal on standard output, for laying out the two columns.
+///
+/// `COLUMNS` and the tty's size are hints from the surroundings, not a request: a value outside
+/// `--width`'s range is clamped into it (a narrow terminal still gets a 60-column report;
+/// `COLUMNS=9223372036854775807` used to make the padding allocate without bound and trap).
+/// A `COLUMNS` that is not a positive integer is ignored.
 enum TerminalWidth {
     static var columns: Int {
-        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(text), n > 0 { return max(60, n) }
+        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 {
+            return InputRanges.diffWidth.clamped(n)
+        }
         var size = winsize()
-        if isatty(1) != 0, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return max(60, Int(size.ws_col)) }
+        if isatty(1) != 0, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return InputRanges.diffWidth.clamped(Int(size.ws_col)) }
         return 120
     }
 }

@@ -44,7 +44,8 @@ struct ExportCommand: ParsableCommand {
                 }
             } catch { throw RunsCommand.fail(error) }
             var bytes: [UInt8]
-            do { bytes = try OTLPTraces.request(artifacts).canonicalBytes() } catch {
+            let redactor = try workspaceOptions.workspace.redactor()
+            do { bytes = try OTLPTraces.request(artifacts, redactor: redactor).canonicalBytes() } catch {
                 throw Console.fail(.internal("the OTLP request could not be written: \(error)"))
             }
             bytes.append(0x0A)

@@ -40,6 +40,7 @@ struct ReplayCommand: ParsableCommand, InputChecked {
 
     func run() throws {
         let workspace = try workspaceOptions.workspace
+        EpisodeOptions.announce(isolation.flatMap(IsolationLevel.init(rawValue:)))
         let report: ReplayReport
         do {
             let store = try workspace.store(create: true)

@@ -73,7 +73,13 @@ struct EpisodeOptions: ParsableArguments {
     /// Says once, on stderr, what the level the user picked leaves visible to the agent (the
     /// default level is the strongest available and says nothing).
     func announceChosenLevel() {
-        if let exposure = isolationLevel?.exposure { Console.note(exposure) }
+        Self.announce(isolationLevel)
+    }
+
+    /// The same for commands that take `--isolation` without the other episode options
+    /// (`ci`, `replay`): once per command, however many episodes it runs.
+    static func announce(_ level: IsolationLevel?) {
+        if let exposure = level?.exposure { Console.note(exposure) }
     }
 }
 

@@ -52,6 +52,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
 
     func run() throws {
         let workspace = try workspaceOptions.workspace
+        options.announceChosenLevel()
         let rows: [TaskOracle.Verdict]
         do { rows = try verdicts(workspace) } catch { throw Console.fail(error) }
         if options.json { Console.printJSON(.array(rows.map(\.json))) }

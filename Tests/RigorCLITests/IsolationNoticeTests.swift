@@ -67,6 +67,32 @@ struct IsolationNoticeTests {
         #expect((try? JSON.parse(pairing.stdout)) != nil, "stdout is not pure JSON: \(pairing.stdout)")
     }
 
+    @Test("baseline record, ci, replay and tasks validate say it too, once per command; without --isolation they say nothing",
+          arguments: ["process", "none"])
+    func everyCommandThatRunsEpisodes(_ level: String) throws {
+        let state = RepoPaths.temporaryDirectory("rigor-notice")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        func rigor(_ args: [String]) throws -> CommandResult { try CommandLineRun.rigor(args + ["--state-dir", state]) }
+        let baselines = "\(state)/baselines"
+        let commands: [(String, [String])] = [
+            ("baseline record", ["baseline", "record", "--pairings", "toy_filesystem", "--seeds", "0..1", "--baselines", baselines]),
+            ("ci", ["ci", "--baselines", baselines]),
+            ("replay", ["replay", "latest"]),
+            ("tasks validate", ["tasks", "validate", "--tasks", "filesystem_hidden_config@1", "--seeds", "0", "--null-seeds", "0",
+                                "--determinism-seeds", "1"]),
+        ]
+        for (name, args) in commands {
+            let chosen = try rigor(args + ["--isolation", level])
+            #expect(chosen.status == 0, "\(name): \(chosen.stdout) \(chosen.stderr)")
+            #expect(notices(chosen.stderr, level).count == 1, "\(name) --isolation \(level): stderr: \(chosen.stderr)")
+            #expect(!chosen.stdout.contains("--isolation \(level) "), "\(name): the notice went to stdout")
+        }
+        // The default level (the strongest available) is not a choice the user made: no notice.
+        let quiet = try rigor(["ci", "--baselines", baselines])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(!quiet.stderr.contains("does not hide") && !quiet.stderr.contains("contains nothing"), "ci: \(quiet.stderr)")
+    }
+
     @Test("--isolation none has its own notice, which says it contains nothing and sets no limits (not the process level's)")
     func noneSaysItsOwn() throws {
         let r = try run(["--isolation", "none", "--json"])

@@ -146,6 +146,75 @@ struct NumericInputTests {
         }
     }
 
+    /// Every environment variable Rigor reads as a number, with the command line that reads it,
+    /// the other variables it needs, and the values it takes. `COLUMNS` is a hint from the
+    /// terminal, not a request: any value is taken, and the text report's width is clamped to
+    /// `--width`'s range (60...1000); the shard variables are requests: out of range, exit 2
+    /// naming the variable and the range.
+    struct EnvironmentInput: Sendable {
+        let variable: String
+        let arguments: [String]
+        let others: [String: String]
+        /// Nil: every value is taken (a hint).
+        let range: ClosedRange<Int>?
+    }
+
+    static let shardBatch = ["batch", "--pairings", "toy_filesystem", "--seeds", "0..3", "--isolation", "process", "--workers", "1"]
+    static let environmentInputs: [EnvironmentInput] = [
+        EnvironmentInput(variable: "COLUMNS", arguments: ["diff", "Baselines/toy_filesystem/seed-0.json", "Baselines/toy_filesystem/seed-1.json"],
+                         others: [:], range: nil),
+        EnvironmentInput(variable: "RIGOR_SHARD_INDEX", arguments: shardBatch + ["--shard-from", "env"], others: ["RIGOR_SHARD_COUNT": "4"], range: 1...4),
+        EnvironmentInput(variable: "RIGOR_SHARD_COUNT", arguments: shardBatch + ["--shard-from", "env"], others: ["RIGOR_SHARD_INDEX": "1"], range: 1...100_000),
+        EnvironmentInput(variable: "JOB_COMPLETION_INDEX", arguments: shardBatch + ["--shard-from", "k8s"], others: ["RIGOR_SHARD_COUNT": "4"], range: 0...3),
+        EnvironmentInput(variable: "SLURM_ARRAY_TASK_ID", arguments: shardBatch + ["--shard-from", "slurm"],
+                         others: ["SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "4"], range: 0...3),
+        EnvironmentInput(variable: "SLURM_ARRAY_TASK_MIN", arguments: shardBatch + ["--shard-from", "slurm"],
+                         others: ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4"], range: 0...3),
+        EnvironmentInput(variable: "SLURM_ARRAY_TASK_COUNT", arguments: shardBatch + ["--shard-from", "slurm"],
+                         others: ["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0"], range: 1...100_000),
+    ]
+
+    static var environmentCases: [(String, String)] {
+        environmentInputs.flatMap { input in values.map { (input.variable, $0) } }
+    }
+
+    @Test("every environment variable read as a number: never a crash; a request out of range refused naming it and the range; COLUMNS clamped",
+          arguments: environmentCases)
+    func environmentVariable(variable: String, value: String) throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-numeric-env")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = try #require(Self.environmentInputs.first { $0.variable == variable })
+        var environment = ProcessInfo.processInfo.environment
+        for name in Self.environmentInputs.map(\.variable) where name != "COLUMNS" { environment[name] = nil }
+        environment.merge(input.others) { _, given in given }
+        environment[variable] = value
+        environment["NO_COLOR"] = "1"
+        let r = try CommandLineRun.rigor(input.arguments + ["--state-dir", "\(dir)/state"], environment: environment)
+        #expect(!r.signalled && r.status <= 2, "\(variable)=\(value): \(r.signalled ? "killed by signal" : "exit") \(r.status)\n\(r.stderr.suffix(600))")
+        guard let range = input.range else {
+            // COLUMNS: the two baselines differ (exit 1), and the report is exactly the one
+            // `--width` gives for the value clamped to 60...1000 (120 when it is not a positive
+            // integer).
+            #expect(r.status == 1, "\(variable)=\(value): exit \(r.status): \(r.stderr.suffix(300))")
+            let asked = Int(value).flatMap { $0 > 0 ? $0 : nil }
+            let width = asked.map { min(max($0, 60), 1000) } ?? 120
+            environment["COLUMNS"] = nil
+            let given = try CommandLineRun.rigor(input.arguments + ["--width", String(width), "--state-dir", "\(dir)/state"], environment: environment)
+            #expect(given.status == 1 && !given.stdout.isEmpty)
+            #expect(r.stdout == given.stdout, "\(variable)=\(value) did not lay the report out at \(width) columns")
+            return
+        }
+        if let n = Int(value), range.contains(n) {
+            #expect(r.status != 2, "\(variable)=\(value) is in \(range) but was refused: \(r.stderr.suffix(300))")
+        } else {
+            #expect(r.status == 2, "\(variable)=\(value) is not in \(range) but was taken (exit \(r.status))")
+            #expect(r.stderr.contains(variable), "\(variable)=\(value): the message does not name \(variable): \(r.stderr)")
+            if Int(value) != nil {
+                #expect(r.stderr.contains("between"), "\(variable)=\(value): the message does not give the range: \(r.stderr)")
+            }
+        }
+    }
+
     /// Every numeric field of a manifest, and a few that must have a type (a key in its table).
     static let fields: [(table: String?, key: String)] = [
         (nil, "version"), ("budgets", "steps"), ("budgets", "tool_calls"), ("budgets", "wall_clock_seconds"),

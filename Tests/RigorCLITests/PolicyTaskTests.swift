@@ -77,6 +77,72 @@ struct PolicyTaskTests {
         #expect(with.status == 0 && with.stdout.contains("reproduced"), "\(with.stdout) \(with.stderr)")
     }
 
+    @Test("[project] policy in rigor.toml denies an action; --policy replaces it; a task's own policy comes first")
+    func projectPolicy() throws {
+        let project = RepoPaths.temporaryDirectory("rigor-project-policy")
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try """
+            [project]
+            format = "rigor-project/1"
+            tasks = ["\(RepoPaths.root)/Tasks"]
+            state = "state"
+            policy = "policy.toml"
+            """.write(toFile: "\(project)/rigor.toml", atomically: true, encoding: .utf8)
+        try """
+            format = "rigor-policy/1"
+            [[rules]]
+            id = "project.no-hidden-files"
+            action = "read_file"
+            args = { path = "/app/.config_*" }
+            decision = "rejected"
+            note = "the project forbids hidden files"
+            [[rules]]
+            id = "project.watch-listings"
+            action = "list_dir"
+            decision = "observed"
+            """.write(toFile: "\(project)/policy.toml", atomically: true, encoding: .utf8)
+        // Approves everything, observing reads: a layer that denies nothing.
+        try """
+            format = "rigor-policy/1"
+            [[rules]]
+            id = "flag.watch-reads"
+            action = "read_file"
+            decision = "observed"
+            """.write(toFile: "\(project)/lenient.toml", atomically: true, encoding: .utf8)
+        func run(_ agent: String, _ task: String, _ extra: [String] = []) throws -> (CommandResult, JSON?) {
+            let out = "\(project)/run-\(UUID().uuidString).json"
+            let r = try CommandLineRun.rigor(["run", "--agent", "\(RepoPaths.root)/\(agent)", "--task", task, "--seed", "3", "--isolation", "process",
+                                              "--sdk-dir", "\(RepoPaths.root)/Agents/sdk", "--out", out] + extra, cwd: project)
+            return (r, FileManager.default.contents(atPath: out).flatMap { try? JSON.parse([UInt8]($0)) })
+        }
+
+        // The project's policy alone: the toy agent's first hidden-file read is denied.
+        let (denied, a) = try run("Agents/toy_agent.py", "filesystem_hidden_config@1")
+        #expect(denied.status == 1, "\(denied.stdout) \(denied.stderr)")
+        #expect(a?["termination_reason"] == "policy_denied")
+        #expect(a?["failure_type"] == "sandbox_violation")
+        #expect(a?["failure_reason"]?.stringValue?.contains("the project forbids hidden files") == true, "\(a?["failure_reason"] ?? .null)")
+        #expect(a?["policy"]?["layers"] == ["project"])
+        let steps = a?["action_trace"]?.arrayValue ?? []
+        #expect(steps.first?["policy"]?["observed"] == ["project.watch-listings"], "\(steps.first?["policy"] ?? .null)")
+        #expect(steps.last?["policy"]?["rule_id"] == "project.no-hidden-files")
+        #expect(steps.last?["io_audit"] == [], "the denied read never reached the world")
+        #expect(try CommandLineRun.rigor(["verify", "--strict-spec", "--state-dir", "\(project)/state", a?["run_id"]?.stringValue ?? "?"]).status == 0)
+
+        // --policy is used instead of the project's (spec/policy.md §1): the same run passes.
+        let (passed, b) = try run("Agents/toy_agent.py", "filesystem_hidden_config@1", ["--policy", "\(project)/lenient.toml"])
+        #expect(passed.status == 0, "\(passed.stdout) \(passed.stderr)")
+        #expect(b?["success"] == true)
+        #expect(b?["policy"]?["layers"] == ["flag"])
+        #expect(b?["policy"]?["hash"] != a?["policy"]?["hash"])
+
+        // A task with its own policy: the task's layer first, then the project's; the project's
+        // rule observes the agent's listing.
+        let (asked, c) = try run("Agents/approval_cleanup_agent.py", "approval_gated_cleanup@1")
+        #expect(c?["policy"]?["layers"] == ["task", "project"], "\(asked.stderr)")
+        #expect(c?["policy"]?["rules"]?.intValue == 5)
+    }
+
     @Test("bad policy files are errors with the file, the field and the line; never a crash")
     func badPolicies() throws {
         let state = RepoPaths.temporaryDirectory("rigor-policy")

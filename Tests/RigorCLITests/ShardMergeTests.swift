@@ -183,7 +183,7 @@ struct ShardMergeTests {
             (["--shard-count", "2"], [:], "--shard-count goes with --shard-from"),
             (["--shard-from", "slurm"], [:], "SLURM_ARRAY_TASK_ID is not set"),
             (["--shard-from", "k8s"], ["JOB_COMPLETION_INDEX": "0"], "RIGOR_SHARD_COUNT is not set"),
-            (["--shard-from", "env"], ["RIGOR_SHARD_INDEX": "9", "RIGOR_SHARD_COUNT": "2"], "shard 9/2 does not exist"),
+            (["--shard-from", "env"], ["RIGOR_SHARD_INDEX": "9", "RIGOR_SHARD_COUNT": "2"], "RIGOR_SHARD_INDEX is 9; it must be between 1 and 2"),
         ] {
             var environment = ShardMatrix.environment(env)
             for k in ["SLURM_ARRAY_TASK_ID", "RIGOR_SHARD_COUNT", "RIGOR_SHARD_INDEX"] where env[k] == nil { environment[k] = nil }

@@ -124,6 +124,35 @@ struct StoreCommandTests {
         #expect(try JSON.parse(ok.stdout)["recorded"] == true)
     }
 
+    @Test("keys generate: the private key is mode 600 from its creation, under any umask, set on the descriptor and never chmod'ed by path",
+          arguments: ["022", "377", "077"])
+    func privateKeyMode(umask: String) throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-keys-mode")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // strace is a test dependency (Makefile SYSTEM_PACKAGES): it shows every chmod the command makes.
+        let strace = "/usr/bin/strace"
+        try #require(FileManager.default.isExecutableFile(atPath: strace), "strace is needed (apt-get install strace; `make test` installs it)")
+        let log = "\(dir)/strace.log"
+        // The directory exists already: under umask 377 one made by the command would not be enterable.
+        try FileManager.default.createDirectory(atPath: "\(dir)/keys", withIntermediateDirectories: true)
+        let r = try CommandLineRun.run("/bin/sh", ["-c", "umask \(umask); exec \(strace) -f -e trace=%file,fchmod -o \(log) "
+            + "\(RepoPaths.rigorBinary) keys generate --out \(dir)/keys/k --state-dir \(dir)/state"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let trace = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        let calls = trace.filter { $0.contains("chmod") }
+        let created = trace.filter { $0.contains("open") && $0.contains("/.k.key.") }
+        #expect(created.count == 1 && created.allSatisfy { $0.contains("O_EXCL") && $0.contains("O_NOFOLLOW") && $0.contains("0600") },
+                "the key's temporary file was not created O_EXCL|O_NOFOLLOW, mode 0600: \(created)")
+        #expect(!calls.contains { $0.contains("chmod(\"") || $0.contains("chmodat(") }, "a file was chmod'ed by path: \(calls)")
+        #expect(calls.contains { $0.contains("fchmod(") && $0.contains("0600") }, "the key's mode was not set on its descriptor: \(calls)")
+        var st = stat()
+        #expect(lstat("\(dir)/keys/k.key", &st) == 0)
+        #expect(st.st_mode & S_IFMT == S_IFREG)
+        #expect(st.st_mode & 0o777 == 0o600, "private key mode \(String(st.st_mode & 0o777, radix: 8)) under umask \(umask)")
+        // The key works: it is 64 hex characters.
+        #expect(try String(contentsOfFile: "\(dir)/keys/k.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines).count == 64)
+    }
+
     @Test("a signed bundle verifies, replays from the bundle alone, and any flipped byte is detected")
     func bundles() throws {
         let state = RepoPaths.temporaryDirectory("rigor-store")

@@ -58,14 +58,25 @@ struct StoreIntegrityTests {
         #expect(try CommandLineRun.rigor(["diff", originalFile, quietFile]).status == 1)
     }
 
-    /// Columns of the runs index a user could edit, the value to set, and the column's name as
-    /// `runs verify` reports it.
-    static let edits: [(column: String, value: String)] = [
-        ("success", "1 - success"), ("seed", "seed + 1"), ("steps_used", "steps_used + 7"), ("budget_steps", "budget_steps + 1"),
-        ("failure_type", "NULL"),
+    /// Every column of the runs index (spec/store.md §5), an SQL expression that changes it, and
+    /// what `runs verify` must name besides the run: the column, for those indexed from the
+    /// artifact. `trace_id` and the timestamps used to be read back from the row itself, so an
+    /// edit of them went unnoticed. (`recorded_at` is the store's clock; nothing else records it.)
+    static let edits: [(column: String, value: String, named: String?)] = [
+        ("success", "1 - success", "success"), ("seed", "seed + 1", "seed"), ("steps_used", "steps_used + 7", "steps_used"),
+        ("tool_calls_used", "tool_calls_used + 1", "tool_calls_used"), ("budget_steps", "budget_steps + 1", "budget_steps"),
+        ("budget_tool_calls", "budget_tool_calls * 2", "budget_tool_calls"), ("budget_wall_clock", "budget_wall_clock + 1", "budget_wall_clock"),
+        ("failure_type", "NULL", "failure_type"), ("termination_reason", "failure_type", "termination_reason"),
+        ("agent_ref", "task_ref", "agent_ref"), ("task_ref", "agent_ref", "task_ref"), ("agent_hash", "task_hash", "agent_hash"),
+        ("task_hash", "agent_hash", "task_hash"), ("runtime_name", "spec_version", "runtime_name"), ("spec_version", "runtime_name", "spec_version"),
+        ("trace_id", "'0123456789abcdef0123456789abcdef'", "trace_id"), ("started_at", "started_at + 1000000", "started_at"),
+        ("completed_at", "completed_at - 1", "completed_at"), ("artifact_hash", "zeroblob(32)", "artifact_hash"),
+        // The store's own links: the run is named (run_id by its new value).
+        ("run_id", "'0123456789abcdef0123456789abcdef'", "0123456789abcdef0123456789abcdef"), ("ledger_seq", "ledger_seq + 100", nil),
+        ("blob", "blob + 100", nil), ("volatile", "zeroblob(16)", nil),
     ]
 
-    @Test("a runs row edited with sqlite3 is reported by runs verify (naming the run and the column) and by ledger verify",
+    @Test("a runs row edited with sqlite3, any column, is reported by runs verify (naming the run and the column) and by ledger verify",
           arguments: edits.map(\.column))
     func editedRow(_ column: String) throws {
         let state = RepoPaths.temporaryDirectory("rigor-edited-row")
@@ -75,13 +86,18 @@ struct StoreIntegrityTests {
                            "--seed", "3", "--isolation", "process", "--json"], state: state)
         let runID = try #require(try JSON.parse(r.stdout)["run_id"]?.stringValue)
         #expect(try rigor(["runs", "verify"], state: state).status == 0)
-        let value = try #require(Self.edits.first { $0.column == column }?.value)
-        try sqlite("\(state)/rigor.db", "UPDATE runs SET \(column) = \(value)")
+        let edit = try #require(Self.edits.first { $0.column == column })
+        let before = try CommandLineRun.run("/usr/bin/sqlite3", ["\(state)/rigor.db", "SELECT quote(\(column)) FROM runs"]).stdout
+        try sqlite("\(state)/rigor.db", "UPDATE runs SET \(column) = \(edit.value)")
+        let after = try CommandLineRun.run("/usr/bin/sqlite3", ["\(state)/rigor.db", "SELECT quote(\(column)) FROM runs"]).stdout
+        #expect(before != after, "the edit of \(column) changed nothing: \(before)")
 
         let verify = try rigor(["runs", "verify"], state: state)
         #expect(verify.status == 1, "runs verify said \(verify.status) after editing \(column): \(verify.stdout)")
-        #expect(verify.stdout.contains(runID) && verify.stdout.contains(column), "\(verify.stdout)")
-        if ["success", "seed"].contains(column) {
+        let run = column == "run_id" ? "0123456789abcdef0123456789abcdef" : runID
+        #expect(verify.stdout.contains(run), "\(column): the run is not named: \(verify.stdout)")
+        if let named = edit.named { #expect(verify.stdout.contains(named), "\(column) is not named: \(verify.stdout)") }
+        if ["success", "seed", "run_id", "artifact_hash", "task_ref", "agent_ref"].contains(column) {
             // The ledger entry of the run records these too.
             let ledger = try rigor(["ledger", "verify"], state: state)
             #expect(ledger.status == 1, "ledger verify said \(ledger.status) after editing \(column): \(ledger.stdout)")

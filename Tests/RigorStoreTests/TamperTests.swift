@@ -158,6 +158,9 @@ struct TamperTests {
         ("termination_reason", "failure_type", false), ("task_ref", "agent_ref", true), ("agent_ref", "task_ref", true),
         ("agent_hash", "task_hash", false), ("task_hash", "agent_hash", false), ("runtime_name", "spec_version", false),
         ("spec_version", "runtime_name", false), ("failure_type", "termination_reason", false),
+        // Read back from the row itself before they were kept in the volatile part too.
+        ("trace_id", "'0123456789abcdef0123456789abcdef'", false), ("started_at", "started_at + 1000000", false),
+        ("completed_at", "completed_at - 1", false),
     ]
 
     @Test("a runs row edited behind the store's back is reported by verifyBlobs, naming the run and the column, and by verifyLedger when its entry records it",
@@ -185,5 +188,26 @@ struct TamperTests {
         }
         #expect(!problems.contains { $0.runID == other.runID })
     }
-}
 
+    @Test("trace_id and the timestamps are kept in the stored volatile part; a part stored the earlier way (all five in row) still reads back")
+    func volatileKeepsTimestamps() throws {
+        let (store, _) = try Fixtures.store("tamper-volatile-layout")
+        let artifact = try Fixtures.rigorArtifact(runID: Fixtures.runID("layout"))
+        let run = try store.record(artifact)
+        let stored = try #require(try store.rawBytes("SELECT volatile FROM runs WHERE run_id = ?", [.text(run.runID)]))
+        let part = try JSON.parse(try Zstd.decompress(stored))
+        #expect(part["row"] == ["artifact_hash", "run_id"], "\(part)")
+        for key in ["trace_id", "started_at", "completed_at"] {
+            #expect(part["fields"]?[key] == artifact[key], "\(key) is not in the stored volatile part: \(part)")
+        }
+        // The earlier layout: the five fields the row holds named in `row`, not stored.
+        guard case .object(var legacy) = part, case .object(var fields)? = legacy["fields"] else { Issue.record("\(part)"); return }
+        for key in ["trace_id", "started_at", "completed_at"] { fields.removeValue(forKey: key) }
+        legacy["fields"] = .object(fields)
+        legacy["row"] = ["artifact_hash", "completed_at", "run_id", "started_at", "trace_id"]
+        try store.raw("UPDATE runs SET volatile = ? WHERE run_id = ?",
+                      [.blob(try Zstd.compress(try JSON.object(legacy).canonicalBytes(style: .jcs))), .text(run.runID)])
+        #expect(try store.artifact(run.runID) == artifact)
+        #expect(try store.verifyBlobs().isEmpty)
+    }
+}

@@ -11,7 +11,7 @@ extension ArtifactDiff {
     /// with a note saying so; `json` and `html` always hold the values in full. The report is
     /// ready for a terminal: control characters from the artifacts are escaped (`TerminalText`).
     public func text(width: Int = 120, colour: Bool = false) -> String {
-        var report = TextReport(width: max(60, width), colour: colour)
+        var report = TextReport(width: InputRanges.diffWidth.clamped(width), colour: colour)
         report.render(self)
         return TerminalText.shown(report.lines.joined(separator: "\n") + "\n")
     }

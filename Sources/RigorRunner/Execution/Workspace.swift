@@ -308,11 +308,16 @@ public enum ArtifactFile {
     /// Writes `bytes` to a temporary file beside `path`, then renames it into place. With
     /// `durable`, the bytes are on disk before the rename.
     /// `mode` is the file's permission bits from its creation on (a private key is never
-    /// readable by others, not even for a moment).
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool = true, mode: mode_t = 0o644) throws(RunnerError) {
+    /// readable by others, not even for a moment), less the umask's; with `exactMode` they are
+    /// set on the open descriptor (`fchmod`), so the umask cannot take the owner's bits away and
+    /// nothing is ever chmod'ed by path (a path can be swapped for a link after the rename).
+    /// The temporary file is created `O_EXCL|O_NOFOLLOW`: a link planted at its name is refused.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool = true, mode: mode_t = 0o644,
+                                       exactMode: Bool = false) throws(RunnerError) {
         let dir = (path as NSString).deletingLastPathComponent
         let tmp = temporaryName(for: path, in: dir)
-        var fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        var fd = open(tmp, flags, mode)
         if fd < 0 && errno == ENOENT && !dir.isEmpty {
             // The directory is missing: make it (and its parents), then try once more.
             do {
@@ -320,9 +325,15 @@ public enum ArtifactFile {
             } catch {
                 throw .io("cannot create directory '\(dir)': \(error.localizedDescription)")
             }
-            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            fd = open(tmp, flags, mode)
         }
         guard fd >= 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        if exactMode && fchmod(fd, mode) != 0 {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            unlink(tmp)
+            throw .io("cannot set the mode of '\(path)': \(reason)")
+        }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }

@@ -14,13 +14,18 @@ extension Workspace {
 
     /// The signed, chained events of runs named as `rigor diff` names them (artifact files,
     /// baseline files, run ids, unique prefixes, `latest`), signed with `keyFile`'s key or the
-    /// project's (`<state dir>/intentproof.key`, made on first use).
-    public func intentProofExport(of references: [String], keyFile: String? = nil) throws(RunnerError) -> IntentProofExportResult {
+    /// project's (`<state dir>/intentproof.key`, made on first use). Every artifact goes through
+    /// the workspace's redactor first (the project's secrets and patterns, API-key variables of
+    /// `environment`), as the action export's do: an artifact file from elsewhere was sealed by
+    /// someone else's redactor, or by none.
+    public func intentProofExport(of references: [String], keyFile: String? = nil,
+                                  environment: [String: String] = ProcessInfo.processInfo.environment) throws(RunnerError) -> IntentProofExportResult {
         guard !references.isEmpty else { throw .usage("name at least one run: a run id, a unique prefix, 'latest', or an artifact file") }
         let signer = try IntentProofKeyFile.signer(keyFile: keyFile, stateDirectory: stateDirectory)
         var locator = ArtifactLocator(stateDirectory: stateDirectory)
+        let redactor = redactor(environment: environment).compiled()
         var artifacts: [JSON] = []
-        for reference in references { artifacts.append(try locator.locate(reference).artifact) }
+        for reference in references { artifacts.append(redactor.redact(try locator.locate(reference).artifact)) }
         let exporter = IntentProofExport(signer: signer)
         let lines: [UInt8]
         do { lines = try exporter.jsonLines(artifacts) } catch { throw .usage("cannot export: \(error.description)") }

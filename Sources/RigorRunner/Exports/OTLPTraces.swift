@@ -19,8 +19,11 @@ public enum OTLPTraces {
     public static let maximumNameBytes = 128
 
     /// The request for `artifacts`, in the order given.
-    public static func request(_ artifacts: [JSON]) -> JSON {
-        let spans = artifacts.flatMap(spans(of:))
+    /// `redactor` scrubs every artifact first (`Workspace.redactor`: the project's secrets and
+    /// patterns), as the other exports do.
+    public static func request(_ artifacts: [JSON], redactor: Redactor = Redactor()) -> JSON {
+        let compiled = redactor.compiled()
+        let spans = artifacts.map { compiled.redact($0) }.flatMap(spans(of:))
         return ["resourceSpans": [[
             "resource": ["attributes": .array([
                 attribute("service.name", .string("rigor")),

@@ -39,8 +39,9 @@ public enum SigningKeys {
     /// The caller decides whether an existing pair may be replaced.
     public static func generate(prefix: String) throws(RunnerError) -> String {
         let key = Curve25519.Signing.PrivateKey()
-        try ArtifactFile.writeAtomically(Array((Digest.hex(key.rawRepresentation) + "\n").utf8), to: "\(prefix).key", mode: 0o600)
-        chmod("\(prefix).key", 0o600)  // in case the umask took the owner's bits away
+        // Mode 600 from the start, set on the descriptor (whatever the umask), never by path.
+        try ArtifactFile.writeAtomically(Array((Digest.hex(key.rawRepresentation) + "\n").utf8), to: "\(prefix).key", mode: 0o600,
+                                         exactMode: true)
         let publicHex = Digest.hex(key.publicKey.rawRepresentation)
         try ArtifactFile.writeAtomically(Array((publicHex + "\n").utf8), to: "\(prefix).pub")
         return publicHex

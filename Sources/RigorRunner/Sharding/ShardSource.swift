@@ -43,7 +43,8 @@ public enum ShardSource: String, Sendable, CaseIterable {
             let minimum = environment["SLURM_ARRAY_TASK_MIN"] == nil ? 0 : try number("SLURM_ARRAY_TASK_MIN")
             let (offset, overflow) = id.subtractingReportingOverflow(minimum)
             guard !overflow, offset >= 0, offset < total else {
-                throw .usage("--shard-from slurm: task \(id) of an array from \(minimum) with \(total) tasks is not a shard; "
+                throw .usage("--shard-from slurm: SLURM_ARRAY_TASK_ID \(id) is not a shard: with SLURM_ARRAY_TASK_MIN \(minimum) and "
+                    + "SLURM_ARRAY_TASK_COUNT \(total) it must be between \(minimum) and \(minimum > Int.max - (total - 1) ? Int.max : minimum + (total - 1)); "
                     + "submit a contiguous array (sbatch --array=1-\(total), no step, no gaps)")
             }
             return try Shard(index: offset + 1, count: total)
@@ -51,11 +52,16 @@ public enum ShardSource: String, Sendable, CaseIterable {
             let index = try number("JOB_COMPLETION_INDEX")
             let total = try total("RIGOR_SHARD_COUNT")
             guard index >= 0, index < total else {
-                throw .usage("--shard-from k8s: JOB_COMPLETION_INDEX \(index) is outside 0..\(total - 1); set completions to the shard count")
+                throw .usage("--shard-from k8s: JOB_COMPLETION_INDEX is \(index); it must be between 0 and \(total - 1); set completions to the shard count")
             }
             return try Shard(index: index + 1, count: total)
         case .env:
-            return try Shard(index: try number("RIGOR_SHARD_INDEX"), count: try total("RIGOR_SHARD_COUNT"))
+            let total = try total("RIGOR_SHARD_COUNT")
+            let index = try number("RIGOR_SHARD_INDEX")
+            guard index >= 1, index <= total else {
+                throw .usage("--shard-from env: RIGOR_SHARD_INDEX is \(index); it must be between 1 and \(total) (RIGOR_SHARD_COUNT)")
+            }
+            return try Shard(index: index, count: total)
         }
     }
 

@@ -23,10 +23,15 @@ import RigorSpec
 /// number to its Python spelling, and is omitted when empty, like `steps`.
 ///
 /// What is **stored** of the volatile part leaves out the fields the run's index row holds
-/// already (`rowKeys`: `run_id`, `trace_id`, `started_at`, `completed_at`, `artifact_hash`, when
-/// the artifact has them as the very strings in the row) and names them instead:
-/// `"row": ["artifact_hash", "run_id", ...]`. Reading puts them back from the row. A stored part
-/// without `row` (written by schema version 1) holds all its fields itself.
+/// already and that are checked against something other than the row (`rowKeys`: `run_id`, which
+/// the run's ledger entry records, and `artifact_hash`, which is recomputed from the content),
+/// when the artifact has them as the very strings in the row, and names them instead:
+/// `"row": ["artifact_hash", "run_id"]`. Reading puts them back from the row. `trace_id`,
+/// `started_at` and `completed_at` are kept in the stored part: nothing else records them, so
+/// taking them from the row would make `verifyBlobs` compare the row with itself (a row edited
+/// with sqlite3 went unnoticed). Runs stored before that name them in `row` too
+/// (`readableRowKeys`). A stored part without `row` (written by schema version 1) holds all its
+/// fields itself.
 extension JSON {
     /// Doubles, arrays and objects: what can be or hold a double.
     fileprivate var mayHoldDoubles: Bool {
@@ -104,8 +109,12 @@ enum ArtifactSplit {
         }
     }
 
-    /// Volatile fields that the run's index row may hold instead of its volatile part, in JCS order.
-    static let rowKeys = ["artifact_hash", "completed_at", "run_id", "started_at", "trace_id"]
+    /// Volatile fields that the run's index row holds instead of its stored volatile part, in JCS
+    /// order: only those checked against something besides the row itself.
+    static let rowKeys = ["artifact_hash", "run_id"]
+    /// What a stored volatile part may name in `row`: `rowKeys`, and the fields runs recorded
+    /// before `trace_id` and the timestamps were kept in the part left to the row.
+    static let readableRowKeys: Set<String> = ["artifact_hash", "completed_at", "run_id", "started_at", "trace_id"]
 
     /// JCS of the volatile part as stored for a run whose row holds `row` (`RunSummary.rowFields`):
     /// without the fields the row holds as the very same strings, which `row` names instead.
@@ -140,7 +149,7 @@ enum ArtifactSplit {
             throw CodecError(reason: "stored volatile part is not an object with fields")
         }
         for key in keys {
-            guard let key = key.stringValue, rowKeys.contains(key), let value = row[key], fields[key] == nil else {
+            guard let key = key.stringValue, readableRowKeys.contains(key), let value = row[key], fields[key] == nil else {
                 throw CodecError(reason: "volatile field \(key) is not in the run's row")
             }
             fields[key] = .string(value)
