@@ -96,6 +96,9 @@ public struct AgentCommand: Sendable {
     /// The hash source, for a copy of the command that runs copied files (`relocated`): the
     /// hash stays the originals'.
     var hashSourceForCopy: AgentHashSource { hashSource }
+    /// What `agent_hash` covers besides the kind and the files: a directory agent's `entry`, a
+    /// command line's `command` and `working_directory` (spec/project.md); empty for a file.
+    public var hashRecipeExtra: [String: JSON] { hashSource.recipeExtra }
     /// The files the agent hash covers, by the name the hash records them under (the file's
     /// name, `sdk/<name>`, a path inside a directory agent, a declared file's path relative to
     /// the project root), with their absolute paths.
