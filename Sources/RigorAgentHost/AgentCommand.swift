@@ -186,12 +186,13 @@ public struct AgentCommand: Sendable {
                 hashedFiles: hashed, fileIdentity: identity, offersForkServer: true, sdkDirectory: sdk)
         }
         guard fm.isExecutableFile(atPath: absolute) else { throw .notExecutable(path: agent) }
+        let interpreter = try Shebang.interpreterPaths(of: absolute, agent: agent)
         guard let offers = MappedFile.withBytes(absolute, { rigor_contains($0.baseAddress, $0.count, ForkServer.nativeFlag) == 1 })
         else { throw .agentNotFound(path: agent) }
         let hash = AgentHashSource.files([name: absolute], kind: .executable)
         return AgentCommand(
             kind: .executable, ref: agent, agentFile: absolute, executable: absolute, arguments: [],
-            visiblePaths: [absolute], hashSource: hash, hashedFiles: [name: absolute], fileIdentity: identity,
+            visiblePaths: [absolute] + interpreter, hashSource: hash, hashedFiles: [name: absolute], fileIdentity: identity,
             offersForkServer: offers, sdkDirectory: nil)
     }
 
