@@ -188,6 +188,28 @@ struct ProjectDeclaredAgentsTests {
         #expect(newHash != nil && newHash != agentHash, "\(agent): editing \(agent.helper) must change agent_hash")
     }
 
+    @Test("a declared file outside the project root cannot travel in a bundle: seal refuses, naming it, and writes no bundle")
+    func outsideFileRefused() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-declared-outside")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = try Self.declaredProject(dir)
+        try Self.write("\(dir)/shared/notes.txt", "outside the project")
+        let toml = "\(p.root)/rigor.toml"
+        try (try String(contentsOfFile: toml, encoding: .utf8) + """
+
+            [agents.outside]
+            path = "agents/multi"
+            files = ["\(dir)/shared/"]
+            """).write(toFile: toml, atomically: true, encoding: .utf8)
+        let (run, summary) = try p.json(["run", "--agent", "outside", "--task", "filesystem_hidden_config@1", "--seed", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = "\(dir)/outside.rigorbundle"
+        let seal = try p.run(["bundle", "seal", try #require(summary["run_id"]?.stringValue), "--out", out])
+        #expect(seal.status == 2, "\(seal.stdout) \(seal.stderr)")
+        #expect(seal.stderr.contains("\(dir)/shared/notes.txt") && seal.stderr.contains("outside the project root"), "\(seal.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     /// How an attack rewrites a declared agent's bundle.
     enum Tampering: String, CaseIterable, CustomStringConvertible {
         case placeClimbs = "a file's place climbs out"
