@@ -96,6 +96,9 @@ public struct AgentCommand: Sendable {
     /// The hash source, for a copy of the command that runs copied files (`relocated`): the
     /// hash stays the originals'.
     var hashSourceForCopy: AgentHashSource { hashSource }
+    /// What `agent_hash` covers besides the kind and the files: a directory agent's `entry`, a
+    /// command line's `command` and `working_directory` (spec/project.md); empty for a file.
+    public var hashRecipeExtra: [String: JSON] { hashSource.recipeExtra }
     /// The files the agent hash covers, by the name the hash records them under (the file's
     /// name, `sdk/<name>`, a path inside a directory agent, a declared file's path relative to
     /// the project root), with their absolute paths.
@@ -183,12 +186,13 @@ public struct AgentCommand: Sendable {
                 hashedFiles: hashed, fileIdentity: identity, offersForkServer: true, sdkDirectory: sdk)
         }
         guard fm.isExecutableFile(atPath: absolute) else { throw .notExecutable(path: agent) }
+        let interpreter = try Shebang.interpreterPaths(of: absolute, agent: agent)
         guard let offers = MappedFile.withBytes(absolute, { rigor_contains($0.baseAddress, $0.count, ForkServer.nativeFlag) == 1 })
         else { throw .agentNotFound(path: agent) }
         let hash = AgentHashSource.files([name: absolute], kind: .executable)
         return AgentCommand(
             kind: .executable, ref: agent, agentFile: absolute, executable: absolute, arguments: [],
-            visiblePaths: [absolute], hashSource: hash, hashedFiles: [name: absolute], fileIdentity: identity,
+            visiblePaths: [absolute] + interpreter, hashSource: hash, hashedFiles: [name: absolute], fileIdentity: identity,
             offersForkServer: offers, sdkDirectory: nil)
     }
 

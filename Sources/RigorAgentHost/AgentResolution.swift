@@ -85,6 +85,7 @@ extension AgentCommand {
                 + "or declare a command (`command = [\"node\", \"\((entryPath as NSString).lastPathComponent)\"]`)")
         }
         let offers = MappedFile.withBytes(entryPath) { rigor_contains($0.baseAddress, $0.count, ForkServer.nativeFlag) == 1 } ?? false
+        visible += try Shebang.interpreterPaths(of: entryPath, agent: spec.ref)
         return AgentCommand(
             kind: .executable, ref: spec.ref, agentFile: entryPath, executable: entryPath, arguments: [],
             visiblePaths: visible, hashSource: .files(hashed, kind: .executable, extra: extra), hashedFiles: hashed,
@@ -255,5 +256,55 @@ enum DeclaredFiles {
         let name = absolute.hasPrefix(root + "/") ? String(absolute.dropFirst(root.count + 1)) : absolute
         guard isDirectory.boolValue else { return [(name, absolute)] }
         return listing(absolute, excluding: excluding).map { (name == absolute && root == "/" ? $0.0 : "\(name)/\($0.0)", $0.1) }
+    }
+}
+
+/// The interpreter a script names on its `#!` line. A venv's python named there (`#!/home/me/
+/// proj/.venv/bin/python`) lies outside the system's paths: the sandbox shows only what the agent
+/// declares, so without this the script fails inside it with bwrap's bare `execvp` complaint,
+/// and at the process level with a start failure that reads as the agent's. So the interpreter
+/// is checked before the run — one that is gone is an error naming it and what to do — and its
+/// venv or installation is made visible read-only (never hashed: it is the machine's).
+enum Shebang {
+    /// Paths to show the agent for `file`'s `#!` interpreter (none for a system interpreter, a
+    /// relative one, or a file without `#!`).
+    static func interpreterPaths(of file: String, agent: String) throws(AgentHostError) -> [String] {
+        guard let interpreter = interpreter(of: file) else { return [] }
+        let real = PythonChoice.finalTarget(of: interpreter)
+        guard FileManager.default.isExecutableFile(atPath: real) else {
+            let leads = real == interpreter ? "" : " (it leads to '\(real)')"
+            throw .agentDeclaration(agent: agent, problem: "its #! line names the interpreter '\(interpreter)'\(leads), which does not exist "
+                + "or cannot run on this machine (a venv made elsewhere, moved, or with a Python since removed): make the venv again at that "
+                + "path, change the #! line (e.g. `#!/usr/bin/env python3`), or give the agent a .py name and declare its python "
+                + "(`python = \".venv\"` in rigor.toml, or --python)")
+        }
+        let system = ["/usr/", "/bin/", "/sbin/", "/lib", "/etc/"]
+        var visible: [String] = []
+        for path in [interpreter, real] where !system.contains(where: { path.hasPrefix($0) }) {
+            let directory = (path as NSString).deletingLastPathComponent
+            let prefix = (directory as NSString).lastPathComponent == "bin" ? (directory as NSString).deletingLastPathComponent : directory
+            if prefix != "/" && !prefix.isEmpty && !visible.contains(prefix) { visible.append(prefix) }
+        }
+        return visible
+    }
+
+    /// The absolute interpreter `file`'s `#!` line names, if any.
+    static func interpreter(of file: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 512)) ?? Data()
+        guard head.starts(with: [0x23, 0x21]) else { return nil }
+        let line = String(decoding: head.dropFirst(2).prefix { $0 != 0x0A }, as: UTF8.self)
+        guard let interpreter = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).first.map(String.init),
+              interpreter.hasPrefix("/") else { return nil }
+        return interpreter
+    }
+
+    /// The interpreter `file`'s `#!` line names and where its links end: what the kernel opens
+    /// as the agent's uid when it starts the file.
+    static func interpreterChain(of file: String) -> [String] {
+        guard let interpreter = interpreter(of: file) else { return [] }
+        let real = PythonChoice.finalTarget(of: interpreter)
+        return real == interpreter ? [interpreter] : [interpreter, real]
     }
 }

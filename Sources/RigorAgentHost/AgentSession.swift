@@ -67,6 +67,13 @@ public final class AgentSession {
         var sandboxDropsUID = false
         // At the process level: the paths to copy into the private directory (`AgentFilesCopy`).
         var toCopy: [String] = []
+        if settings.isolation == .process && geteuid() == 0 && command.kind == .executable {
+            // The kernel opens a script's `#!` interpreter as the agent's uid, by the path the
+            // script names: a copy cannot help, so one out of its reach is said as such.
+            for path in Shebang.interpreterChain(of: command.agentFile) {
+                if let blocker = Bubblewrap.closedToOthers(path) { throw .unreachableForAgent(path: path, blocker: blocker, level: settings.isolation) }
+            }
+        }
         if settings.isolation >= .process && geteuid() == 0 {
             let needed = command.visiblePaths + [command.executable] + (command.workingDirectory.map { [$0] } ?? [])
             if let (path, blocker) = needed.lazy.compactMap({ p in Bubblewrap.closedToOthers(p).map { (p, $0) } }).first {

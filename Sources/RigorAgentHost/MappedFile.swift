@@ -36,10 +36,17 @@ enum MappedFile {
 final class AgentHashSource: @unchecked Sendable {
     private let condition = NSCondition()
     private var result: String?
+    /// What the recipe hashes besides the kind and the files (`entry`, `command`,
+    /// `working_directory`), for whoever must recompute it (a bundle's verifier).
+    let recipeExtra: [String: JSON]
 
-    init(ready: String) { result = ready }
+    init(ready: String) {
+        result = ready
+        recipeExtra = [:]
+    }
 
-    init(_ compute: @escaping @Sendable () -> String) {
+    init(recipeExtra: [String: JSON] = [:], _ compute: @escaping @Sendable () -> String) {
+        self.recipeExtra = recipeExtra
         let thread = Thread { [self] in
             let value = compute()
             condition.lock()
@@ -62,7 +69,7 @@ extension AgentHashSource {
     /// every file's SHA-256 by the name it is recorded under, and, for agents that are not a
     /// single file, what says how they start (`extra`: the entry point, the command line).
     static func files(_ files: [String: String], kind: AgentCommand.Kind, extra: [String: JSON] = [:]) -> AgentHashSource {
-        AgentHashSource {
+        AgentHashSource(recipeExtra: extra) {
             var digests: [String: JSON] = [:]
             for (name, path) in files { digests[name] = .string(MappedFile.sha256(path) ?? "") }
             var recipe = extra

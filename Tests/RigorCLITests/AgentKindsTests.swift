@@ -24,8 +24,10 @@ struct AgentKindsTests {
 
     static let fixture: Fixture = {
         let fm = FileManager.default
-        let base = "\(RepoPaths.root)/.build/agent-kinds-\(getpid())"
-        try? fm.removeItem(atPath: base)
+        // Under the system's temporary directory, never inside the checkout; removed when the
+        // test process exits (the suites that share it run in any order).
+        let base = RepoPaths.temporaryDirectory("rigor-agent-kinds")
+        FixtureRemoval.atExit(base)
         let open = "\(base)/open/project"
         let closed = "\(base)/closed/project"
         var venvReady = true
@@ -36,6 +38,8 @@ struct AgentKindsTests {
             try? fm.copyItem(atPath: "\(RepoPaths.tasks)/filesystem_hidden_config", toPath: "\(project)/Tasks/filesystem_hidden_config")
             try? fm.copyItem(atPath: RepoPaths.sdk, toPath: "\(project)/Agents/sdk")
             writeAgents(in: project)
+            // A project file, so that commands work from any subdirectory (`agents/`).
+            write("\(project)/rigor.toml", "[project]\nformat = \"rigor-project/1\"")
             // The venv, made with the system's python (visible in every sandbox), and a package
             // of our own installed into it from a local directory: no network.
             let made = shell("/usr/bin/python3 -m venv \(project)/.venv && \(project)/.venv/bin/pip install -q --no-index --no-build-isolation "
@@ -190,12 +194,14 @@ struct AgentKindsTests {
         }
     }
 
-    func run(_ args: [String], in project: String, environment: [String: String]? = nil) throws -> CommandResult {
+    /// `rigor run` in `project`, or in its subdirectory `from` (relative to the project).
+    func run(_ args: [String], in project: String, from subdirectory: String? = nil,
+             environment: [String: String]? = nil) throws -> CommandResult {
         // Runs live in the store; --out writes the artifact as a file too (under .rigor/, where
         // the sentinel test looks for leaks).
         let out = "\(project)/.rigor/out-\(UUID().uuidString.prefix(8)).json"
         return try CommandLineRun.rigor(["run"] + args + ["--task", "filesystem_hidden_config@1", "--seed", "7", "--out", out],
-                                        cwd: project, environment: environment)
+                                        cwd: subdirectory.map { "\(project)/\($0)" } ?? project, environment: environment)
     }
 
     static let isRoot = geteuid() == 0
@@ -236,7 +242,8 @@ struct AgentKindsTests {
         try? FileManager.default.createDirectory(atPath: "\(f.base)/edit", withIntermediateDirectories: true)
         _ = Self.shell("cp -a \(f.open) \(copy)")
         func hash(_ agent: [String], _ level: String = "process") throws -> String {
-            let r = try run(agent + ["--isolation", level, "--json"], in: copy)
+            // From a subdirectory of the project: the agent paths are the project root's.
+            let r = try run(agent + ["--isolation", level, "--json"], in: copy, from: "agents/node")
             let path = try #require(try JSON.parse(r.stdout)["artifact_path"]?.stringValue, "\(r.stderr)")
             let artifact = try JSON.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path.hasPrefix("/") ? path : "\(copy)/\(path)"))))
             return try #require(artifact["agent_hash"]?.stringValue)
@@ -327,5 +334,91 @@ struct AgentKindsTests {
         }
         let missing = AgentSpec(ref: "nowhere", path: "agents/nodecmd", command: ["no-such-program-xyz", "agent.js"])
         #expect(throws: RunnerError.self) { try workspace.resolveAgent(missing) }
+    }
+}
+
+/// Trees a test made that must go when the test process ends (a fixture several suites share,
+/// which no single test may remove).
+enum FixtureRemoval {
+    nonisolated(unsafe) private static var paths: [String] = []
+    private static let lock = NSLock()
+
+    static func atExit(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if paths.isEmpty {
+            atexit {
+                FixtureRemoval.lock.lock()
+                let all = FixtureRemoval.paths
+                FixtureRemoval.lock.unlock()
+                for p in all { try? FileManager.default.removeItem(atPath: p) }
+            }
+        }
+        paths.append(path)
+    }
+}
+
+extension AgentKindsTests {
+    /// A script speaking the protocol itself, whose `#!` names `interpreter`; its first action
+    /// imports the venv's package (which the system's python does not have).
+    static func writeShebangAgent(_ path: String, interpreter: String) {
+        write(path, """
+            #!\(interpreter)
+            import json, sys
+            import rigorvenvpkg
+            step = 0
+            for line in sys.stdin:
+                message = json.loads(line)
+                if message["type"] == "observe":
+                    step += 1
+                    action = {"type": "list_dir", "args": {"path": rigorvenvpkg.ROOT}} if step == 1 else \\
+                             {"type": "set_output", "args": {"key": "API_KEY", "value": rigorvenvpkg.answer()}}
+                    print(json.dumps({"type": "action", "action": action, "intent": "shebang venv works"}), flush=True)
+                elif message["type"] == "end":
+                    break
+            """, mode: 0o755)
+    }
+
+    @Test("an executable whose #! names a venv's python runs at every level; a #! interpreter that is gone or out of the agent's reach is named, never the agent's failure",
+          arguments: [IsolationLevel.none, .process, .namespace])
+    func shebangInterpreter(level: IsolationLevel) throws {
+        let f = Self.fixture
+        #expect(f.venvReady, "could not make the venv: \(f.venvProblem)")
+        if level == .namespace && !Self.hasNamespaces { #expect(Facility.mayLack("bwrap namespaces (the namespace level)")); return }
+        for project in [f.open, f.closed] {
+            Self.writeShebangAgent("\(project)/agents/venv_script", interpreter: "\(project)/.venv/bin/python")
+            Self.writeShebangAgent("\(project)/agents/gone_script", interpreter: "\(project)/.gone/bin/python")
+        }
+        // Open project: the venv's python runs the script, at every level (at the namespace
+        // level only because its venv is shown to the agent).
+        let r = try run(["--agent", "agents/venv_script", "--isolation", level.rawValue, "--json"], in: f.open, from: "agents")
+        let out = try JSON.parse(r.stdout.isEmpty ? "{}" : r.stdout)
+        #expect(!["agent_exited", "agent_crashed", "protocol_error"].contains(out["termination_reason"]?.stringValue ?? "none"),
+                "\(level): \(r.stdout) \(r.stderr)")
+        #expect((out["steps_used"]?.intValue ?? 0) >= 2, "\(level): \(r.stdout) \(r.stderr)")
+        #expect(!r.stderr.contains("execvp"), "\(r.stderr)")
+
+        // An interpreter that does not exist: an error before the run, naming it and what to do.
+        let gone = try run(["--agent", "agents/gone_script", "--isolation", level.rawValue, "--json"], in: f.open)
+        #expect(gone.status == 2, "\(level): \(gone.status) \(gone.stdout) \(gone.stderr)")
+        #expect(gone.stdout.isEmpty, "no run is recorded for it: \(gone.stdout)")
+        #expect(gone.stderr.contains("'\(f.open)/.gone/bin/python'") && gone.stderr.contains("#!") && gone.stderr.contains("make the venv again"),
+                "\(gone.stderr)")
+        #expect(!gone.stderr.contains("execvp") && !gone.stderr.contains("agent_exited"), "\(gone.stderr)")
+
+        // Under a 0700 directory, as root: the agent's uid cannot open the interpreter by the
+        // path the script names. At the namespace level the sandbox shows it; at the process
+        // level nothing can, which is said, naming the interpreter and the way out.
+        guard Self.isRoot else { #expect(Facility.mayLack("root (a uid of the agent's own)")); return }
+        let closed = try run(["--agent", "agents/venv_script", "--isolation", level.rawValue, "--json"], in: f.closed)
+        if level == .process {
+            #expect(closed.status == 2, "\(closed.stdout) \(closed.stderr)")
+            #expect(closed.stderr.contains("cannot reach '\(f.closed)/.venv/bin/python'") && closed.stderr.contains("--isolation namespace"),
+                    "\(closed.stderr)")
+        } else {
+            #expect(closed.status == 0 || closed.status == 1, "\(level): \(closed.stdout) \(closed.stderr)")
+            let reason = (try? JSON.parse(closed.stdout))?["termination_reason"]?.stringValue ?? "none"
+            #expect(!["agent_exited", "agent_crashed", "protocol_error"].contains(reason), "\(level) (0700): \(closed.stdout) \(closed.stderr)")
+        }
     }
 }

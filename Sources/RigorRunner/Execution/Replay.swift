@@ -53,8 +53,9 @@ public enum Replay {
     }
 
     /// As `plan`, running `agentFile` (an unpacked copy) under the recorded `agentRef`.
+    /// `resolvedAgent`: the agent already resolved (a bundle's declared agent, `BundledAgent`).
     static func planFromFile(_ artifact: JSON, agentFile: String?, agentRef: String?, worldKey: WorldKey? = nil,
-                             isolation: IsolationLevel? = nil, policyFile: String? = nil,
+                             isolation: IsolationLevel? = nil, policyFile: String? = nil, resolvedAgent: AgentCommand? = nil,
                              in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
         guard let agent = artifact["agent_ref"]?.stringValue, let task = artifact["task_ref"]?.stringValue,
               let seed = artifact["seed"]?.intValue else {
@@ -88,7 +89,7 @@ public enum Replay {
            FileManager.default.fileExists(atPath: python) {
             options.python = python
         }
-        let request = try workspace.prepare(options)
+        let request = try workspace.prepare(options, resolvedAgent: resolvedAgent)
         var changes: [String] = []
         if artifact["world_key_id"]?.stringValue == nil {
             changes.append("the recording has no world_key_id (made before keyed worlds, or by another runtime): its world cannot be rebuilt")

@@ -43,11 +43,24 @@ public struct Bundle: Sendable {
                 files["tasksdk/\(name)"] = [UInt8](data)
             }
         }
-        var agentFiles: [String: JSON] = [:]
-        for (name, path) in request.agent.hashedFiles {
-            guard let data = FileManager.default.contents(atPath: path) else { throw .io("cannot read \(path)") }
-            files["agent/\(name)"] = [UInt8](data)
-            agentFiles[name] = .string(Digest.sha256(data))
+        let agentSection: JSON
+        if let declared = try BundledAgent.seal(request.agent, projectRoot: workspace.projectRoot) {
+            // A directory, a command line, declared files or a declared python (`BundledAgent`).
+            agentSection = declared.section
+            files.merge(declared.files) { _, agent in agent }
+        } else {
+            var agentFiles: [String: JSON] = [:]
+            for (name, path) in request.agent.hashedFiles {
+                guard let data = FileManager.default.contents(atPath: path) else { throw .io("cannot read \(path)") }
+                files["agent/\(name)"] = [UInt8](data)
+                agentFiles[name] = .string(Digest.sha256(data))
+            }
+            agentSection = [
+                "ref": .string(request.agent.ref), "hash": .string(request.agent.agentHash),
+                "kind": .string(request.agent.kind.rawValue),
+                "file": .string((request.agent.agentFile as NSString).lastPathComponent),
+                "files": .object(agentFiles),
+            ]
         }
         let manifest: JSON = [
             "format": .string(format),
@@ -63,12 +76,7 @@ public struct Bundle: Sendable {
                 "world": request.task.worldIdentity,
                 "files": .object(taskFiles),
             ],
-            "agent": [
-                "ref": .string(request.agent.ref), "hash": .string(request.agent.agentHash),
-                "kind": .string(request.agent.kind.rawValue),
-                "file": .string((request.agent.agentFile as NSString).lastPathComponent),
-                "files": .object(agentFiles),
-            ],
+            "agent": agentSection,
         ]
         var signature: JSON = .null
         if let key = signingKey {

@@ -30,6 +30,9 @@ extension Bundle {
             throw .usage("the bundle's manifest lacks the task ref or the agent file")
         }
         let agents = "\(directory)/Agents"
+        // A directory, a command line, declared files or a declared python: unpacked at their
+        // places under project/ and resolved from their declaration (`BundledAgent`).
+        let declaredAgent = BundledAgent.isDeclared(manifest["agent"]) ? manifest["agent"] : nil
         let agentPath: String
         do {
             let taskFolder = try PathName.confined(identifier: taskID, in: "\(directory)/Tasks", as: "task id")
@@ -41,6 +44,10 @@ extension Bundle {
                     target = try PathName.confined(String(name.dropFirst(5)), in: taskFolder, as: "bundle file")
                 } else if name.hasPrefix("tasksdk/") {
                     target = try PathName.confined(String(name.dropFirst(8)), in: "\(agents)/tasks_sdk", as: "bundle file")
+                } else if name.hasPrefix("agent/"), let section = declaredAgent {
+                    let placed = try BundledAgent.target(of: String(name.dropFirst(6)), section: section, in: directory)
+                    try ArtifactFile.writeAtomically(bytes, to: placed.path, mode: placed.mode)
+                    continue
                 } else if name.hasPrefix("agent/") {
                     target = try PathName.confined(String(name.dropFirst(6)), in: agents, as: "bundle file")
                 } else {
@@ -60,7 +67,11 @@ extension Bundle {
         let workspace = Workspace(root: directory, stateDirectory: "\(directory)/.rigor")
         let key = manifest["world_key"]?.stringValue.flatMap(WorldKey.init(hex:))
         guard key != nil || artifact["world_key_id"] == nil else { throw .usage("the bundle's manifest lacks a valid world key") }
-        let (request, changes) = try Replay.planFromFile(artifact, agentFile: agentPath, agentRef: agentRef, worldKey: key, in: workspace)
+        let resolved = try declaredAgent.map { section throws(RunnerError) in
+            try BundledAgent.resolve(section, ref: agentRef, in: directory, sdkDirectory: workspace.sdkDirectory)
+        }
+        let (request, changes) = try Replay.planFromFile(artifact, agentFile: resolved == nil ? agentPath : nil, agentRef: agentRef,
+                                                         worldKey: key, resolvedAgent: resolved, in: workspace)
         if !changes.isEmpty {
             return ReplayReport(status: .changed, recordedHash: artifact["artifact_hash"]?.stringValue, replayedHash: nil,
                                 changes: changes, divergence: nil, replayRunID: nil)

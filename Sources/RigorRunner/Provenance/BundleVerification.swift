@@ -33,7 +33,10 @@ extension Bundle {
         let taskHash = try? Digest.sha256(canonical: taskDoc)
         if taskHash != manifest["task"]?["hash"]?.stringValue { problems.append("task_hash does not recompute from the bundled task files") }
         if manifest["task"]?["hash"] != artifact["task_hash"] { problems.append("the artifact's task_hash is not the bundled task's") }
-        let agentDoc: JSON = ["kind": manifest["agent"]?["kind"] ?? .null, "files": manifest["agent"]?["files"] ?? [:]]
+        var agentRecipe: [String: JSON] = ["kind": manifest["agent"]?["kind"] ?? .null, "files": manifest["agent"]?["files"] ?? [:]]
+        // A declared agent's hash covers how it starts too (spec/project.md).
+        for key in ["entry", "command", "working_directory"] { if let v = manifest["agent"]?[key] { agentRecipe[key] = v } }
+        let agentDoc = JSON.object(agentRecipe)
         let agentHash = try? Digest.sha256(canonical: agentDoc)
         if agentHash != manifest["agent"]?["hash"]?.stringValue { problems.append("agent_hash does not recompute from the bundled agent files") }
         if manifest["agent"]?["hash"] != artifact["agent_hash"] { problems.append("the artifact's agent_hash is not the bundled agent's") }
@@ -80,8 +83,9 @@ extension Bundle {
         var names = Set(files.keys)
         names.formUnion(listedTask.keys.map { "task/\($0)" })
         names.formUnion(listedAgent.keys.map { "agent/\($0)" })
+        let declaredAgent = BundledAgent.isDeclared(manifest["agent"])
         for name in names.sorted() {
-            if let problem = Bundle.unpackingProblem(name) { problems.append(problem) }
+            if let problem = Bundle.unpackingProblem(name, agentPaths: declaredAgent) { problems.append(problem) }
         }
         let taskRef = manifest["task"]?["ref"]?.stringValue
         if let taskRef {
@@ -94,7 +98,9 @@ extension Bundle {
         } else {
             problems.append("the manifest names no task ref")
         }
-        if let file = manifest["agent"]?["file"]?.stringValue {
+        if declaredAgent, let section = manifest["agent"] {
+            problems += BundledAgent.namingProblems(section)
+        } else if let file = manifest["agent"]?["file"]?.stringValue {
             let entries = listedAgent.keys.filter { !$0.contains("/") }
             do {
                 try PathName.checkFileName(file, as: "the manifest's agent file")
@@ -111,13 +117,16 @@ extension Bundle {
     }
 
     /// Why a file name of the bundle cannot be unpacked, or nil when it can: `task/<relative
-    /// path>`, `agent/<file name>` or `agent/sdk/<file name>`.
-    static func unpackingProblem(_ name: String) -> String? {
+    /// path>`, `agent/<file name>` or `agent/sdk/<file name>`; with `agentPaths` (a declared
+    /// agent, `BundledAgent`), `agent/<relative path>`.
+    static func unpackingProblem(_ name: String, agentPaths: Bool = false) -> String? {
         do {
             if name.hasPrefix("task/") {
                 try PathName.checkRelativePath(String(name.dropFirst(5)), as: "bundle file")
             } else if name.hasPrefix("tasksdk/") {
                 try PathName.checkFileName(String(name.dropFirst(8)), as: "bundle file")
+            } else if agentPaths && name.hasPrefix("agent/") {
+                try PathName.checkRelativePath(String(name.dropFirst(6)), as: "bundle file")
             } else if name.hasPrefix("agent/sdk/") {
                 try PathName.checkFileName(String(name.dropFirst(10)), as: "bundle file")
             } else if name.hasPrefix("agent/") {
