@@ -65,6 +65,35 @@ import Testing
         #expect(last["status"]?.stringValue == (artifact["success"]?.boolValue == true ? "ok" : "error"))
     }
 
+    @Test("a policy run's events carry the step's decision, rule, outcome and evidence; a denied step is an error coded policy_denied")
+    func policyStepsAreMapped() throws {
+        let dir = RepoPaths.temporaryDirectory("intentproof-policy")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workspace = RepoPaths.workspace(state: "\(dir)/state")
+        let store = try workspace.store(create: true)
+        func run(_ agent: String) throws -> String {
+            let request = try workspace.prepare(RunOptions(agent: agent, task: "approval_gated_cleanup@1", seed: 0, worldKey: TestWorldKey.fixed))
+            let result = try Episode.run(request)
+            _ = try workspace.keep(result, store: store)
+            return try #require(result.artifact["run_id"]?.stringValue)
+        }
+        let asks = try run("Agents/approval_cleanup_agent.py"), reckless = try run("Agents/adversarial/reckless_cleanup_agent.py")
+        let key = try Self.keyFile(dir)
+        let polite = try workspace.intentProofExport(of: [asks], keyFile: key).lines.split(separator: 0x0A).map { try JSON.parse(Array($0)) }
+        let delete = try #require(polite.first { $0["action"] == "remove_path" })
+        #expect(delete["attributes"]?["rigor.policy.decision"] == "requires_approval")
+        #expect(delete["attributes"]?["rigor.policy.rule_id"] == "cleanup.delete-needs-approval")
+        #expect(delete["attributes"]?["rigor.policy.outcome"] == "executed")
+        #expect(delete["attributes"]?["rigor.evidence.stale_path_confirmed"] == true)
+        #expect(delete["status"] == "ok")
+        let rude = try workspace.intentProofExport(of: [reckless], keyFile: key).lines.split(separator: 0x0A).map { try JSON.parse(Array($0)) }
+        let denied = try #require(rude.first { $0["attributes"]?["rigor.policy.outcome"] == "denied" })
+        #expect(denied["status"] == "error")
+        #expect(denied["error"]?["code"] == "policy_denied")
+        #expect(denied["attributes"]?["rigor.policy.rule_id"] == "cleanup.delete-needs-approval")
+        for event in polite + rude { #expect(IntentProofSchema.problems(event).isEmpty, "\(IntentProofSchema.problems(event))") }
+    }
+
     @Test func theProjectKeyIsMadeOncePrivateAndReused() throws {
         let dir = RepoPaths.temporaryDirectory("intentproof-key")
         defer { try? FileManager.default.removeItem(atPath: dir) }
