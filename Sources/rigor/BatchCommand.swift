@@ -142,7 +142,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         }
         // Leaves from here: what the batch holds (every artifact, parsed) is the system's to
         // free at exit; freeing it object by object first cost ~2 ms of a 140-episode batch.
-        Foundation.exit((summary.failed > 0 ? ExitStatusCode.failed : .success).rawValue)
+        Interrupts.exit((summary.failed > 0 ? ExitStatusCode.failed : .success).rawValue)
     }
 
     func makeBatch(_ workspace: Workspace) throws(RunnerError) -> Batch { try makeMatrix(workspace).batch }

@@ -20,17 +20,33 @@ enum Interrupts {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
+                lock.lock(); received = sig; lock.unlock()
                 // Episodes that finished are written down; the ones the kill below ends are not.
                 let running = watched
                 for handle in running { handle.cancel(.abandonRunning) }
                 for handle in running { handle.waitUntilRecorded(timeoutSeconds: 5) }
                 LiveAgents.killAll()
                 FileHandle.standardError.write(Data("rigor: interrupted (signal \(sig)); every agent process was killed\n".utf8))
-                exit(128 + sig)
+                Foundation.exit(128 + sig)
             }
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// The signal being handled, once one arrived.
+    nonisolated(unsafe) private static var received: Int32?
+
+    /// Exits with `code`, unless an interrupt is being handled: then this thread waits for the
+    /// handler, which exits with 128 + the signal. A batch the interrupt cancelled returns to
+    /// its command, which would otherwise exit first with the batch's own status (1 or 0) while
+    /// the handler still records what finished and kills the agents.
+    static func exit(_ code: Int32) -> Never {
+        lock.lock(); let interrupted = received != nil; lock.unlock()
+        if interrupted {
+            while true { pause() }
+        }
+        Foundation.exit(code)
     }
 
     /// A new handle for a batch this command runs, which an interrupt cancels.

@@ -8,16 +8,17 @@ do {
     var command = try RigorCommand.parseAsRoot()
     try checkInput(of: command)
     try command.run()
+    Interrupts.exit(ExitStatusCode.success.rawValue)
 } catch let exit as CLIExit {
-    Foundation.exit(exit.code.rawValue)
+    Interrupts.exit(exit.code.rawValue)
 } catch {
     if RigorCommand.exitCode(for: error) == .success {
         print(RigorCommand.fullMessage(for: error))
-        Foundation.exit(ExitStatusCode.success.rawValue)
+        Interrupts.exit(ExitStatusCode.success.rawValue)
     }
     let message = RigorCommand.fullMessage(for: error)
     Console.write(message.hasSuffix("\n") ? message : message + "\n", toError: true)
-    Foundation.exit(ExitStatusCode.usage.rawValue)
+    Interrupts.exit(ExitStatusCode.usage.rawValue)
 }
 
 /// Runs the command's own input checks (`InputChecked`), after parsing has reported any unknown
