@@ -232,6 +232,16 @@ struct StoreCommandTests {
         try #"[{"name":"swift","agent":"\#(RepoPaths.swiftAgent)","task":"filesystem_hidden_config@1"},{"name":"slow","agent":"\#(slow)","task":"filesystem_hidden_config@1"}]"#
             .write(toFile: pairs, atomically: true, encoding: .utf8)
         let (p, written) = try batchUntil(artifacts: 4, pairs: pairs, state: state, extra: ["--act-timeout", "1"])
+        // Busy loops slow the handler's recording down, as a loaded CI machine does: the batch the
+        // interrupt cancels must not exit with its own status (1) before the handler exits 130.
+        let busy = try (0..<3).map { _ -> Process in
+            let b = Process()
+            b.executableURL = URL(fileURLWithPath: "/bin/sh")
+            b.arguments = ["-c", "while :; do :; done"]
+            try b.run()
+            return b
+        }
+        defer { for b in busy { kill(b.processIdentifier, SIGKILL); b.waitUntilExit() } }  // SIGTERM may be ignored here
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationStatus == 128 + SIGINT)
