@@ -244,11 +244,7 @@ struct JSONWriter {
                     if runStart < i { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
                     i += scalar.length
                     runStart = i
-                    out.append(contentsOf: Array("\\u".utf8))
-                    for shift in stride(from: 12, through: 0, by: -4) {
-                        let nibble = UInt8((scalar.value >> UInt32(shift)) & 0xF)
-                        out.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
-                    }
+                    JSONWriter.appendUnicodeEscape(scalar.value, to: &out)
                     continue
                 }
                 i += 1
@@ -293,11 +289,7 @@ extension JSON {
             while i < buffer.count {
                 let b = base[i]
                 if b >= 0x7F, let scalar = JSONWriter.terminalControl(base, at: i, count: buffer.count) {
-                    out.append(contentsOf: Array("\\u".utf8))
-                    for shift in stride(from: 12, through: 0, by: -4) {
-                        let nibble = UInt8((scalar.value >> UInt32(shift)) & 0xF)
-                        out.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
-                    }
+                    JSONWriter.appendUnicodeEscape(scalar.value, to: &out)
                     i += scalar.length
                 } else {
                     out.append(b)
@@ -310,6 +302,17 @@ extension JSON {
 }
 
 extension JSONWriter {
+    /// `\\u` and the four lowercase hex digits of `value` (at most U+FFFF).
+    @inline(__always)
+    static func appendUnicodeEscape(_ value: UInt32, to out: inout [UInt8]) {
+        out.append(0x5C)
+        out.append(UInt8(ascii: "u"))
+        for shift in stride(from: 12, through: 0, by: -4) {
+            let nibble = UInt8((value >> UInt32(shift)) & 0xF)
+            out.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+        }
+    }
+
     /// The scalar at `i` when it is DEL (7F), a C1 control (U+0080–U+009F: C2 80–C2 9F) or a
     /// bidi override or isolate (U+202A–U+202E: E2 80 AA–AE; U+2066–U+2069: E2 81 A6–A9), with its
     /// length in bytes; else nil.
