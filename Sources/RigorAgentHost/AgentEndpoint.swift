@@ -77,6 +77,12 @@ public struct AgentEndpointService: Sendable {
     public let sandboxPort: UInt16
     public let handler: @Sendable (EndpointRequest) -> EndpointResponse
     public let limits: AgentEndpointServer.Limits
+    /// Further variables naming the same endpoint, as `name → suffix` appended to the URL
+    /// (the model gateway: `OPENAI_BASE_URL` → `/v1`, `ANTHROPIC_BASE_URL` → ``).
+    public var aliases: [String: String] = [:]
+    /// Variables set to fixed values alongside (placeholders an SDK insists on, e.g. an API key
+    /// the gateway replaces).
+    public var fixed: [String: String] = [:]
 
     public init(environmentVariable: String, sandboxPort: UInt16, limits: AgentEndpointServer.Limits = .init(),
                 handler: @escaping @Sendable (EndpointRequest) -> EndpointResponse) {
@@ -84,5 +90,13 @@ public struct AgentEndpointService: Sendable {
         self.sandboxPort = sandboxPort
         self.limits = limits
         self.handler = handler
+    }
+
+    /// The variables that tell the agent where the endpoint is, for the endpoint at `url`.
+    public func environment(url: String) -> [String: String] {
+        var out = fixed
+        for (name, suffix) in aliases { out[name] = url + suffix }
+        out[environmentVariable] = url
+        return out
     }
 }

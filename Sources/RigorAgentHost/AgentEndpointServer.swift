@@ -9,29 +9,62 @@ public struct EndpointRequest: Sendable {
     /// The query's `name=value` pairs, percent-decoded.
     public let query: [String: String]
     public let body: [UInt8]
+    /// The request target as sent (path and query), for services that pass it on.
+    public let target: String
+    /// The headers, names lower-cased (a repeated header keeps its last value).
+    public let headers: [String: String]
 
-    public init(method: String, path: String, query: [String: String] = [:], body: [UInt8] = []) {
+    public init(method: String, path: String, query: [String: String] = [:], body: [UInt8] = [], target: String? = nil,
+                headers: [String: String] = [:]) {
         self.method = method
         self.path = path
         self.query = query
         self.body = body
+        self.target = target ?? path
+        self.headers = headers
     }
 }
 
-/// The answer: a status and a JSON body.
+/// The answer: a status and a body (JSON unless `contentType` says otherwise), sent whole with a
+/// `Content-Length`, or, when `stream` is set, produced piece by piece and sent as chunks as it
+/// comes (`Transfer-Encoding: chunked`: the model gateway tees an upstream's SSE this way).
 public struct EndpointResponse: Sendable {
     public let status: Int
     public let body: [UInt8]
+    public var contentType = "application/json"
+    /// Further headers (`Content-Type`, `Content-Length`, `Transfer-Encoding` and `Connection`
+    /// are the server's own and are not taken from here).
+    public var headers: [(String, String)] = []
+    /// Called on the server's thread with a writer; each call of the writer sends one chunk and
+    /// says whether the agent is still there. `body` is ignored when this is set.
+    public var stream: (@Sendable (_ write: ([UInt8]) -> Bool) -> Void)? = nil
 
     public init(status: Int, body: [UInt8]) {
         self.status = status
         self.body = body
     }
+
+    public init(status: Int, contentType: String, headers: [(String, String)] = [], body: [UInt8]) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+        self.headers = headers
+    }
+
+    public init(status: Int, contentType: String, headers: [(String, String)] = [],
+                stream: @escaping @Sendable (_ write: ([UInt8]) -> Bool) -> Void) {
+        self.status = status
+        self.body = []
+        self.contentType = contentType
+        self.headers = headers
+        self.stream = stream
+    }
 }
 
 /// Serves an `AgentEndpointListener` with a deliberately small HTTP/1.1 server on a thread of its
-/// own: one connection at a time (an agent is one client), keep-alive, `Content-Length` bodies
-/// only. Everything an agent can send is bounded, so a hostile agent can waste its own time but
+/// own: one connection at a time (an agent is one client; a new connection waiting while the
+/// current one is idle replaces it, as a client pool opening another connection expects),
+/// keep-alive, `Content-Length` request bodies only. Everything an agent can send is bounded, so a hostile agent can waste its own time but
 /// not the runner's memory or the episode's end:
 ///
 /// - the request head at most `maxHeadBytes`, a body at most `maxBodyBytes` (413, connection
@@ -116,6 +149,18 @@ public final class AgentEndpointServer: @unchecked Sendable {
         }
     }
 
+    /// Waits, between requests, for the connection's next byte; false on idle timeout, stop(),
+    /// or when another connection is waiting to be accepted (the client opened a new one).
+    private func waitIdle(_ conn: Int32) -> Bool {
+        var fds = [pollfd(fd: conn, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let n = poll(&fds, 3, limits.idleTimeoutMilliseconds)
+            if n < 0 && errno == EINTR { continue }
+            return n > 0 && fds[1].revents == 0 && fds[2].revents == 0 && fds[0].revents != 0
+        }
+    }
+
     private var stopped: Bool {
         var fds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
         return poll(&fds, 1, 0) > 0
@@ -129,6 +174,9 @@ public final class AgentEndpointServer: @unchecked Sendable {
             _ = fcntl(conn, F_SETFD, FD_CLOEXEC)
             var one: Int32 = 1
             _ = setsockopt(conn, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            // An agent that stops reading cannot hold the server (and the episode's end) forever.
+            var sendTimeout = timeval(tv_sec: Int(limits.requestTimeoutMilliseconds / 1000) + 5, tv_usec: 0)
+            _ = setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
             converse(conn)
             close(conn)
         }
@@ -141,7 +189,7 @@ public final class AgentEndpointServer: @unchecked Sendable {
         while true {
             // Wait for the next request's first byte (idle timeout), then for all of it.
             if buffer.isEmpty {
-                guard waitReadable(conn, timeout: limits.idleTimeoutMilliseconds) else { return }
+                guard waitIdle(conn) else { return }
             }
             let started = DispatchTime.now().uptimeNanoseconds
             var head: (end: Int, request: (String, String, [String: String], Int))?
@@ -171,7 +219,7 @@ public final class AgentEndpointServer: @unchecked Sendable {
                 response = EndpointResponse(status: 429, body: Self.errorBody("more than \(limits.maxRequests) requests in this episode"))
             } else {
                 let (path, query) = Self.split(target)
-                response = handler(EndpointRequest(method: method, path: path, query: query, body: body))
+                response = handler(EndpointRequest(method: method, path: path, query: query, body: body, target: target, headers: headers))
                 count(served: 1)
             }
             let close = headers["connection"]?.lowercased() == "close"
@@ -199,11 +247,39 @@ public final class AgentEndpointServer: @unchecked Sendable {
     }
 
     private func send(_ conn: Int32, _ response: EndpointResponse, close: Bool) -> Bool {
-        let reason = [200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-                      411: "Length Required", 413: "Payload Too Large", 422: "Unprocessable Entity", 429: "Too Many Requests",
-                      431: "Request Header Fields Too Large"][response.status] ?? "Status"
-        var bytes = Array("HTTP/1.1 \(response.status) \(reason)\r\nContent-Type: application/json\r\nContent-Length: \(response.body.count)\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8)
-        bytes += response.body
+        let reason = [200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+                      409: "Conflict", 411: "Length Required", 413: "Payload Too Large", 422: "Unprocessable Entity", 429: "Too Many Requests",
+                      431: "Request Header Fields Too Large", 500: "Internal Server Error", 502: "Bad Gateway",
+                      503: "Service Unavailable", 504: "Gateway Timeout"][response.status] ?? "Status"
+        var head = "HTTP/1.1 \(response.status) \(reason)\r\nContent-Type: \(Self.headerValue(response.contentType))\r\n"
+        for (name, value) in response.headers {
+            let lower = name.lowercased()
+            guard !["content-type", "content-length", "transfer-encoding", "connection"].contains(lower),
+                  !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 58 }) else { continue }
+            head += "\(name): \(Self.headerValue(value))\r\n"
+        }
+        if let stream = response.stream {
+            head += "Transfer-Encoding: chunked\r\n\(close ? "Connection: close\r\n" : "")\r\n"
+            guard sendAll(conn, Array(head.utf8)) else { return false }
+            var alive = true
+            stream { piece in
+                guard alive else { return false }
+                guard !piece.isEmpty else { return true }
+                alive = self.sendAll(conn, Array(String(piece.count, radix: 16).utf8) + [13, 10] + piece + [13, 10])
+                return alive
+            }
+            return alive && sendAll(conn, Array("0\r\n\r\n".utf8))
+        }
+        head += "Content-Length: \(response.body.count)\r\n\(close ? "Connection: close\r\n" : "")\r\n"
+        return sendAll(conn, Array(head.utf8) + response.body)
+    }
+
+    /// A header value with no line breaks or other control characters (a value can never end the head).
+    static func headerValue(_ value: String) -> String {
+        String(decoding: value.utf8.filter { $0 >= 32 && $0 != 127 }, as: UTF8.self)
+    }
+
+    private func sendAll(_ conn: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Foundation.send(conn, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

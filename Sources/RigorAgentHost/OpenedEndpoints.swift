@@ -28,14 +28,14 @@ struct OpenedEndpoints {
             guard rc == 0 else { throw .sandboxSetupFailed(reason: "cannot make the pipes bwrap reports on: \(String(cString: strerror(rc)))") }
             sandboxFDs = [report[1], wait[0]]
             runnerFDs = [report[0], wait[1]]
-            for e in endpoints { environment[e.environmentVariable] = "http://127.0.0.1:\(e.sandboxPort)" }
+            for e in endpoints { environment.merge(e.environment(url: "http://127.0.0.1:\(e.sandboxPort)")) { _, new in new } }
         } else {
             for e in endpoints {
                 let listener = try AgentEndpointListener.listenHere()
                 let server = try AgentEndpointServer(listener: listener, limits: e.limits, handler: e.handler)
                 server.start()
                 servers.append(server)
-                environment[e.environmentVariable] = listener.url
+                environment.merge(e.environment(url: listener.url)) { _, new in new }
             }
         }
         return environment

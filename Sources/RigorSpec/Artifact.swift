@@ -146,6 +146,12 @@ public struct Artifact: Sendable {
     /// with its step, decision, rule and evidence; hashed. Nil when the episode offered no
     /// endpoint, so artifacts without one do not change.
     public var traceActions: [JSON]?
+    /// The model gateway's account of the episode (spec/model-gateway.md §7): its budgets, the
+    /// calls and tokens used, the tape's hash. Hashed; nil when the episode had no gateway.
+    public var models: JSON?
+    /// `determinism.tooling.models`: the (provider, model) pairs called, each with the tape's
+    /// hash as `version` (empty without model calls).
+    public var toolingModels: [JSON] = []
 
     public init(
         runID: String, agentRef: String, agentHash: String, taskID: String, taskVersion: Int, taskHash: String,
@@ -179,9 +185,12 @@ public struct Artifact: Sendable {
     public var stepsUsed: Int { trace.count }
 
     public func json() -> JSON {
-        guard policy != nil || traceActions != nil, case .object(var o) = baseJSON() else { return baseJSON() }
+        guard policy != nil || traceActions != nil || models != nil || !toolingModels.isEmpty,
+              case .object(var o) = baseJSON() else { return baseJSON() }
         if let policy { o["policy"] = policy }
         if let traceActions { o["trace_actions"] = .array(traceActions) }
+        if let models { o["models"] = models }
+        if !toolingModels.isEmpty { o["determinism"] = ["seed": .int(seed), "tooling": ["models": .array(toolingModels), "mocks": []]] }
         return .object(o)
     }
 

@@ -43,6 +43,8 @@ public enum InputRanges {
     public static let actTimeoutSeconds = InputRange(0.001...86_400.0, unit: "seconds")
     /// `[budgets] steps` and `tool_calls`.
     public static let budgetCount = InputRange(0...100_000_000, unit: "")
+    /// `[models] input_tokens` / `output_tokens`: at most 10^12 tokens.
+    public static let tokenCount = InputRange(0...1_000_000_000_000, unit: "tokens")
     /// `[budgets] wall_clock_seconds`: at most 30 days.
     public static let wallClockSeconds = InputRange(0...2_592_000, unit: "seconds")
     /// `[limits] cpu_seconds` (0: no limit).

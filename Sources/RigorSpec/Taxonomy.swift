@@ -38,14 +38,21 @@ public enum TerminationReason: String, Sendable, CaseIterable, Codable {
     /// The action never reached the world. Maps to `sandbox_violation`: the policy is an
     /// allowlist over actions, as the sandbox is over paths and hosts.
     case policyDenied = "policy_denied"
+    /// The model gateway's call budget (`[models] calls`) was spent and the agent asked again
+    /// (spec/model-gateway.md §5).
+    case modelCallsExhausted = "model_calls_exhausted"
+    /// The model gateway's input or output token budget was spent (spec/model-gateway.md §5).
+    case modelTokensExhausted = "model_tokens_exhausted"
+    /// In replay, the agent sent a model request the tape does not hold (spec/model-gateway.md §3).
+    case modelRequestUnrecorded = "model_request_unrecorded"
 
     public var failureType: FailureType? {
         switch self {
         case .success: return nil
-        case .stepsExhausted, .toolCallsExhausted: return .budgetExhausted
+        case .stepsExhausted, .toolCallsExhausted, .modelCallsExhausted, .modelTokensExhausted: return .budgetExhausted
         case .wallClockExhausted, .actTimeout: return .timeout
         case .unknownAction, .invalidArguments, .malformedAction, .protocolError, .actionTooDeep, .actionVolumeExceeded,
-             .agentExited, .agentCrashed:
+             .agentExited, .agentCrashed, .modelRequestUnrecorded:
             return .invalidAction
         case .sandboxViolation, .policyDenied: return .sandboxViolation
         case .validatorFailed, .worldFailed: return .logicFailure

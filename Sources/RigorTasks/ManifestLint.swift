@@ -9,10 +9,11 @@ import RigorSpec
 /// TraceCore task folders are not linted: their extra keys are their format.
 public enum ManifestLint {
     static let topKeys: Set<String> = ["id", "version", "suite", "description", "world", "budgets", "sandbox", "actions",
-                                       "validator", "world_config", "limits"]
+                                       "validator", "world_config", "limits", "models"]
     static let tableKeys: [String: Set<String>] = [
         "budgets": ["steps", "tool_calls", "wall_clock_seconds"],
         "sandbox": ["filesystem_roots", "network_hosts"],
+        "models": ["calls", "input_tokens", "output_tokens", "ignore"],
         "limits": ["act_timeout_seconds", "cpu_seconds", "address_space_mb", "file_size_mb", "open_files", "processes"],
     ]
     static let worldKeys: Set<String> = ["command", "network", "kind", "hidden", "files", "extract_value", "service"]

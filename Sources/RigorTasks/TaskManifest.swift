@@ -35,6 +35,9 @@ public struct TaskManifest: Sendable {
     /// The `[world]` table when it names a kind (`kind = "declarative"` and its data); empty
     /// otherwise. Read by the world kind.
     public var worldTable: [String: JSON] = [:]
+    /// `[models]`: the model budgets and the request fields replay ignores
+    /// (spec/model-gateway.md §3, §5); nil when the task does not declare them.
+    public var models: TaskModels? = nil
     /// The manifest's path, for messages (a world kind's checks name it).
     public var sourcePath: String = "task.toml"
 
@@ -50,6 +53,17 @@ public struct TaskManifest: Sendable {
         do { root = try TOMLDocument.parse(text) } catch { throw .manifestUnreadable(path: path, reason: error.description) }
         return try ManifestReader(root: .object(root), path: path).manifest()
     }
+}
+
+/// A task's `[models]` table: budgets on the model gateway (nil: unlimited) and the request
+/// fields replay ignores.
+public struct TaskModels: Sendable, Equatable {
+    public var calls: Int?
+    public var inputTokens: Int?
+    public var outputTokens: Int?
+    public var ignore: [String] = []
+
+    public init() {}
 }
 
 /// Reads typed fields out of the manifest's JSON form, naming the field in every error.
@@ -187,11 +201,23 @@ struct ManifestReader {
             _ = try int(validator, "max_submissions", field: "validator.max_submissions", range: InputRanges.maxSubmissions)
         }
 
-        return TaskManifest(
+        var manifest = TaskManifest(
             id: id, version: version, suite: suite, description: description, world: world, program: program, budgets: budgets,
             sandbox: sandbox, surface: ActionSurface(specs), validator: validator,
             worldConfig: try table("world_config") ?? [:], limits: limits,
             worldTable: program == nil ? (root["world"]?.objectValue ?? [:]) : [:], sourcePath: path)
+        if let m = try table("models") {
+            var models = TaskModels()
+            models.calls = try int(m, "calls", field: "models.calls", required: false, range: InputRanges.budgetCount)
+            models.inputTokens = try int(m, "input_tokens", field: "models.input_tokens", required: false, range: InputRanges.tokenCount)
+            models.outputTokens = try int(m, "output_tokens", field: "models.output_tokens", required: false, range: InputRanges.tokenCount)
+            models.ignore = try stringList(m, "ignore", field: "models.ignore")
+            for p in models.ignore where p.isEmpty || p.utf8.count > 512 || p.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+                throw fail("models.ignore", "holds '\(p)', which is not a dotted path such as metadata.sent_at or messages.*.id")
+            }
+            manifest.models = models
+        }
+        return manifest
     }
 }
 

@@ -62,6 +62,7 @@ struct BaselineCommand: ParsableCommand {
                 batch.forkServer = options.forkServerUse(default: .python)
                 // Recorded in each baseline (`trace_endpoint`): `rigor ci` offers it again.
                 batch.traceEndpoint = options.traceEndpoint
+                batch.models = (try? options.modelOptions()) ?? ModelOptions()
                 options.announceChosenLevel()
                 let reporter = BatchProgress(total: batch.items.count, quiet: progress.quiet, json: options.json)
                 let outcomes = try batch.run(in: workspace, handle: Interrupts.batchHandle()) { done, o in reporter.report(done: done, o) }

@@ -184,6 +184,7 @@ struct BatchCommand: ParsableCommand, InputChecked {
         batch.pinWorkers = !noPin
         batch.policyFile = options.policy
         batch.traceEndpoint = options.traceEndpoint
+        batch.models = (try? options.modelOptions()) ?? ModelOptions()
         return (batch, selected, seedList)
     }
 }

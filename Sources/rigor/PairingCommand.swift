@@ -59,6 +59,7 @@ struct PairingCommand: ParsableCommand, InputChecked {
             var run = RunOptions(agent: p.agent, task: p.task, seed: seed, isolation: options.isolationLevel, actTimeoutSeconds: options.actTimeout)
             run.policyFile = options.policy
             run.traceEndpoint = options.traceEndpoint
+            run.models = (try? options.modelOptions()) ?? ModelOptions()
             let passed = try EpisodeReport.runAndReport(run, workspace: workspace, out: nil, options: options)
             allPassed = allPassed && passed
         }

@@ -30,12 +30,39 @@ struct ReplayCommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("The policy file the run was made with (--policy); the task's own policy comes with the task, the project's with rigor.toml. A different policy is reported as a change (spec/policy.md §4).", valueName: "file"))
     var policy: String?
 
+    @Option(name: .customLong("models"),
+            help: ArgumentHelp("The model gateway's mode (spec/model-gateway.md). Default: replay, from the run's tape, with no upstream: a request not on the tape ends the episode and the report shows how it differs from the nearest recorded one. live or record send the agent's calls to the upstream instead.", valueName: "mode"))
+    var models: String?
+
+    @Option(name: .customLong("model-upstream"), parsing: .singleValue,
+            help: ArgumentHelp("With --models live or record: PROVIDER=URL (openai or anthropic). Repeatable.", valueName: "provider=url"))
+    var modelUpstream: [String] = []
+
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func checkInput() throws {
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
         }
+        _ = try modelOptions()
+    }
+
+    /// `--models` / `--model-upstream`; nil when neither is given (the run's own: its tape).
+    func modelOptions() throws -> ModelOptions? {
+        guard models != nil || !modelUpstream.isEmpty else { return nil }
+        var m = ModelOptions()
+        if let models {
+            guard let mode = ModelMode(rawValue: models) else { throw ValidationError("--models must be one of: live, record, replay (got '\(models)')") }
+            m.mode = mode
+        }
+        for given in modelUpstream {
+            do {
+                let (provider, url) = try ModelOptions.parseUpstream(given)
+                m.upstreams[provider] = url
+            } catch { throw ValidationError("\(error)") }
+        }
+        if m.mode == nil { m.mode = .replay }
+        return m
     }
 
     func run() throws {
@@ -51,7 +78,8 @@ struct ReplayCommand: ParsableCommand, InputChecked {
                 do { artifact = try store.artifact(try store.resolve(runRef)) } catch { throw RunnerError.store(error) }
             }
             report = try Replay.run(artifact, in: workspace, allowChanged: allowChanged,
-                                    isolation: isolation.flatMap(IsolationLevel.init(rawValue:)), policyFile: policy) { result throws(RunnerError) in
+                                    isolation: isolation.flatMap(IsolationLevel.init(rawValue:)), policyFile: policy,
+                                    models: try? modelOptions()) { result throws(RunnerError) in
                 _ = try workspace.keep(result, store: store)
             }
         } catch let e as RunnerError { throw Console.fail(e) }
@@ -72,6 +100,7 @@ enum ReplayPrinter {
         case .nonDeterministic:
             Console.line("\(Console.red("non_deterministic"))  recorded \(r.recordedHash ?? "?")  replayed \(r.replayedHash ?? "?")")
             for c in r.changes { Console.line("  changed: \(c)") }
+            if let why = r.replayedFailure { Console.line("  the replay ended: \(TerminalText.escaped(why))") }
             if let d = r.divergence {
                 Console.line("  \(d.summary)")
                 if let step = d.firstStep {

@@ -31,7 +31,7 @@ struct RigorCommand: ParsableCommand {
             written (read-only, permissions, disk full, damaged store).
             """,
         version: RigorVersion.text,
-        subcommands: [InitCommand.self, NewCommand.self, RunCommand.self, BatchCommand.self, MergeCommand.self, RunsCommand.self, LedgerCommand.self, ReplayCommand.self, DiffCommand.self, CompareCommand.self, BundleCommand.self, KeysCommand.self, BaselineCommand.self, CICommand.self, ServeCommand.self, ReportCommand.self, ExportCommand.self, PolicyCommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
+        subcommands: [InitCommand.self, NewCommand.self, RunCommand.self, BatchCommand.self, MergeCommand.self, RunsCommand.self, LedgerCommand.self, ReplayCommand.self, ForkCommand.self, BlameCommand.self, DiffCommand.self, CompareCommand.self, BundleCommand.self, KeysCommand.self, BaselineCommand.self, CICommand.self, ServeCommand.self, ReportCommand.self, ExportCommand.self, PolicyCommand.self, VerifyCommand.self, SpecCommand.self, TasksCommand.self, VersionCommand.self]
     )
 }
 

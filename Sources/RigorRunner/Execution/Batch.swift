@@ -58,6 +58,8 @@ public struct Batch: Sendable {
     public var policyFile: String?
     /// Serve the TRACE endpoint to every episode's agent (spec/trace-endpoint.md).
     public var traceEndpoint = false
+    /// The model gateway for every episode (`--models`, `--model-upstream`).
+    public var models = ModelOptions()
 
     public init(pairings: [Pairing], seeds: [Int], workers: Int, isolation: IsolationLevel? = nil,
                 actTimeoutSeconds: Double? = nil, strictSpec: Bool = false) {
@@ -126,6 +128,7 @@ public struct Batch: Sendable {
                 actTimeoutSeconds: actTimeoutSeconds, forkServer: forkServer, worldKey: worldKey)
             options.policyFile = policyFile
             options.traceEndpoint = traceEndpoint
+            options.models = models
             let request = try workspace.prepare(options, resolvedAgent: agents[item.pairing.agent])
             if request.agent.kind == .executable && !requests.values.contains(where: { $0.agent.agentFile == request.agent.agentFile }) {
                 // Native servers take the task's process limits: started once the first is known.

@@ -21,6 +21,12 @@ public struct EpisodeRequest: Sendable {
     /// Serve the TRACE endpoint to the agent (`RIGOR_TRACE_URL`, spec/trace-endpoint.md); what it
     /// proposes lands in the artifact's `trace_actions`.
     public var traceEndpoint = false
+    /// Serve the model gateway (spec/model-gateway.md): nil, no gateway.
+    public var models: ModelGatewaySettings?
+    /// Where a `record` gateway stores the episode's tape (nil: kept in memory only).
+    public var tapeStore: ModelTapeStore?
+    /// A fork's or a blame trial's link to the run it branched from (`diagnostics.fork`).
+    public var forkLink: JSON?
 
     public init(task: LoadedTask, agent: AgentCommand, seed: Int, worldKey: WorldKey, guardSettings: GuardSettings,
                 collectTiming: Bool = false) {
@@ -94,13 +100,15 @@ public enum Episode {
             let gate = LivePolicyGate(policy: request.policy)
             trace = (TraceEndpoint(policy: request.policy, gate: gate), gate)
         }
+        let gateway = request.models.map(ModelGateway.init(settings:))
         if let worldFailure {
             loop.end(.worldFailed, worldFailure.message)
         } else {
             do {
-                let endpoints = trace.map { t in
+                var endpoints = trace.map { t in
                     [AgentEndpointService(environmentVariable: TraceEndpoint.environmentVariable, sandboxPort: TraceEndpoint.sandboxPort) { t.endpoint.handle($0) }]
                 } ?? []
+                if let gateway { endpoints.append(gateway.service) }
                 session = try AgentSession(command: request.agent, seed: request.seed, settings: settings, endpoints: endpoints)
             } catch let error {
                 // The machine's failings, not the agent's: the run stops and says so.
@@ -126,10 +134,17 @@ public enum Episode {
                 let deadlineIsWall = wallDeadline <= t0.addingClamped(actTimeoutNanos)
                 let observation = loop.observation(step: step)
                 trace?.gate.publish(loop.policy, step: step)
+                gateway?.publish(step: step)
                 _ = session.observe(observation, deadlineNanos: actDeadline)
                 let tSent = MonotonicClock.nanoseconds()
                 let reply = session.awaitAction(step: step, deadlineNanos: actDeadline, deadlineIsWallClock: deadlineIsWall)
                 let tReply = MonotonicClock.nanoseconds()
+                // The gateway ended the episode while the agent was acting (a model budget, a
+                // request not on the tape): the step's reply is not applied.
+                if let stop = gateway?.stop {
+                    loop.end(stop.reason, stop.message)
+                    break
+                }
                 loop.apply(reply, step: step, observation: observation)
                 if request.collectTiming {
                     let tDone = MonotonicClock.nanoseconds()
@@ -144,6 +159,7 @@ public enum Episode {
             "success": .bool(termination == .success), "termination_reason": .string(termination.rawValue),
             "failure_type": termination.failureType.map { .string($0.rawValue) } ?? .null,
         ]
+        gateway?.cancelInFlight()
         let exit = session?.end(outcome: outcome)
         if loop.trace.count <= 1, let failure = session?.sandboxSetupFailure, termination == .agentExited {
             // bwrap (or setpriv) failed before the agent ran: the machine's failing, said as such.
@@ -211,6 +227,13 @@ public enum Episode {
                                        "url": .string(session?.environment[TraceEndpoint.environmentVariable] ?? "")]
                 record.diagnostics = .object(d)
             }
+        }
+        if let gateway {
+            try ModelAccount.add(gateway, to: &record, store: request.tapeStore, agentURL: session?.environment[ModelGateway.environmentVariable])
+        }
+        if let link = request.forkLink, case .object(var d) = record.diagnostics {
+            d["fork"] = link
+            record.diagnostics = .object(d)
         }
         // Redaction before anything is written: the hash covers the redacted form.
         let agentLog = request.redactor.redact(session?.stderrText ?? "")

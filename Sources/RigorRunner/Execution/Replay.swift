@@ -23,6 +23,9 @@ public struct ReplayReport: Sendable {
     public let replayRunID: String?
     /// Hashed top-level fields that differ besides the trace (e.g. sandbox limits, versions).
     public var otherChanges: [String] = []
+    /// Why the replayed episode ended, when it did not reproduce and ended otherwise than the
+    /// recording (e.g. `model_request_unrecorded: step 2, model request 2 … differs at …`).
+    public var replayedFailure: String?
 
     public var json: JSON {
         [
@@ -33,6 +36,7 @@ public struct ReplayReport: Sendable {
             "divergence": divergence?.json ?? .null,
             "replay_run_id": replayRunID.map(JSON.string) ?? .null,
             "other_changes": .array(otherChanges.map(JSON.string)),
+            "replayed_failure": replayedFailure.map(JSON.string) ?? .null,
         ]
     }
 }
@@ -48,15 +52,17 @@ public enum Replay {
     /// `policyFile`: the `--policy` the recording ran with (the task's own policy comes with the
     /// task, the project's with the project).
     public static func plan(_ artifact: JSON, in workspace: Workspace, worldKey: WorldKey? = nil,
-                            isolation: IsolationLevel? = nil, policyFile: String? = nil) throws(RunnerError) -> (EpisodeRequest, [String]) {
-        try planFromFile(artifact, agentFile: nil, agentRef: nil, worldKey: worldKey, isolation: isolation, policyFile: policyFile, in: workspace)
+                            isolation: IsolationLevel? = nil, policyFile: String? = nil,
+                            models: ModelOptions? = nil) throws(RunnerError) -> (EpisodeRequest, [String]) {
+        try planFromFile(artifact, agentFile: nil, agentRef: nil, worldKey: worldKey, isolation: isolation, policyFile: policyFile,
+                         models: models, in: workspace)
     }
 
     /// As `plan`, running `agentFile` (an unpacked copy) under the recorded `agentRef`.
     /// `resolvedAgent`: the agent already resolved (a bundle's declared agent, `BundledAgent`).
     static func planFromFile(_ artifact: JSON, agentFile: String?, agentRef: String?, worldKey: WorldKey? = nil,
                              isolation: IsolationLevel? = nil, policyFile: String? = nil, resolvedAgent: AgentCommand? = nil,
-                             in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
+                             models: ModelOptions? = nil, in workspace: Workspace) throws(RunnerError) -> (EpisodeRequest, [String]) {
         guard let agent = artifact["agent_ref"]?.stringValue, let task = artifact["task_ref"]?.stringValue,
               let seed = artifact["seed"]?.intValue else {
             throw .usage("the recording lacks agent_ref, task_ref or seed; it cannot be replayed")
@@ -84,6 +90,14 @@ public enum Replay {
         // An episode that offered the TRACE endpoint recorded what was proposed on it (even
         // nothing): the replay offers it again.
         options.traceEndpoint = artifact["trace_actions"] != nil
+        // An episode that had the model gateway is replayed from its tape, never live unless
+        // asked (`models`: the caller's mode, e.g. `--models live`).
+        if artifact["models"] != nil || models?.requested == true {
+            var m = models ?? ModelOptions()
+            if m.tape == nil, m.tapeHash == nil { m.tapeHash = ModelOptions.tapeHash(of: artifact) }
+            if m.mode == nil { m.mode = .replay }
+            options.models = m
+        }
         // The interpreter a Python agent ran under (`--python`), when this machine has it.
         if let python = artifact["diagnostics"]?["agent"]?["python"]?.stringValue, python.hasPrefix("/"),
            FileManager.default.fileExists(atPath: python) {
@@ -113,9 +127,10 @@ public enum Replay {
 
     /// Replays `artifact`. With changes and without `allowChanged`, nothing runs.
     public static func run(_ artifact: JSON, in workspace: Workspace, allowChanged: Bool, worldKey: WorldKey? = nil,
-                           isolation: IsolationLevel? = nil, policyFile: String? = nil,
+                           isolation: IsolationLevel? = nil, policyFile: String? = nil, models: ModelOptions? = nil,
                            keep: ((EpisodeResult) throws(RunnerError) -> Void)? = nil) throws(RunnerError) -> ReplayReport {
-        let (request, changes) = try plan(artifact, in: workspace, worldKey: worldKey, isolation: isolation, policyFile: policyFile)
+        let (request, changes) = try plan(artifact, in: workspace, worldKey: worldKey, isolation: isolation, policyFile: policyFile,
+                                          models: models)
         let recorded = artifact["artifact_hash"]?.stringValue
         if !changes.isEmpty && !allowChanged {
             return ReplayReport(status: .changed, recordedHash: recorded, replayedHash: nil, changes: changes, divergence: nil, replayRunID: nil)
@@ -135,7 +150,13 @@ public enum Replay {
         var report = ReplayReport(status: same ? .reproduced : .nonDeterministic, recordedHash: recordedHash,
                                   replayedHash: replayed.artifactHash, changes: changes, divergence: comparison.divergence,
                                   replayRunID: replayed.record.runID)
-        if !same { report.otherChanges = comparison.hashedFields }
+        if !same {
+            report.otherChanges = comparison.hashedFields
+            let ended = replayed.record.termination.rawValue
+            if ended != recorded["termination_reason"]?.stringValue || replayed.record.failureReason != recorded["failure_reason"]?.stringValue {
+                report.replayedFailure = ended + (replayed.record.failureReason.map { ": \($0)" } ?? "")
+            }
+        }
         return report
     }
 }

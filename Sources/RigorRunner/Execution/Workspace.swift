@@ -203,6 +203,8 @@ public struct RunOptions: Sendable {
     public var policyFile: String?
     /// `--trace-endpoint`: serve the TRACE endpoint to the agent (spec/trace-endpoint.md).
     public var traceEndpoint = false
+    /// The model gateway (`--models`, `--model-upstream`; a replay's tape): spec/model-gateway.md.
+    public var models = ModelOptions()
 
     public init(agent: String, task: String, seed: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil,
                 agentFile: String? = nil, forkServer: ForkServerUse = .never, worldKey: WorldKey? = nil) {
@@ -280,6 +282,8 @@ extension Workspace {
         request.policy = try policy(for: task, flag: options.policyFile)
         request.redactor = redactor(agent: agent)
         request.traceEndpoint = options.traceEndpoint
+        request.models = try modelSettings(options.models, task: task)
+        if request.models != nil { request.tapeStore = ModelTapeStore(stateDirectory: stateDirectory) }
         return request
     }
 }

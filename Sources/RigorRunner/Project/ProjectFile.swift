@@ -45,6 +45,8 @@ public struct ProjectFile: Sendable, Equatable {
     public var redactSecrets: [String] = []
     /// `[redaction.patterns]`: id → regular expression, scrubbed likewise.
     public var redactPatterns: [String: String] = [:]
+    /// `[models]`: the model gateway's defaults (spec/model-gateway.md §8).
+    public var models: ProjectModels? = nil
 
     /// The nearest `rigor.toml` at or above `directory`, or nil when there is none up to `/`.
     public static func find(from directory: String) -> String? {
@@ -105,7 +107,7 @@ struct ProjectFileReader {
     let path: String
     let root: String
 
-    static let topKeys = ["project", "agents", "pairings", "redaction"]
+    static let topKeys = ["project", "agents", "pairings", "redaction", "models"]
     static let projectKeys = ["format", "tasks", "baselines", "state", "isolation", "runs_json", "store", "policy"]
     static let agentKeys = ["path", "entry", "command", "files", "python", "env", "secrets", "secrets_file"]
     static let pairingKeys = ["name", "agent", "task"]
@@ -186,7 +188,53 @@ struct ProjectFileReader {
             if let problem = Redactor.problem(compiling: regex) { throw fail("redaction.patterns.\(id)", "is not a valid regular expression: \(problem)") }
             file.redactPatterns[id] = regex
         }
+        file.models = try readModels(try table(document["models"], "models"))
         return file
+    }
+
+    /// `[models]`: the gateway's defaults for this project (spec/model-gateway.md §8).
+    func readModels(_ t: [String: JSON]) throws(ProjectFileError) -> ProjectModels? {
+        guard !t.isEmpty else { return nil }
+        try checkKeys(t, known: ["mode", "upstreams", "ignore", "prices", "keys"], prefix: "models")
+        var models = ProjectModels()
+        if let mode = try string(t["mode"], "models.mode") {
+            guard let parsed = ModelMode(rawValue: mode) else { throw fail("models.mode", "must be one of: live, record, replay (got '\(mode)')") }
+            models.mode = parsed
+        }
+        for (provider, value) in try table(t["upstreams"], "models.upstreams") {
+            guard ModelOptions.providers.contains(provider) else {
+                throw fail("models.upstreams.\(provider)", "names no provider Rigor knows: use \(ModelOptions.providers.joined(separator: " or "))")
+            }
+            guard let url = value.stringValue else { throw fail("models.upstreams.\(provider)", "must be a URL string") }
+            if let problem = ModelOptions.upstreamProblem(url) { throw fail("models.upstreams.\(provider)", problem) }
+            models.upstreams[provider] = url
+        }
+        for (provider, value) in try table(t["keys"], "models.keys") {
+            guard ModelOptions.providers.contains(provider) else {
+                throw fail("models.keys.\(provider)", "names no provider Rigor knows: use \(ModelOptions.providers.joined(separator: " or "))")
+            }
+            guard let variable = value.stringValue, !variable.isEmpty else {
+                throw fail("models.keys.\(provider)", "must name the environment variable that holds the key (e.g. \"MY_OPENAI_KEY\"), never the key itself")
+            }
+            models.keyVariables[provider] = variable
+        }
+        models.ignore = try strings(t["ignore"], "models.ignore") ?? []
+        for path in models.ignore {
+            if let problem = ModelMatching.problem(path) { throw fail("models.ignore", problem) }
+        }
+        for (model, value) in try table(t["prices"], "models.prices") {
+            let entry = try table(value, "models.prices.\(model)")
+            try checkKeys(entry, known: ["input", "output"], prefix: "models.prices.\(model)")
+            func price(_ key: String) throws(ProjectFileError) -> Double {
+                let v: Double? = switch entry[key] { case .int(let i)?: Double(i); case .double(let d)?: d; default: nil }
+                guard let v, v >= 0, v <= 1_000_000, v.isFinite else {
+                    throw fail("models.prices.\(model).\(key)", "must be US dollars per million tokens, a number from 0 to 1000000")
+                }
+                return v
+            }
+            models.prices[model] = ModelPrices.Price(input: try price("input"), output: try price("output"))
+        }
+        return models
     }
 
     func readAgents(_ tables: [String: JSON]) throws(ProjectFileError) -> [String: AgentSpec] {

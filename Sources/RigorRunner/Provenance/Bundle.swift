@@ -10,6 +10,8 @@ import RigorTasks
 /// (`spec/bundle.md`). Everything needed to check or re-run the episode is inside.
 public struct Bundle: Sendable {
     public static let format = "rigor-bundle/1"
+    /// The bundle file that holds the episode's model tape (zstd, as in the store).
+    public static let tapeFile = "tape"
 
     public var manifest: JSON
     public var artifact: JSON
@@ -62,7 +64,16 @@ public struct Bundle: Sendable {
                 "files": .object(agentFiles),
             ]
         }
-        let manifest: JSON = [
+        // The model tape, so the episode replays offline (spec/model-gateway.md §6).
+        var modelsSection: JSON = .null
+        if artifact["models"] != nil {
+            let hash = ModelOptions.tapeHash(of: artifact)
+            if let hash {
+                files[Bundle.tapeFile] = try ModelTapeStore(stateDirectory: workspace.stateDirectory).bytes(hash)
+            }
+            modelsSection = ["tape": hash.map(JSON.string) ?? .null]
+        }
+        var manifest: JSON = [
             "format": .string(format),
             "artifact_hash": artifact["artifact_hash"] ?? .null,
             "run_id": artifact["run_id"] ?? .null,
@@ -78,6 +89,10 @@ public struct Bundle: Sendable {
             ],
             "agent": agentSection,
         ]
+        if modelsSection != .null, case .object(var m) = manifest {
+            m["models"] = modelsSection
+            manifest = .object(m)
+        }
         var signature: JSON = .null
         if let key = signingKey {
             do {

@@ -40,6 +40,7 @@ extension Bundle {
             let worldProgram = manifest["task"]?["world"]?["command"]?.arrayValue?.first?.stringValue.map { "task/\($0)" }
             for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
                 let target: String
+                if name == Bundle.tapeFile { continue }
                 if name.hasPrefix("task/") {
                     target = try PathName.confined(String(name.dropFirst(5)), in: taskFolder, as: "bundle file")
                 } else if name.hasPrefix("tasksdk/") {
@@ -70,8 +71,15 @@ extension Bundle {
         let resolved = try declaredAgent.map { section throws(RunnerError) in
             try BundledAgent.resolve(section, ref: agentRef, in: directory, sdkDirectory: workspace.sdkDirectory)
         }
+        // The tape travels whole: the replay is served from it, offline (verified above).
+        var models: ModelOptions? = nil
+        if let hash = ModelOptions.tapeHash(of: artifact), let bytes = files[Bundle.tapeFile] {
+            var m = ModelOptions(mode: .replay)
+            m.tape = try ModelTape.decode(bytes, expectedHash: hash, what: "the bundle's model tape")
+            models = m
+        }
         let (request, changes) = try Replay.planFromFile(artifact, agentFile: resolved == nil ? agentPath : nil, agentRef: agentRef,
-                                                         worldKey: key, resolvedAgent: resolved, in: workspace)
+                                                         worldKey: key, resolvedAgent: resolved, models: models, in: workspace)
         if !changes.isEmpty {
             return ReplayReport(status: .changed, recordedHash: artifact["artifact_hash"]?.stringValue, replayedHash: nil,
                                 changes: changes, divergence: nil, replayRunID: nil)

@@ -40,6 +40,23 @@ extension Bundle {
         let agentHash = try? Digest.sha256(canonical: agentDoc)
         if agentHash != manifest["agent"]?["hash"]?.stringValue { problems.append("agent_hash does not recompute from the bundled agent files") }
         if manifest["agent"]?["hash"] != artifact["agent_hash"] { problems.append("the artifact's agent_hash is not the bundled agent's") }
+        // The model tape the artifact names (spec/model-gateway.md §6): present, and the tape
+        // of that hash; no other.
+        let tapeHash = ModelOptions.tapeHash(of: artifact)
+        if manifest["models"]?["tape"]?.stringValue != tapeHash {
+            problems.append("the manifest names another model tape than the artifact's models.tape")
+        }
+        if let tapeHash {
+            if let bytes = files[Bundle.tapeFile] {
+                do { _ = try ModelTape.decode(bytes, expectedHash: tapeHash, what: "the bundle's model tape") } catch {
+                    problems.append("\(error)")
+                }
+            } else {
+                problems.append("the artifact names the model tape \(tapeHash), which the bundle does not hold")
+            }
+        } else if files[Bundle.tapeFile] != nil {
+            problems.append("the bundle holds a model tape the artifact does not name")
+        }
         // The artifact itself.
         let report = VerificationReport(verifying: artifact)
         problems += report.integrityProblems.map { "artifact: \($0)" }
@@ -121,7 +138,9 @@ extension Bundle {
     /// agent, `BundledAgent`), `agent/<relative path>`.
     static func unpackingProblem(_ name: String, agentPaths: Bool = false) -> String? {
         do {
-            if name.hasPrefix("task/") {
+            if name == Bundle.tapeFile {
+                return nil
+            } else if name.hasPrefix("task/") {
                 try PathName.checkRelativePath(String(name.dropFirst(5)), as: "bundle file")
             } else if name.hasPrefix("tasksdk/") {
                 try PathName.checkFileName(String(name.dropFirst(8)), as: "bundle file")
@@ -132,7 +151,7 @@ extension Bundle {
             } else if name.hasPrefix("agent/") {
                 try PathName.checkFileName(String(name.dropFirst(6)), as: "bundle file")
             } else {
-                return "bundle file '\(PathName.shown(name))' is neither under task/, tasksdk/ nor under agent/"
+                return "bundle file '\(PathName.shown(name))' is neither under task/, tasksdk/ nor under agent/, nor the model tape"
             }
         } catch {
             return "\(error) (in '\(PathName.shown(name))')"

@@ -15,11 +15,24 @@ public enum EpisodeRecording {
     /// Runs `run` twice in `workspace`; `out` also writes the first artifact as plain JSON there.
     public static func record(_ run: RunOptions, workspace: Workspace, out: String?,
                               signingKey: Curve25519.Signing.PrivateKey?) throws(RunnerError) -> Outcome {
-        let request = try workspace.prepare(run)
+        var request = try workspace.prepare(run)
+        // With the model gateway, the first run records its calls (a live one would leave
+        // nothing to replay) and the second is served from that tape, offline.
+        if request.models?.mode == .live { request.models?.mode = .record }
         let store = try workspace.store(create: true)
         let first = try Episode.run(request)
         let path = try workspace.keep(first, store: store, out: out)
-        let second = try Episode.run(request)
+        var again = request
+        if var models = again.models, models.mode == .record {
+            models.mode = .replay
+            models.tape = try ModelOptions.tapeHash(of: first.artifact).map { hash throws(RunnerError) in
+                try ModelTapeStore(stateDirectory: workspace.stateDirectory).get(hash)
+            }
+            models.upstreams = [:]
+            models.keys = [:]
+            again.models = models
+        }
+        let second = try Episode.run(again)
         try workspace.keep(second, store: store)
         let report = Replay.compare(recorded: first.artifact, replayed: second)
         guard report.status == .reproduced else { return .refused(first: first, path: path, replay: report) }
