@@ -57,11 +57,14 @@ tracecore-venv:
 # Python tools the tests use, from PyPI, in a venv under .build-venv-tools/ (git-ignored):
 # opentelemetry-proto parses `rigor export otlp` output (Tests/RigorCLITests/OTLPExportTests.swift);
 # selenium drives headless Chromium (Debian's chromium and chromium-driver) through the web UI and
-# the HTML report (Tests/RigorServerTests/BrowserTests.swift, Tests/Browser/dashboard_check.py).
-# Add a package to TOOLS_VENV_PACKAGES and the venv is refilled. When PyPI cannot be reached this
-# says so and goes on; the tests that need the venv then skip, printing why.
+# the HTML report (Tests/RigorServerTests/BrowserTests.swift, Tests/Browser/dashboard_check.py);
+# openai and anthropic, the official model SDKs, unmodified, drive the reference LLM agents
+# (Agents/llm_openai_agent.py, Agents/llm_anthropic_agent.py) through the model gateway against
+# scripts/fake-model-upstream.py. Add a package to TOOLS_VENV_PACKAGES and the venv is refilled.
+# When PyPI cannot be reached this says so and goes on; the tests that need the venv then skip,
+# printing why.
 TOOLS_VENV := .build-venv-tools
-TOOLS_VENV_PACKAGES ?= opentelemetry-proto==1.45.2 selenium==4.27.1
+TOOLS_VENV_PACKAGES ?= opentelemetry-proto==1.45.2 selenium==4.27.1 openai==3.63.0 anthropic==2.17.0
 tools-venv:
 	@want="$(TOOLS_VENV_PACKAGES)"; \
 	if [ -f $(TOOLS_VENV)/installed ] && [ "$$(cat $(TOOLS_VENV)/installed)" = "$$want" ]; then :; else \

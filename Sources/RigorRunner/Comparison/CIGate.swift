@@ -96,9 +96,15 @@ public enum CIGate {
                                     firstDivergentStep: nil, divergence: nil, newRunID: nil)
                 continue
             }
-            let key = "\(worldKey.hex)|\(act.map { String($0) } ?? "default")|\(b.traceEndpoint ? "trace" : "-")"
+            let key = "\(worldKey.hex)|\(act.map { String($0) } ?? "default")|\(b.traceEndpoint ? "trace" : "-")|\(b.hasModels ? "models" : "-")"
             guards[key] = (worldKey, act, b.traceEndpoint)
-            groups[key, default: []].append((i, BatchItem(pairing: Pairing(name: b.pairing, agent: b.agentRef, task: b.taskRef), seed: b.seed)))
+            var item = BatchItem(pairing: Pairing(name: b.pairing, agent: b.agentRef, task: b.taskRef), seed: b.seed)
+            do { item.tape = try b.tape() } catch {
+                checks[i] = CICheck(baseline: b, regressions: ["its model tape cannot be read: \(error)"], newArtifact: nil,
+                                    firstDivergentStep: nil, divergence: nil, newRunID: nil)
+                continue
+            }
+            groups[key, default: []].append((i, item))
         }
         for (key, members) in groups.sorted(by: { $0.key < $1.key }) {
             guard let (worldKey, act, traceEndpoint) = guards[key] else { continue }
@@ -106,6 +112,8 @@ public enum CIGate {
             batch.forkServer = forkServer
             batch.worldKey = worldKey
             batch.traceEndpoint = traceEndpoint
+            // Baselines of LLM runs are replayed from their tapes, offline (spec/model-gateway.md §2).
+            if key.hasSuffix("|models") { batch.models = ModelOptions(mode: .replay) }
             let outcomes = try batch.run(in: workspace, handle: handle ?? BatchHandle(), progress: progress)
             // Cancelled: some baselines did not run, and a partial gate is no verdict.
             if handle?.isCancelled == true { throw .usage("the CI gate was cancelled before every baseline ran") }

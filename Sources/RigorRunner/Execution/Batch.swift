@@ -9,6 +9,8 @@ import RigorTasks
 public struct BatchItem: Sendable {
     public let pairing: Pairing
     public let seed: Int
+    /// The tape this episode's model calls are answered from (`rigor ci` replaying a baseline).
+    public var tape: ModelTape? = nil
 
     public init(pairing: Pairing, seed: Int) {
         self.pairing = pairing
@@ -156,6 +158,7 @@ public struct Batch: Sendable {
                     let item = items[i]
                     guard var request = frozen[item.pairing.name] else { continue }
                     request.seed = item.seed
+                    if let tape = item.tape, request.models?.mode == .replay { request.models?.tape = tape }
                     let t0 = MonotonicClock.nanoseconds()
                     do throws(RunnerError) {
                         let result = try Episode.run(request)

@@ -74,6 +74,30 @@ public struct Baseline: Sendable {
             d["trace_endpoint"] = true
             document = .object(d)
         }
+        // A run with the model gateway: `rigor ci` replays it from the tape kept beside
+        // (spec/model-gateway.md §6); `models` true even without calls, so the gate offers the
+        // gateway (in replay) again.
+        if artifact["models"] != nil, case .object(var d) = document {
+            d["models"] = ["tape": ModelOptions.tapeHash(of: artifact).map(JSON.string) ?? .null]
+            document = .object(d)
+        }
+    }
+
+    /// Whether the baseline's run had the model gateway.
+    public var hasModels: Bool { document["models"] != nil }
+
+    public static func tapePath(for path: String) -> String {
+        (path.hasSuffix(".json") ? String(path.dropLast(5)) : path) + ".tape"
+    }
+
+    /// The model tape kept beside the baseline, checked against the hash the baseline names;
+    /// nil when the run made no model call.
+    public func tape() throws(RunnerError) -> ModelTape? {
+        guard let hash = document["models"]?["tape"]?.stringValue else { return nil }
+        guard let path, let data = FileManager.default.contents(atPath: Baseline.tapePath(for: path)) else {
+            throw .usage("baseline \(pairing) seed \(seed) names the model tape \(hash), but \(Baseline.tapePath(for: path ?? "?")) is missing: re-record it")
+        }
+        return try ModelTape.decode([UInt8](data), expectedHash: hash, what: Baseline.tapePath(for: path))
     }
 
     /// The episode was run with the TRACE endpoint (`--trace-endpoint`): a re-run offers it too.
@@ -98,7 +122,10 @@ public struct Baseline: Sendable {
     }
 
     /// Writes the baseline and its compressed artifact.
-    public func write(to path: String, artifact: JSON) throws(RunnerError) {
+    public func write(to path: String, artifact: JSON, tapes: ModelTapeStore? = nil) throws(RunnerError) {
+        if let hash = document["models"]?["tape"]?.stringValue, let tapes {
+            try ArtifactFile.writeAtomically(try tapes.bytes(hash), to: Baseline.tapePath(for: path))
+        }
         var doc = document.objectValue ?? [:]
         doc["artifact_file"] = .string((Baseline.artifactPath(for: path) as NSString).lastPathComponent)
         do {

@@ -25,7 +25,7 @@ public enum BaselineWriter {
         for o in outcomes {
             let baseline = Baseline(pairing: o.item.pairing.name, artifact: o.artifact, worldKey: worldKey)
             let path = try Baseline.path(in: directory, pairing: o.item.pairing.name, seed: o.item.seed)
-            try baseline.write(to: path, artifact: o.artifact)
+            try baseline.write(to: path, artifact: o.artifact, tapes: ModelTapeStore(stateDirectory: workspace.stateDirectory))
             do {
                 try store.appendLedger(kind: "baseline", payload: [
                     "pairing": .string(o.item.pairing.name), "seed": .int(o.item.seed),
@@ -46,7 +46,7 @@ public enum BaselineWriter {
         var paths: [String] = []
         for c in checks where !c.identical {
             guard let artifact = c.newArtifact, let path = c.baseline.path else { continue }
-            try Baseline(pairing: c.baseline.pairing, artifact: artifact, worldKey: try c.baseline.worldKey(or: workspace)).write(to: path, artifact: artifact)
+            try Baseline(pairing: c.baseline.pairing, artifact: artifact, worldKey: try c.baseline.worldKey(or: workspace)).write(to: path, artifact: artifact, tapes: ModelTapeStore(stateDirectory: workspace.stateDirectory))
             paths.append(path)
             updated(path)
         }
