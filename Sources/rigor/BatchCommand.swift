@@ -207,6 +207,7 @@ enum BatchReport {
             Console.line("\(p.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(String(format: "%3d/%-3d", p.passed, p.total)) \(pct(p.rate))  [\(pct(ci.low)), \(pct(ci.high))]")
         }
         printFailingSeeds(s)
+        printModelUsage(s.perPairing)
         let wall = (Statistics.percentile(s.outcomes.map(\.wallSeconds), 0.5), Statistics.percentile(s.outcomes.map(\.wallSeconds), 0.95))
         let steps = (Statistics.percentile(s.outcomes.map(\.stepsUsed), 0.5), Statistics.percentile(s.outcomes.map(\.stepsUsed), 0.95))
         let tools = (Statistics.percentile(s.outcomes.map(\.toolCallsUsed), 0.5), Statistics.percentile(s.outcomes.map(\.toolCallsUsed), 0.95))
@@ -214,6 +215,19 @@ enum BatchReport {
         Console.line(String(format: "wall time  P50 %.3f s  P95 %.3f s", wall.0, wall.1))
         Console.line("steps      P50 \(steps.0)  P95 \(steps.1)")
         Console.line("tool calls P50 \(tools.0)  P95 \(tools.1)")
+    }
+
+    /// Model calls, tokens and cost per pairing (pairings that had the model gateway).
+    static func printModelUsage(_ pairings: [BatchSummary.PerPairing]) {
+        let rows = pairings.compactMap { p in p.models.map { (p.name, $0) } }
+        guard !rows.isEmpty else { return }
+        Console.line("")
+        Console.line("models                           calls   tokens in / out        cost      per solved")
+        for (name, m) in rows {
+            let perSolved = m.costPerSolved.map { String(format: "$%.6f", $0) } ?? "(none solved)"
+            Console.line("\(name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(String(format: "%5d", m.calls))   "
+                + "\(String(format: "%9d / %-9d", m.inputTokens, m.outputTokens))  \(String(format: "$%.6f", m.costUSD))  \(perSolved)")
+        }
     }
 
     /// The first failing seeds of each pairing, so a failure can be opened without a query.

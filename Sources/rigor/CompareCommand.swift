@@ -38,7 +38,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let comparison: BatchComparison
         do {
-            comparison = BatchComparison(before: try BatchComparison.load(a), after: try BatchComparison.load(b))
+            comparison = try BatchComparison.compare(a, b)
         } catch {
             throw Console.fail(error)
         }
@@ -74,6 +74,22 @@ enum CompareReport {
             Console.line(Console.yellow("note: repeated pairing × seed entries ignored: \(c.duplicatesBefore) in A, \(c.duplicatesAfter) in B (the first of each is used)"))
         }
         Console.line(Console.dim("↓ pass → fail, ↑ fail → pass, over episodes paired by pairing and seed; McNemar: exact binomial up to 25 flips, else χ² with continuity correction"))
+        if !c.models.isEmpty {
+            Console.line("")
+            Console.line(pad("models", nameWidth) + pad("calls before → after", 24) + pad("cost before → after", 30) + "per solved before → after")
+            for (name, m) in c.models.sorted(by: { $0.key < $1.key }) {
+                func num(_ v: JSON?, _ key: String) -> String {
+                    switch v?[key] {
+                    case .int(let i)?: return key == "calls" ? "\(i)" : String(format: "$%.6f", Double(i))
+                    case .double(let d)?: return String(format: "$%.6f", d)
+                    default: return "—"
+                    }
+                }
+                Console.line(pad(name, nameWidth) + pad("\(num(m.before, "calls")) → \(num(m.after, "calls"))", 24)
+                    + pad("\(num(m.before, "cost_usd")) → \(num(m.after, "cost_usd"))", 30)
+                    + "\(num(m.before, "cost_per_solved_usd")) → \(num(m.after, "cost_per_solved_usd"))")
+            }
+        }
         Console.line("")
         let drops = c.significantDrops
         if drops.isEmpty {

@@ -60,6 +60,9 @@ public struct BatchComparison: Sendable {
     public let duplicatesAfter: Int
     /// The significance level for "a significant drop".
     public let alpha: Double
+    /// Pairing → its model totals (`pairings[].models` of `rigor batch --json`: calls, tokens,
+    /// cost, cost per solved episode) before and after; only pairings that had the gateway.
+    public var models: [String: (before: JSON?, after: JSON?)] = [:]
 
     public init(before: [Episode], after: [Episode], alpha: Double = 0.05) {
         self.alpha = alpha
@@ -137,6 +140,23 @@ public struct BatchComparison: Sendable {
         try episodes(in: try ArtifactLocator.readJSON(path, expecting: "a batch summary, written by `rigor batch ... --json > FILE`"), file: path)
     }
 
+    /// Compares two batch summary files, model costs included.
+    public static func compare(_ a: String, _ b: String, alpha: Double = 0.05) throws(RunnerError) -> BatchComparison {
+        let expecting = "a batch summary, written by `rigor batch ... --json > FILE`"
+        let before = try ArtifactLocator.readJSON(a, expecting: expecting), after = try ArtifactLocator.readJSON(b, expecting: expecting)
+        var c = BatchComparison(before: try episodes(in: before, file: a), after: try episodes(in: after, file: b), alpha: alpha)
+        func totals(_ summary: JSON) -> [String: JSON] {
+            var out: [String: JSON] = [:]
+            for p in summary["pairings"]?.arrayValue ?? [] {
+                if let name = p["name"]?.stringValue, let m = p["models"], m.objectValue != nil { out[name] = m }
+            }
+            return out
+        }
+        let mb = totals(before), ma = totals(after)
+        for name in Set(mb.keys).union(ma.keys) { c.models[name] = (mb[name], ma[name]) }
+        return c
+    }
+
     // MARK: JSON
 
     public var json: JSON {
@@ -169,6 +189,7 @@ public struct BatchComparison: Sendable {
             }),
             "overall": .object(counts(overall)),
             "duplicates_ignored": ["before": .int(duplicatesBefore), "after": .int(duplicatesAfter)],
+            "models": .object(models.mapValues { ["before": $0.before ?? .null, "after": $0.after ?? .null] }),
         ]
     }
 

@@ -11,6 +11,8 @@ public struct BatchSummary: Sendable {
         public let total: Int
         /// The first failing seeds, in seed order, at most `BatchSummary.failingSeedsShown`.
         public let firstFailures: [FailingSeed]
+        /// Model calls, tokens and cost of the pairing's episodes; nil without a model gateway.
+        public var models: ModelTotals? = nil
         public var rate: Double { total == 0 ? 0 : Double(passed) / Double(total) }
         public var interval: (low: Double, high: Double) { Statistics.wilson(successes: passed, trials: total) }
     }
@@ -36,6 +38,40 @@ public struct BatchSummary: Sendable {
         public var json: JSON {
             ["seed": .int(seed), "run_id": .string(runID), "termination_reason": .string(terminationReason),
              "failure_type": failureType.map(JSON.string) ?? .null, "failure_reason": reason.map(JSON.string) ?? .null]
+        }
+    }
+
+    /// What a set of episodes spent on models (spec/model-gateway.md §5).
+    public struct ModelTotals: Sendable, Equatable {
+        public var calls = 0
+        public var inputTokens = 0
+        public var outputTokens = 0
+        public var costUSD = 0.0
+        public var solved = 0
+
+        /// The cost per solved episode (nil when none was solved).
+        public var costPerSolved: Double? { solved == 0 ? nil : costUSD / Double(solved) }
+
+        /// The totals of `artifacts` (those without `models` add nothing); nil when none had a gateway.
+        public static func of(_ artifacts: [JSON]) -> ModelTotals? {
+            var t = ModelTotals()
+            var any = false
+            for a in artifacts {
+                guard let m = a["models"] else { continue }
+                any = true
+                t.calls += m["calls"]?.intValue ?? 0
+                t.inputTokens += m["input_tokens"]?.intValue ?? 0
+                t.outputTokens += m["output_tokens"]?.intValue ?? 0
+                t.costUSD += ModelAccount.cost(a["diagnostics"] ?? .null)
+                if a["success"]?.boolValue == true { t.solved += 1 }
+            }
+            return any ? t : nil
+        }
+
+        public var json: JSON {
+            ["calls": .int(calls), "input_tokens": .int(inputTokens), "output_tokens": .int(outputTokens),
+             "cost_usd": .double((costUSD * 1e6).rounded() / 1e6),
+             "cost_per_solved_usd": costPerSolved.map { .double(($0 * 1e6).rounded() / 1e6) } ?? .null]
         }
     }
 
@@ -75,8 +111,10 @@ public struct BatchSummary: Sendable {
         return order.compactMap { name in
             guard let g = groups[name], let p = g.first?.item.pairing else { return nil }
             let failures = g.filter { !$0.passed }.sorted { $0.item.seed < $1.item.seed }.prefix(Self.failingSeedsShown)
-            return PerPairing(name: name, agent: p.agent, task: p.task, passed: g.filter(\.passed).count, total: g.count,
-                              firstFailures: failures.map(FailingSeed.init))
+            var row = PerPairing(name: name, agent: p.agent, task: p.task, passed: g.filter(\.passed).count, total: g.count,
+                                 firstFailures: failures.map(FailingSeed.init))
+            row.models = ModelTotals.of(g.map(\.artifact))
+            return row
         }
     }
 
@@ -102,12 +140,17 @@ public struct BatchSummary: Sendable {
             "tool_calls": ["p50": .int(tools.0), "p95": .int(tools.1)],
             "pairings": .array(perPairing.map { p in
                 let ci = p.interval
-                return [
+                var row: JSON = [
                     "name": .string(p.name), "agent": .string(p.agent), "task": .string(p.task),
                     "passed": .int(p.passed), "total": .int(p.total), "pass_rate": .double(p.rate),
                     "wilson_95": [.double((ci.low * 1e4).rounded() / 1e4), .double((ci.high * 1e4).rounded() / 1e4)],
                     "first_failures": .array(p.firstFailures.map(\.json)),
                 ]
+                if let m = p.models, case .object(var o) = row {
+                    o["models"] = m.json
+                    row = .object(o)
+                }
+                return row
             }),
             "episodes": .array(outcomes.map { o in
                 [
