@@ -61,7 +61,10 @@ struct ForkCommand: ParsableCommand {
     var call: Int?
 
     @Option(name: .customLong("response"), help: ArgumentHelp("The answer to serve at the fork point: a file holding the response body as the upstream would send it (JSON, or an SSE stream when it starts with 'event:' or 'data:').", valueName: "file"))
-    var response: String
+    var response: String?
+
+    @Option(name: .customLong("observation"), help: ArgumentHelp("Instead of --response: change the observation of step --at with this JSON merge patch (RFC 7386), a file or inline JSON, e.g. '{\"visible_state\":{\"files_seen\":[]}}'. The agent sees, and the branch records, the patched observation.", valueName: "patch"))
+    var observation: String?
 
     @Option(name: .customLong("status"), help: ArgumentHelp("The HTTP status of that answer (default 200).", valueName: "code"))
     var status = 200
@@ -75,6 +78,8 @@ struct ForkCommand: ParsableCommand {
 
     func validate() throws {
         if (step == nil) == (call == nil) { throw ValidationError("give exactly one of --at STEP and --call N") }
+        if (response == nil) == (observation == nil) { throw ValidationError("give exactly one of --response FILE and --observation PATCH") }
+        if observation != nil && step == nil { throw ValidationError("--observation changes the observation of a step: give it with --at STEP") }
         if let step, step < 0 || step > 100_000_000 { throw ValidationError("--at must be a step from 0 to 100000000") }
         if let call, call < 1 || call > 100_000_000 { throw ValidationError("--call must be from 1 to 100000000") }
         if !(100...599).contains(status) { throw ValidationError("--status must be an HTTP status from 100 to 599") }
@@ -84,6 +89,20 @@ struct ForkCommand: ParsableCommand {
     func run() throws {
         let workspace = try workspaceOptions.workspace
         do {
+            if let observation {
+                let text = FileManager.default.fileExists(atPath: observation)
+                    ? String(decoding: FileManager.default.contents(atPath: observation) ?? Data(), as: UTF8.self) : observation
+                let patch: JSON
+                do { patch = try JSON.parse(Array(text.utf8), maxDepth: 64) } catch {
+                    throw RunnerError.usage("--observation is neither a file nor valid JSON: \(error)")
+                }
+                let parent = try RunLookup.artifact(runRef, workspace: workspace)
+                let result = try ModelFork.fork(parent, in: workspace, step: step ?? 1, observationPatch: patch,
+                                                continuation: try continuation.continuation())
+                try report(result, parent: parent, at: nil, workspace: workspace)
+                return
+            }
+            guard let response else { return }
             guard let data = FileManager.default.contents(atPath: response) else {
                 throw RunnerError.usage("--response: cannot read '\(PathName.shown(response))'")
             }
@@ -95,21 +114,31 @@ struct ForkCommand: ParsableCommand {
             let tape = try ModelFork.tape(of: parent, in: workspace)
             let at = try call ?? ModelFork.call(atStep: step ?? 0, in: tape)
             let result = try ModelFork.fork(parent, in: workspace, call: at, response: replacement, continuation: try continuation.continuation())
+            try report(result, parent: parent, at: at, workspace: workspace)
+        } catch let e as RunnerError { throw Console.fail(e) }
+    }
+
+    /// Keeps the branch and prints what became of it.
+    func report(_ result: EpisodeResult, parent: JSON, at: Int?, workspace: Workspace) throws {
+        do {
             let store = try workspace.store(create: true)
             _ = try workspace.keep(result, store: store)
             let summary: JSON = [
-                "run_id": .string(result.record.runID), "parent_run_id": parent["run_id"] ?? .null, "at_call": .int(at),
+                "run_id": .string(result.record.runID), "parent_run_id": parent["run_id"] ?? .null,
+                "at_call": at.map(JSON.int) ?? .null, "at_step": step.map(JSON.int) ?? .null,
                 "success": .bool(result.record.success), "termination_reason": .string(result.record.termination.rawValue),
                 "parent_success": parent["success"] ?? .null, "artifact_hash": .string(result.artifactHash),
-                "model_calls": result.record.models?["calls"] ?? .null, "calls_from_tape": .int(at - 1),
-                "cost_usd": result.record.diagnostics["models"]?["cost_usd"] ?? .null,
+                "model_calls": result.record.models?["calls"] ?? .null,
+                "live_calls": result.record.diagnostics["models"]?["live_calls"] ?? .null,
+                "cost_usd": result.record.diagnostics["models"]?["live_cost_usd"] ?? .null,
             ]
             if json { Console.printJSON(summary) } else {
                 let verdict = result.record.success ? Console.green("passed") : Console.red("failed")
-                Console.line("branch \(result.record.runID) from \(parent["run_id"]?.stringValue ?? "?") at model call \(at): \(verdict) "
+                let point = at.map { "model call \($0)" } ?? "step \(step ?? 0)'s observation"
+                Console.line("branch \(result.record.runID) from \(parent["run_id"]?.stringValue ?? "?") at \(point): \(verdict) "
                     + "(\(result.record.termination.rawValue)); the parent \(parent["success"]?.boolValue == true ? "passed" : "failed")")
-                Console.line("  model calls: \(summary["model_calls"]?.intValue ?? 0) (\(at - 1) from the parent's tape), "
-                    + "cost $\(String(format: "%.6f", ModelAccount.cost(["models": summary])))")
+                Console.line("  model calls: \(summary["model_calls"]?.intValue ?? 0), \(summary["live_calls"]?.intValue ?? 0) of them live, "
+                    + "costing $\(String(format: "%.6f", ModelAccount.cost(["models": summary])))")
             }
             if !result.record.success { throw CLIExit(code: .failed) }
         } catch let e as RunnerError { throw Console.fail(e) }

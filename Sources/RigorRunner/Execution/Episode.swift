@@ -27,6 +27,9 @@ public struct EpisodeRequest: Sendable {
     public var tapeStore: ModelTapeStore?
     /// A fork's or a blame trial's link to the run it branched from (`diagnostics.fork`).
     public var forkLink: JSON?
+    /// `rigor fork --observation`: the step whose observation is changed, and the JSON merge
+    /// patch applied to it before the agent sees it.
+    public var observationPatch: (step: Int, patch: JSON)?
 
     public init(task: LoadedTask, agent: AgentCommand, seed: Int, worldKey: WorldKey, guardSettings: GuardSettings,
                 collectTiming: Bool = false) {
@@ -132,7 +135,8 @@ public enum Episode {
                 let step = loop.trace.count + 1
                 let actDeadline = min(t0.addingClamped(actTimeoutNanos), wallDeadline)
                 let deadlineIsWall = wallDeadline <= t0.addingClamped(actTimeoutNanos)
-                let observation = loop.observation(step: step)
+                var observation = loop.observation(step: step)
+                if let (at, patch) = request.observationPatch, at == step { observation = ModelFork.mergePatch(observation, patch) }
                 trace?.gate.publish(loop.policy, step: step)
                 gateway?.publish(step: step)
                 _ = session.observe(observation, deadlineNanos: actDeadline)

@@ -9,9 +9,10 @@ import RigorSpec
 /// Not hashed: `diagnostics.models` (the mode, the cost at today's prices, the URL the agent
 /// was given, whether the tape was stored).
 public enum ModelAccount {
-    /// `diagnostics.models.cost_usd` of an artifact's diagnostics (0 when absent).
-    public static func cost(_ diagnostics: JSON) -> Double {
-        switch diagnostics["models"]?["cost_usd"] {
+    /// `diagnostics.models.cost_usd` of an artifact's diagnostics (0 when absent); with
+    /// `liveOnly`, `live_cost_usd`: what the calls that reached an upstream cost.
+    public static func cost(_ diagnostics: JSON, liveOnly: Bool = false) -> Double {
+        switch diagnostics["models"]?[liveOnly ? "live_cost_usd" : "cost_usd"] {
         case .double(let d)?: return d
         case .int(let i)?: return Double(i)
         default: return 0
@@ -46,9 +47,12 @@ public enum ModelAccount {
         ]
         record.toolingModels = tape.toolingEntries(version: tapeHash)
         let (cost, unpriced) = settings.prices.cost(of: tape)
+        let live = gateway.liveTape
         var diagnostics: [String: JSON] = [
             "mode": .string(settings.mode.rawValue),
             "cost_usd": .double(cost),
+            "live_calls": .int(live.exchanges.count),
+            "live_cost_usd": .double(settings.prices.cost(of: live).usd),
             "tape_stored": .bool(stored),
             "upstream_failures": .int(gateway.failedUpstreamCalls),
             "url": .string(agentURL ?? ""),

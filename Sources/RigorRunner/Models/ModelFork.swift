@@ -54,13 +54,43 @@ public enum ModelFork {
                                                                         "at_call": .int(call), "mutation": "response"])
     }
 
-    static func run(_ artifact: JSON, in workspace: Workspace, models: ModelOptions, link: JSON) throws(RunnerError) -> EpisodeResult {
+    /// Runs the episode of `artifact` again with the observation of `step` changed by `patch`
+    /// (a JSON merge patch, RFC 7386): the agent sees, and the artifact records, the patched
+    /// observation. Model calls are answered from the parent's tape while they match it, then
+    /// go on as `continuation` says.
+    public static func fork(_ artifact: JSON, in workspace: Workspace, step: Int, observationPatch patch: JSON,
+                            continuation: Continuation) throws(RunnerError) -> EpisodeResult {
+        let steps = artifact["action_trace"]?.arrayValue?.count ?? 0
+        guard step >= 1, step <= steps else { throw .usage("the run has steps 1 to \(steps): fork at one of them") }
+        var options = ModelOptions(mode: continuation.mode)
+        options.tape = artifact["models"] != nil && ModelOptions.tapeHash(of: artifact) != nil ? try tape(of: artifact, in: workspace) : ModelTape()
+        options.beyondTape = continuation.mode == .replay ? nil : continuation.mode
+        options.upstreams = continuation.upstreams
+        return try run(artifact, in: workspace, models: options, observationPatch: (step, patch),
+                       link: ["parent_run_id": artifact["run_id"] ?? .null, "parent_artifact_hash": artifact["artifact_hash"] ?? .null,
+                              "at_step": .int(step), "mutation": "observation"])
+    }
+
+    static func run(_ artifact: JSON, in workspace: Workspace, models: ModelOptions, observationPatch: (Int, JSON)? = nil,
+                    link: JSON) throws(RunnerError) -> EpisodeResult {
         var (request, changes) = try Replay.plan(artifact, in: workspace, models: models)
         if !changes.isEmpty {
             throw .usage("the run cannot be forked as it was made: \(changes.joined(separator: "; "))")
         }
         request.forkLink = link
+        request.observationPatch = observationPatch
         return try Episode.run(request)
+    }
+
+    /// RFC 7386: members of an object patch replace (null removes) members of the target,
+    /// recursively; any other patch replaces the target.
+    public static func mergePatch(_ target: JSON, _ patch: JSON) -> JSON {
+        guard case .object(let changes) = patch else { return patch }
+        var result = target.objectValue ?? [:]
+        for (key, value) in changes {
+            if value == .null { result.removeValue(forKey: key) } else { result[key] = mergePatch(result[key] ?? .null, value) }
+        }
+        return .object(result)
     }
 
     // MARK: - Blame
@@ -140,10 +170,8 @@ public enum ModelFork {
                 try keep?(result)
                 if result.record.success { passes += 1 }
                 ids.append(result.record.runID)
-                let overridden = options.overrides.count
-                let calls = result.record.models?["calls"]?.intValue ?? 0
-                liveCalls += max(0, calls - k - overridden)
-                cost += ModelAccount.cost(result.record.diagnostics)
+                liveCalls += result.record.diagnostics["models"]?["live_calls"]?.intValue ?? 0
+                cost += ModelAccount.cost(result.record.diagnostics, liveOnly: true)
             }
             let t = Trial(failedCallsKept: k, runs: max(1, repeats), passes: passes, runIDs: ids)
             cache[k] = t

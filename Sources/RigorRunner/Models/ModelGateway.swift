@@ -92,6 +92,8 @@ public final class ModelGateway: @unchecked Sendable {
     private var step = 0
     private var inFlight: UpstreamCall?
     private var upstreamFailures = 0
+    /// The served exchanges (indices into `served`) that came from an upstream.
+    private var liveIndices: [Int] = []
 
     public init(settings: ModelGatewaySettings) {
         self.settings = settings
@@ -135,6 +137,13 @@ public final class ModelGateway: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return modelCalls
+    }
+
+    /// The calls that went to an upstream (the rest came from a tape or a fork's override).
+    public var liveTape: ModelTape {
+        lock.lock()
+        defer { lock.unlock() }
+        return ModelTape(exchanges: liveIndices.map { served[$0] })
     }
 
     public var failedUpstreamCalls: Int {
@@ -257,16 +266,17 @@ public final class ModelGateway: @unchecked Sendable {
     }
 
     /// Keeps the exchange, counts its tokens, and answers the agent with it.
-    private func finish(_ exchange: ModelExchange) -> EndpointResponse {
-        record(exchange)
+    private func finish(_ exchange: ModelExchange, live: Bool = false) -> EndpointResponse {
+        record(exchange, live: live)
         return EndpointResponse(status: exchange.status, contentType: exchange.contentType, body: exchange.response)
     }
 
-    private func record(_ recorded: ModelExchange) {
+    private func record(_ recorded: ModelExchange, live: Bool = false) {
         lock.lock()
         defer { lock.unlock() }
         var exchange = recorded
         exchange.step = step
+        if live { liveIndices.append(served.count) }
         served.append(exchange)
         usage.inputTokens = usage.inputTokens.addingClamped(exchange.usage.inputTokens)
         usage.outputTokens = usage.outputTokens.addingClamped(exchange.usage.outputTokens)
@@ -323,14 +333,14 @@ public final class ModelGateway: @unchecked Sendable {
                 lock.lock()
                 inFlight = nil
                 lock.unlock()
-                record(make(body))
+                record(make(body), live: true)
             })
         }
         let body = call.rest()
         lock.lock()
         inFlight = nil
         lock.unlock()
-        return finish(make(body))
+        return finish(make(body), live: true)
     }
 
     /// Headers the gateway never passes on: the agent's (placeholder) credentials, and those
