@@ -201,7 +201,9 @@ struct BlameCommand: ParsableCommand {
                     Console.line("no call blamed: \(report.note ?? "")")
                 }
                 for t in report.trials {
-                    Console.line("  kept \(t.failedCallsKept) failed answer(s): \(t.passes)/\(t.runs) passed")
+                    let ci = Statistics.wilson(successes: t.passes, trials: t.runs)
+                    Console.line("  kept \(t.failedCallsKept) failed answer(s): \(t.passes)/\(t.runs) passed"
+                        + (t.runs > 1 ? String(format: " (pass rate %.0f%%, 95%% Wilson %.0f%%–%.0f%%)", t.rate * 100, ci.low * 100, ci.high * 100) : ""))
                 }
                 Console.line("  cost: \(report.episodes) episodes, \(report.liveCalls) live model calls, $\(String(format: "%.6f", report.costUSD))")
             }

@@ -95,8 +95,8 @@ public enum ModelFork {
 
     // MARK: - Blame
 
-    /// One trial of a bisection: the first `k` calls answered as in the failed run, the rest
-    /// as in the passing run (then the continuation).
+    /// One trial of a bisection: the first `k` calls answered as in the failed run, call k + 1
+    /// as in the passing run, the rest as in the passing run (replay) or by the upstream (live).
     public struct Trial: Sendable {
         public let failedCallsKept: Int
         public let runs: Int
@@ -156,7 +156,9 @@ public enum ModelFork {
             if let t = cache[k] { return t }
             var options = ModelOptions(mode: continuation.mode)
             options.tape = ModelTape(exchanges: Array(failedTape.exchanges.prefix(k)))
-            for (i, e) in passedTape.exchanges.enumerated() where i >= k {
+            // Replay: every later answer is the passing run's (by call number), offline. Live or
+            // record: only call k + 1 gets the passing run's answer; the model answers the rest.
+            for (i, e) in passedTape.exchanges.enumerated() where i >= k && (continuation.mode == .replay || i == k) {
                 options.overrides[i + 1] = ModelResponseOverride(status: e.status, contentType: e.contentType, body: e.response)
             }
             options.beyondTape = continuation.mode == .replay ? nil : continuation.mode
