@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv no
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 
-.PHONY: all deps build release run test fuzz bench bench-store clean help install uninstall dist tracecore-venv traceprotocol-venv tools-venv
+.PHONY: all deps build release run test fuzz bench bench-store bench-gateway clean help install uninstall dist tracecore-venv traceprotocol-venv tools-venv
 
 all: build
 
@@ -18,6 +18,7 @@ help:
 	@echo "make release  optimised build (.build/release), Swift runtime linked statically"
 	@echo "make bench  release build, then the benchmarks (tables)"
 	@echo "make bench-store  release build, then only PostgreSQL vs SQLite recording (tables)"
+	@echo "make bench-gateway  release build, then only the model gateway tables (replay overhead, tape size)"
 	@echo "make install [PREFIX=/usr/local]  release build, then bin/rigor and share/rigor/sdk under PREFIX"
 	@echo "make uninstall [PREFIX=/usr/local]  remove what make install put there"
 	@echo "make dist   release tarball rigor-<version>-linux-<arch>.tar.gz (bin/, share/)"
@@ -139,6 +140,10 @@ bench: release
 bench-store: release
 	.build/release/rigor-bench shared-store
 	bash Benchmarks/compare_tracecore.sh
+
+# Only the model gateway's tables: replay overhead per call, a 1,000-call tape, tape size.
+bench-gateway: release
+	.build/release/rigor-bench gateway
 
 clean:
 	rm -rf .build .rigor

@@ -25,6 +25,13 @@ if CommandLine.arguments.contains("--intentproof") {
 }
 
 let root = FileManager.default.currentDirectoryPath
+// `rigor-bench gateway`: only the model gateway tables (no agent needed).
+if CommandLine.arguments.dropFirst().first == "gateway" {
+    let scratch = NSTemporaryDirectory() + "rigor-bench-gateway-\(getpid())"
+    try runGatewayBench(tmp: scratch)
+    try? FileManager.default.removeItem(atPath: scratch)
+    exit(0)
+}
 // `RIGOR_BENCH_ONLY=metrics .build/release/rigor-bench`: only the metrics tables.
 if ProcessInfo.processInfo.environment["RIGOR_BENCH_ONLY"] == "metrics" {
     let scratch = NSTemporaryDirectory() + "rigor-bench-metrics-\(getpid())"
@@ -118,5 +125,6 @@ try runMetricsBench(tmp: tmp)
 runIntentProofBench()
 try runServerBench(root: root, tmp: tmp, longRun: tenThousandSteps, batch: realBatch)
 try runShardBench(root: root, rigorBinary: rigorBinary, agentBinary: agentBinary, tmp: tmp)
+try runGatewayBench(tmp: tmp)
 }
 try runPolicyBench(root: root, tmp: tmp, largest: largest)
