@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
+import RigorRunner
 
 // Parsing and exit codes are handled here, in one place: usage errors exit 2 (not
 // ArgumentParser's 64), `--help` exits 0, and commands report outcomes with `CLIExit`.
 Interrupts.install()
+// The model gateway's keys leave the environment block an agent at --isolation none could read.
+ModelKeys.captureAndScrub(Array(ModelOptions.defaultKeyVariables.values))
 do {
     var command = try RigorCommand.parseAsRoot()
     try checkInput(of: command)
