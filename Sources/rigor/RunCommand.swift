@@ -235,6 +235,16 @@ enum EpisodeReport {
         }
         print("  steps       \(a.stepsUsed) / \(a.budgets.steps)    tool calls \(a.toolCallsUsed) / \(a.budgets.toolCalls)")
         if let memory = EpisodeView.memoryCoverage(r.artifact) { print("  memory      \(memory.warning ? Console.yellow(memory.text) : memory.text)") }
+        if let m = r.artifact["models"] {
+            let b = m["budgets"]
+            func of(_ used: String, _ budget: String) -> String {
+                "\(m[used]?.intValue ?? 0)" + (b?[budget]?.intValue.map { " / \($0)" } ?? "")
+            }
+            let mode = r.artifact["diagnostics"]?["models"]?["mode"]?.stringValue ?? "?"
+            let tape = m["tape"]?.stringValue.map { "tape \($0.dropFirst(7).prefix(12))" } ?? "no calls"
+            print("  models      \(of("calls", "calls")) calls, tokens \(of("input_tokens", "input_tokens")) in, \(of("output_tokens", "output_tokens")) out, "
+                + String(format: "$%.6f", ModelAccount.cost(r.artifact["diagnostics"] ?? .null)) + "  (\(mode), \(tape))")
+        }
         print("  artifact    \(r.artifactHash)")
         print("  stored in   \(relative(workspace.stateDirectory))  (rigor runs show \(a.runID))")
         if let path { print("  written to  \(relative(path))") }
