@@ -63,6 +63,8 @@ struct BaselineCommand: ParsableCommand {
                 // Recorded in each baseline (`trace_endpoint`): `rigor ci` offers it again.
                 batch.traceEndpoint = options.traceEndpoint
                 batch.models = (try? options.modelOptions()) ?? ModelOptions()
+                // A baseline of an LLM run keeps its tape: `rigor ci` replays it offline.
+                batch.models.recordWhenLive = true
                 options.announceChosenLevel()
                 let reporter = BatchProgress(total: batch.items.count, quiet: progress.quiet, json: options.json)
                 let outcomes = try batch.run(in: workspace, handle: Interrupts.batchHandle()) { done, o in reporter.report(done: done, o) }

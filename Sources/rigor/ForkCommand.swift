@@ -57,7 +57,7 @@ struct ForkCommand: ParsableCommand {
     @Option(name: .customLong("at"), help: ArgumentHelp("Fork at the first model call made during this step.", valueName: "step"))
     var step: Int?
 
-    @Option(name: .customLong("call"), help: ArgumentHelp("Fork at this model call (1-based), instead of --at.", valueName: "n"))
+    @Option(name: .customLong("call"), help: ArgumentHelp("Fork at this request on the tape (1-based: every request the agent made to the gateway, in order, as `rigor runs show` and the tape number them), instead of --at.", valueName: "n"))
     var call: Int?
 
     @Option(name: .customLong("response"), help: ArgumentHelp("The answer to serve at the fork point: a file holding the response body as the upstream would send it (JSON, or an SSE stream when it starts with 'event:' or 'data:').", valueName: "file"))

@@ -58,7 +58,8 @@ public struct ModelGatewaySettings: Sendable {
     /// What a request the tape does not hold gets: nil ends the episode (replay); `live` or
     /// `record` forwards it (a fork continuing past its tape).
     public var beyondTape: ModelMode?
-    /// Call number (1-based) → the response served instead (a fork's mutation).
+    /// Exchange number (1-based, every request in order, as on the tape) → the response served
+    /// instead (a fork's mutation).
     public var overrides: [Int: ModelResponseOverride] = [:]
     public var prices = ModelPrices.standard
     /// Bounds on what the agent may send and the upstream may answer.
@@ -187,7 +188,6 @@ public final class ModelGateway: @unchecked Sendable {
         }
         // A model call is a request that names a model; other requests (GET /v1/models) pass
         // through and are taped, but cost no call.
-        var callNumber = 0
         if model != nil {
             if let budget = settings.budgets.calls, modelCalls >= budget {
                 let message = "the model-call budget (\(budget)) ran out: call \(modelCalls + 1) at step \(step) was refused"
@@ -196,13 +196,14 @@ public final class ModelGateway: @unchecked Sendable {
                 return ModelGateway.refusal(status: 429, type: "budget_exhausted", message)
             }
             modelCalls += 1
-            callNumber = modelCalls
         }
         let exchangeNumber = served.count + 1
         let currentStep = step
         lock.unlock()
 
-        if callNumber > 0, let replacement = settings.overrides[callNumber] {
+        // A fork's replacement answers are keyed by the exchange's number on the tape (every
+        // request the agent makes, in order), as the tape prefix they follow is cut.
+        if let replacement = settings.overrides[exchangeNumber] {
             return finish(ModelExchange(provider: provider, model: model, method: request.method, target: request.target,
                                         request: request.body, status: replacement.status, contentType: replacement.contentType,
                                         response: replacement.body, usage: ModelGateway.usage(in: replacement.body, contentType: replacement.contentType)))

@@ -32,6 +32,9 @@ public struct ModelOptions: Sendable {
     /// A fork: what requests past the parent's tape get (`live` or `record`).
     public var beyondTape: ModelMode?
     public var overrides: [Int: ModelResponseOverride] = [:]
+    /// When the gateway would run live, record instead: what is being made is meant to be
+    /// replayed (`rigor baseline record`).
+    public var recordWhenLive = false
 
     public init(mode: ModelMode? = nil) {
         self.mode = mode
@@ -80,7 +83,7 @@ extension Workspace {
         guard options.requested || task.manifest.models != nil || projectModels != nil else { return nil }
         let hasTape = options.tape != nil || options.tapeHash != nil
         let mode = options.mode ?? projectModels?.mode.flatMap { $0 == .replay && !hasTape ? nil : $0 } ?? (hasTape ? .replay : .live)
-        var settings = ModelGatewaySettings(mode: mode)
+        var settings = ModelGatewaySettings(mode: mode == .live && options.recordWhenLive ? .record : mode)
         settings.upstreams = ModelOptions.defaultUpstreams.merging(projectModels?.upstreams ?? [:]) { _, p in p }
             .merging(options.upstreams) { _, flag in flag }
         ModelKeys.captureAndScrub(Array(projectModels?.keyVariables.values ?? [:].values))
