@@ -63,7 +63,7 @@ public struct CICheck: Sendable {
 public enum CIGate {
     public static func run(_ baselines: [Baseline], in workspace: Workspace, workers: Int, isolation: IsolationLevel? = nil,
                            mode: CIGateMode = .exact, forkServer: ForkServerUse = .python,
-                           handle: BatchHandle? = nil,
+                           models: ModelOptions? = nil, handle: BatchHandle? = nil,
                            progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [CICheck] {
         var checks: [Int: CICheck] = [:]
         // Group runnable baselines by the world key and act timeout they were recorded under
@@ -113,7 +113,11 @@ public enum CIGate {
             batch.worldKey = worldKey
             batch.traceEndpoint = traceEndpoint
             // Baselines of LLM runs are replayed from their tapes, offline (spec/model-gateway.md §2).
-            if key.hasSuffix("|models") { batch.models = ModelOptions(mode: .replay) }
+            // `--models live|record` re-asks the model instead (the gate then measures the model too).
+            if key.hasSuffix("|models") {
+                batch.models = models ?? ModelOptions(mode: .replay)
+                if batch.models.mode != .replay { for i in batch.items.indices { batch.items[i].tape = nil } }
+            }
             let outcomes = try batch.run(in: workspace, handle: handle ?? BatchHandle(), progress: progress)
             // Cancelled: some baselines did not run, and a partial gate is no verdict.
             if handle?.isCancelled == true { throw .usage("the CI gate was cancelled before every baseline ran") }
