@@ -9,7 +9,7 @@ struct RunsCommand: ParsableCommand {
         commandName: "runs",
         abstract: "Find, show, export, import and check the runs in the store (.rigor/rigor.db).",
         discussion: "A run is named by its id, a unique prefix of at least 4 characters, or `latest`.",
-        subcommands: [List.self, Show.self, Metrics.self, Summary.self, Export.self, Import.self, Verify.self, GC.self],
+        subcommands: [List.self, Show.self, Tape.self, Metrics.self, Summary.self, Export.self, Import.self, Verify.self, GC.self],
         defaultSubcommand: List.self)
 
     /// The store, for a command that only reads it (works on a read-only store).
