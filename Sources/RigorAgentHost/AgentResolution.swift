@@ -15,6 +15,18 @@ extension AgentCommand {
     /// What a directory agent runs when it names no entry point, in this order.
     public static let defaultEntries = ["agent.py", "main.py", "agent"]
 
+    /// `path` with `.`, `..` and repeated slashes removed, without looking at the file system
+    /// (no symlink is followed).
+    public static func lexicallyNormalised(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     /// Resolves `spec`, whose relative paths are relative to `projectRoot`. `environment` is the
     /// caller's (where secrets come from).
     public static func resolve(spec: AgentSpec, projectRoot: String, sdkDirectory: String,
@@ -22,7 +34,11 @@ extension AgentCommand {
         let root = absolutePath(projectRoot)
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? (p as NSString).standardizingPath : ((root + "/" + p) as NSString).standardizingPath }
         let declared = try AgentEnvironment.resolve(spec, projectRoot: root, callerEnvironment: environment)
-        let python = try spec.python.map { given throws(AgentHostError) in try PythonChoice.resolve(given, at: absolute(given), agent: spec.ref) }
+        // An interpreter is run by the path given: a venv's bin/python is a symlink to the
+        // system's, and resolving it would lose the venv (its site-packages).
+        let python = try spec.python.map { given throws(AgentHostError) in
+            try PythonChoice.resolve(given, at: lexicallyNormalised(given.hasPrefix("/") ? given : root + "/" + given), agent: spec.ref)
+        }
         let sdk = absolutePath(sdkDirectory)
         if let command = spec.command {
             return try resolveCommand(spec, command: command, root: root, sdk: sdk, python: python, declared: declared, absolute: absolute)

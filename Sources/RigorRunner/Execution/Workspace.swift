@@ -251,7 +251,7 @@ extension Workspace {
                 }
                 spec.env.merge(options.env) { _, given in given }
                 spec.secrets += options.secrets.filter { !spec.secrets.contains($0) }
-                if let python = options.python { spec.python = AgentCommand.absolutePath(python) }
+                if let python = options.python { spec.python = AgentCommand.lexicallyNormalised(python.hasPrefix("/") ? python : FileManager.default.currentDirectoryPath + "/" + python) }
                 agent = try resolveAgent(spec)
             } else {
                 agent = try agentCommand(for: options.agent)

@@ -292,12 +292,22 @@ public final class ModelGateway: @unchecked Sendable {
     /// Forwards to the provider's upstream with the runner's key; an SSE answer is passed on
     /// chunk by chunk as it comes and taped whole at its end.
     private func forward(_ request: EndpointRequest, provider: String, model: String?) -> EndpointResponse {
+        // A call that gets no answer from an upstream is taped with the gateway's 502 all the
+        // same: the agent saw it, and its replay must see it too.
+        func failed(_ type: String, _ message: String) -> EndpointResponse {
+            let refusal = ModelGateway.refusal(status: 502, type: type, message)
+            lock.lock()
+            upstreamFailures += 1
+            lock.unlock()
+            record(ModelExchange(provider: provider, model: model, method: request.method, target: request.target, request: request.body,
+                                 status: 502, contentType: refusal.contentType, response: refusal.body, usage: ModelUsage()))
+            return refusal
+        }
         guard let base = settings.upstreams[provider] else {
-            return ModelGateway.refusal(status: 502, type: "rigor_no_upstream",
-                                        "no upstream for \(provider): pass --model-upstream \(provider)=URL or set [models.upstreams] in rigor.toml")
+            return failed("rigor_no_upstream", "no upstream for \(provider): pass --model-upstream \(provider)=URL or set [models.upstreams] in rigor.toml")
         }
         guard let url = URL(string: ModelGateway.join(base, request.target)) else {
-            return ModelGateway.refusal(status: 502, type: "rigor_no_upstream", "the upstream URL \(base) with \(request.target) is not a URL")
+            return failed("rigor_no_upstream", "the upstream URL \(base) with \(request.target) is not a URL")
         }
         var headers: [(String, String)] = []
         for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) where !ModelGateway.droppedHeaders.contains(name) {
@@ -315,9 +325,8 @@ public final class ModelGateway: @unchecked Sendable {
             let why = call.failureReason
             lock.lock()
             inFlight = nil
-            upstreamFailures += 1
             lock.unlock()
-            return ModelGateway.refusal(status: 502, type: "rigor_upstream_failed", "the \(provider) upstream at \(base) failed: \(why)")
+            return failed("rigor_upstream_failed", "the \(provider) upstream at \(base) failed: \(why)")
         }
         let make = { @Sendable (body: [UInt8]) -> ModelExchange in
             ModelExchange(provider: provider, model: model, method: request.method, target: request.target, request: request.body,
