@@ -216,7 +216,9 @@ public final class AgentEndpointServer: @unchecked Sendable {
             let over: Bool = { lock.lock(); defer { lock.unlock() }; return served >= limits.maxRequests }()
             if over {
                 count(refused: 1)
-                response = EndpointResponse(status: 429, body: Self.errorBody("more than \(limits.maxRequests) requests in this episode"))
+                // Not to be retried: SDKs (OpenAI's, Anthropic's) honour x-should-retry.
+                response = EndpointResponse(status: 429, contentType: "application/json", headers: [("x-should-retry", "false")],
+                                            body: Self.errorBody("more than \(limits.maxRequests) requests in this episode"))
             } else {
                 let (path, query) = Self.split(target)
                 response = handler(EndpointRequest(method: method, path: path, query: query, body: body, target: target, headers: headers))

@@ -65,6 +65,9 @@ public struct ModelGatewaySettings: Sendable {
     /// Bounds on what the agent may send and the upstream may answer.
     public var maxRequestBytes = 8 << 20
     public var maxResponseBytes = 64 << 20
+    /// All requests and answers of one episode together; past it, calls are refused and the
+    /// episode ends (`model_calls_exhausted`).
+    public var maxTapeBytes = 256 << 20
     public var upstreamTimeoutSeconds: Double = 300
 
     public init(mode: ModelMode) {
@@ -96,8 +99,14 @@ public final class ModelGateway: @unchecked Sendable {
     /// The served exchanges (indices into `served`) that came from an upstream.
     private var liveIndices: [Int] = []
 
+    /// The fingerprint of each tape exchange, computed once.
+    private let tapeFingerprints: [String]
+    /// Bytes kept on the episode's tape so far (requests and answers), bounded by `maxTapeBytes`.
+    private var tapeBytes = 0
+
     public init(settings: ModelGatewaySettings) {
         self.settings = settings
+        tapeFingerprints = settings.tape?.exchanges.map { settings.matching.fingerprint(method: $0.method, target: $0.target, body: $0.request) } ?? []
     }
 
     /// The endpoint the agent is given.
@@ -197,6 +206,12 @@ public final class ModelGateway: @unchecked Sendable {
             }
             modelCalls += 1
         }
+        if tapeBytes > settings.maxTapeBytes {
+            let message = "the episode's model traffic passed \(settings.maxTapeBytes >> 20) MiB at step \(step): further calls are refused"
+            stopReason = (.modelCallsExhausted, message)
+            lock.unlock()
+            return ModelGateway.refusal(status: 429, type: "budget_exhausted", message)
+        }
         let exchangeNumber = served.count + 1
         let currentStep = step
         lock.unlock()
@@ -234,11 +249,9 @@ public final class ModelGateway: @unchecked Sendable {
         let fingerprint = settings.matching.fingerprint(method: request.method, target: request.target, body: request.body)
         lock.lock()
         defer { lock.unlock() }
-        for (i, e) in tape.exchanges.enumerated() where !consumed.contains(i) {
-            if settings.matching.fingerprint(method: e.method, target: e.target, body: e.request) == fingerprint {
-                consumed.insert(i)
-                return i
-            }
+        for (i, recorded) in tapeFingerprints.enumerated() where recorded == fingerprint && !consumed.contains(i) {
+            consumed.insert(i)
+            return i
         }
         return nil
     }
@@ -254,7 +267,8 @@ public final class ModelGateway: @unchecked Sendable {
         var best: (index: Int, lines: [String])? = nil
         for i in open where tape.exchanges[i].target == request.target || best == nil {
             let e = tape.exchanges[i]
-            let lines = settings.matching.differences(recorded: (e.target, e.request), now: (request.target, request.body), limit: 40)
+            let lines = settings.matching.differences(recorded: (e.target, e.request), now: (request.target, request.body), limit: 40,
+                                                      methods: (e.method, request.method))
             if best == nil || lines.count < best!.lines.count || (best.map { tape.exchanges[$0.index].target != request.target } ?? false) {
                 best = (i, lines)
             }
@@ -279,6 +293,7 @@ public final class ModelGateway: @unchecked Sendable {
         exchange.step = step
         if live { liveIndices.append(served.count) }
         served.append(exchange)
+        tapeBytes += exchange.request.count + exchange.response.count
         usage.inputTokens = usage.inputTokens.addingClamped(exchange.usage.inputTokens)
         usage.outputTokens = usage.outputTokens.addingClamped(exchange.usage.outputTokens)
         guard stopReason == nil else { return }

@@ -72,8 +72,12 @@ public struct ModelMatching: Sendable, Equatable {
     /// How `body` differs from `recorded` (both compared as replay compares them): up to `limit`
     /// lines, each a path with the recorded and the new value (long strings shown around their
     /// first difference).
-    public func differences(recorded: (target: String, body: [UInt8]), now: (target: String, body: [UInt8]), limit: Int = 6) -> [String] {
+    public func differences(recorded: (target: String, body: [UInt8]), now: (target: String, body: [UInt8]), limit: Int = 6,
+                            methods: (recorded: String, now: String)? = nil) -> [String] {
         var out: [String] = []
+        if let methods, methods.recorded != methods.now {
+            out.append("method: recorded \(ModelMatching.quoted(methods.recorded)), now \(ModelMatching.quoted(methods.now))")
+        }
         if recorded.target != now.target {
             out.append("target: recorded \(ModelMatching.quoted(recorded.target)), now \(ModelMatching.quoted(now.target))")
         }

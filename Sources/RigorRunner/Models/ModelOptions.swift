@@ -82,7 +82,8 @@ extension Workspace {
         let projectModels = project?.models
         guard options.requested || task.manifest.models != nil || projectModels != nil else { return nil }
         let hasTape = options.tape != nil || options.tapeHash != nil
-        let mode = options.mode ?? projectModels?.mode.flatMap { $0 == .replay && !hasTape ? nil : $0 } ?? (hasTape ? .replay : .live)
+        // A project that says replay means it: without a tape, any model call ends the episode.
+        let mode = options.mode ?? projectModels?.mode ?? (hasTape ? .replay : .live)
         var settings = ModelGatewaySettings(mode: mode == .live && options.recordWhenLive ? .record : mode)
         settings.upstreams = ModelOptions.defaultUpstreams.merging(projectModels?.upstreams ?? [:]) { _, p in p }
             .merging(options.upstreams) { _, flag in flag }

@@ -166,8 +166,9 @@ public struct ModelTape: Sendable, Equatable {
     public func toolingEntries(version: String?) -> [JSON] {
         var seen: Set<String> = []
         var out: [(String, String)] = []
+        // Requests that name no model (GET /v1/models) are on the tape, but call no model.
         for e in exchanges {
-            let model = e.model ?? "unknown"
+            guard let model = e.model else { continue }
             if seen.insert("\(e.provider)\u{0}\(model)").inserted { out.append((e.provider, model)) }
         }
         return out.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { p, m in
