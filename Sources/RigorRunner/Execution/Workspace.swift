@@ -283,6 +283,13 @@ extension Workspace {
         request.redactor = redactor(agent: agent)
         request.traceEndpoint = options.traceEndpoint
         request.models = try modelSettings(options.models, task: task)
+        if let keys = request.models?.keys {
+            // The runner's model keys are secrets of the episode: never persisted, whatever echoes them.
+            for (provider, key) in keys.sorted(by: { $0.key < $1.key }) {
+                request.redactor.add(Redactor.Secret(name: "\(provider.uppercased())_API_KEY", value: key))
+            }
+        }
+        request.models?.redactor = request.redactor
         if request.models != nil { request.tapeStore = ModelTapeStore(stateDirectory: stateDirectory) }
         return request
     }

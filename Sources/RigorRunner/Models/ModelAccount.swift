@@ -20,8 +20,9 @@ public enum ModelAccount {
     }
 
     static func add(_ gateway: ModelGateway, to record: inout Artifact, store: ModelTapeStore?, agentURL: String?) throws(RunnerError) {
-        let tape = gateway.tape
         let settings = gateway.settings
+        // Persisted and hashed in its redacted form, as the artifact is.
+        let tape = gateway.tape.redacted(by: settings.redactor)
         var tapeHash: String? = nil
         var stored = false
         if !tape.isEmpty {

@@ -68,6 +68,9 @@ public struct ModelGatewaySettings: Sendable {
     /// All requests and answers of one episode together; past it, calls are refused and the
     /// episode ends (`model_calls_exhausted`).
     public var maxTapeBytes = 256 << 20
+    /// What is scrubbed from every persisted byte (spec/policy.md §7): tapes are redacted before
+    /// they are hashed and stored, and a request is redacted before it is matched against one.
+    public var redactor = Redactor()
     public var upstreamTimeoutSeconds: Double = 300
 
     public init(mode: ModelMode) {
@@ -246,7 +249,8 @@ public final class ModelGateway: @unchecked Sendable {
 
     /// The earliest unconsumed exchange with the request's fingerprint, marked consumed.
     private func match(_ request: EndpointRequest, in tape: ModelTape) -> Int? {
-        let fingerprint = settings.matching.fingerprint(method: request.method, target: request.target, body: request.body)
+        let fingerprint = settings.matching.fingerprint(method: request.method, target: request.target,
+                                                        body: ModelTape.redacted(request.body, by: settings.redactor))
         lock.lock()
         defer { lock.unlock() }
         for (i, recorded) in tapeFingerprints.enumerated() where recorded == fingerprint && !consumed.contains(i) {
