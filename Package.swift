@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "RigorTasksTests", dependencies: ["RigorTasks", "RigorTestSupport"]),
         .testTarget(name: "RigorRunnerTests", dependencies: ["RigorRunner", "RigorTestSupport",
                                                              .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorTestSupport"]),
+        .testTarget(name: "RigorCLITests", dependencies: ["RigorSpec", "RigorAgentHost", "RigorRunner", "RigorTestSupport"]),
         .testTarget(name: "RigorStoreTests", dependencies: ["RigorStore", "RigorTestSupport"]),
         .testTarget(name: "RigorServerTests", dependencies: ["RigorServer", "RigorTestSupport"]),
         .testTarget(name: "RigorStorePostgresTests", dependencies: ["RigorStorePostgres", "RigorStore", "RigorTestSupport"]),
