@@ -115,6 +115,18 @@ public enum ShardMerge {
             } catch {
                 throw .usage("shard '\(input.path)': \(error)")
             }
+            // The model tapes of the shard's LLM runs come along (checked against their hashes),
+            // so every merged run replays from the merged store.
+            let tapes = ModelTapeStore(stateDirectory: input.directory), merged = ModelTapeStore(stateDirectory: into)
+            for run in input.records.flatMap(\.runs) {
+                guard let artifact = try? input.store.artifact(run.runID), let hash = ModelOptions.tapeHash(of: artifact),
+                      !merged.contains(hash) else { continue }
+                let tape: ModelTape
+                do { tape = try tapes.get(hash) } catch {
+                    throw .usage("shard '\(input.path)': run '\(run.runID)' names the model tape \(hash), which cannot be read: \(error)")
+                }
+                try merged.put(tape)
+            }
         }
 
         let present = byIndex.values.flatMap(\.record.runs).sorted { ($0.cell.seed, $0.cell.pairing) < ($1.cell.seed, $1.cell.pairing) }
