@@ -13,9 +13,13 @@ struct ContinuationOptions: ParsableArguments {
             help: ArgumentHelp("Where live calls go, PROVIDER=URL (openai or anthropic); default: rigor.toml's [models.upstreams], else the public APIs. Repeatable.", valueName: "provider=url"))
     var modelUpstream: [String] = []
 
+    @Option(help: ArgumentHelp("The policy file the run was made with (--policy); the task's own policy comes with the task, the project's with rigor.toml.", valueName: "file"))
+    var policy: String?
+
     func continuation() throws -> ModelFork.Continuation {
         guard let parsed = ModelMode(rawValue: mode) else { throw ValidationError("--continue must be one of: record, live, replay (got '\(mode)')") }
         var c = ModelFork.Continuation(mode: parsed)
+        c.policyFile = policy
         for given in modelUpstream {
             do {
                 let (provider, url) = try ModelOptions.parseUpstream(given)

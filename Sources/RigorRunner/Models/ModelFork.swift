@@ -9,6 +9,8 @@ public enum ModelFork {
     public struct Continuation: Sendable {
         public var mode: ModelMode
         public var upstreams: [String: String]
+        /// The `--policy` the parent was made with (the task's and project's come with them).
+        public var policyFile: String?
 
         public init(mode: ModelMode = .record, upstreams: [String: String] = [:]) {
             self.mode = mode
@@ -49,7 +51,7 @@ public enum ModelFork {
         options.overrides = [call: response]
         options.beyondTape = continuation.mode == .replay ? nil : continuation.mode
         options.upstreams = continuation.upstreams
-        return try run(artifact, in: workspace, models: options, link: ["parent_run_id": artifact["run_id"] ?? .null,
+        return try run(artifact, in: workspace, models: options, policyFile: continuation.policyFile, link: ["parent_run_id": artifact["run_id"] ?? .null,
                                                                         "parent_artifact_hash": artifact["artifact_hash"] ?? .null,
                                                                         "at_call": .int(call), "mutation": "response"])
     }
@@ -66,14 +68,14 @@ public enum ModelFork {
         options.tape = artifact["models"] != nil && ModelOptions.tapeHash(of: artifact) != nil ? try tape(of: artifact, in: workspace) : ModelTape()
         options.beyondTape = continuation.mode == .replay ? nil : continuation.mode
         options.upstreams = continuation.upstreams
-        return try run(artifact, in: workspace, models: options, observationPatch: (step, patch),
+        return try run(artifact, in: workspace, models: options, policyFile: continuation.policyFile, observationPatch: (step, patch),
                        link: ["parent_run_id": artifact["run_id"] ?? .null, "parent_artifact_hash": artifact["artifact_hash"] ?? .null,
                               "at_step": .int(step), "mutation": "observation"])
     }
 
-    static func run(_ artifact: JSON, in workspace: Workspace, models: ModelOptions, observationPatch: (Int, JSON)? = nil,
-                    link: JSON) throws(RunnerError) -> EpisodeResult {
-        var (request, changes) = try Replay.plan(artifact, in: workspace, models: models)
+    static func run(_ artifact: JSON, in workspace: Workspace, models: ModelOptions, policyFile: String?,
+                    observationPatch: (Int, JSON)? = nil, link: JSON) throws(RunnerError) -> EpisodeResult {
+        var (request, changes) = try Replay.plan(artifact, in: workspace, policyFile: policyFile, models: models)
         if !changes.isEmpty {
             throw .usage("the run cannot be forked as it was made: \(changes.joined(separator: "; "))")
         }
@@ -145,6 +147,9 @@ public enum ModelFork {
             throw .usage("blame compares two runs of one agent on one task: the failed run is \(failed["agent_ref"]?.stringValue ?? "?") on "
                 + "\(failed["task_ref"]?.stringValue ?? "?"), the passing one \(passed["agent_ref"]?.stringValue ?? "?") on \(passed["task_ref"]?.stringValue ?? "?")")
         }
+        guard failed["seed"] == passed["seed"] else {
+            throw .usage("blame compares two runs of one seed: the failed run has seed \(failed["seed"]?.intValue ?? 0), the passing one \(passed["seed"]?.intValue ?? 0)")
+        }
         guard passed["success"]?.boolValue == true else { throw .usage("the run given with --against did not pass") }
         let failedTape = try tape(of: failed, in: workspace)
         let passedTape = try tape(of: passed, in: workspace)
@@ -166,7 +171,7 @@ public enum ModelFork {
             var passes = 0
             var ids: [String] = []
             for _ in 0..<max(1, repeats) {
-                let result = try run(failed, in: workspace, models: options,
+                let result = try run(failed, in: workspace, models: options, policyFile: continuation.policyFile,
                                      link: ["parent_run_id": failed["run_id"] ?? .null, "against_run_id": passed["run_id"] ?? .null,
                                             "failed_calls_kept": .int(k), "mutation": "blame"])
                 try keep?(result)
