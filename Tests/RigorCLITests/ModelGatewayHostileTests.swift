@@ -311,6 +311,8 @@ struct ModelGatewayHostileTests {
             (["run", "--agent", "x.py", "--task", "filesystem_hidden_config@1", "--model-upstream", "openai=bar"], "--model-upstream openai: 'bar' is not an http:// or https:// URL with a host"),
             (["run", "--agent", "x.py", "--task", "filesystem_hidden_config@1", "--model-upstream", "openai"], "--model-upstream takes PROVIDER=URL"),
             (["run", "--agent", "x.py", "--task", "filesystem_hidden_config@1", "--model-upstream", "openai=http://h/v1?x=1"], "must not carry a query or a fragment"),
+            (["run", "--agent", "x.py", "--task", "filesystem_hidden_config@1", "--model-upstream", "openai=http://user:sk-test-x@127.0.0.1:1"],
+             "must not carry credentials"),
             (["batch", "--pairings", "all", "--seeds", "0", "--models", "banana"], "--models must be one of: live, record, replay (got 'banana')"),
             (["replay", "latest", "--models", "banana"], "--models must be one of: live, record, replay (got 'banana')"),
             (["replay", "latest", "--model-upstream", "foo=http://h"], "'foo' is no provider Rigor knows"),
@@ -322,6 +324,7 @@ struct ModelGatewayHostileTests {
         let r = try CommandLineRun.rigor(arguments + ["--state-dir", NSTemporaryDirectory() + "rigor-models-flags-\(UUID().uuidString.prefix(6))"])
         #expect(r.status == 2, "\(arguments): \(r.stdout) \(r.stderr)")
         #expect(r.stderr.contains(message), "\(arguments): \(r.stderr)")
+        #expect(!r.stderr.contains("sk-test-x"), "a credential is not repeated: \(r.stderr)")
     }
 
     @Test("a [models] table with a bad mode, an unknown provider, a bad URL, a key given in place of its variable, or a bad matcher is refused naming the key",
@@ -332,6 +335,7 @@ struct ModelGatewayHostileTests {
             ("[models.keys]\nopenai = \"\"", "models.keys.openai"),
             ("[models]\nignore = [\"metadata..x\"]", "models.ignore"),
             ("[models]\nbanana = 1", "banana"),
+            ("[models.upstreams]\nopenai = \"https://user:sk-test-x@proxy.example\"", "models.upstreams.openai"),
           ])
     func aBadModelsTableIsRefused(table: String, key: String) throws {
         let root = RepoPaths.temporaryDirectory("rigor-models-toml")
@@ -341,5 +345,6 @@ struct ModelGatewayHostileTests {
                                        cwd: root, environment: ModelProject.environment())
         #expect(r.status == 2, "\(table): \(r.stdout) \(r.stderr)")
         #expect(r.stderr.contains(key) && r.stderr.contains("rigor.toml"), "\(table): \(r.stderr)")
+        #expect(!r.stderr.contains("sk-test-x"), "a credential is not repeated: \(r.stderr)")
     }
 }

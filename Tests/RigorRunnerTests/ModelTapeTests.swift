@@ -407,9 +407,11 @@ struct ModelGatewayReplayTests {
     @Test("--model-upstream is PROVIDER=URL with a known provider and an http(s) URL", arguments: [
         ("openai=http://127.0.0.1:8080", true), ("anthropic=https://api.anthropic.com", true), ("openai=http://h/v1", true),
         ("foo=http://h", false), ("openai=bar", false), ("openai=ftp://h", false), ("openai", false), ("openai=http://h?x=1", false),
-        ("openai=http://h#f", false), ("=http://h", false),
+        ("openai=http://h#f", false), ("=http://h", false), ("openai=http://user:sk-key@h", false), ("openai=https://sk-key@h/v1", false),
     ])
     func upstreamFlag(text: String, valid: Bool) {
-        #expect((ModelTapeTests.failure { _ = try ModelOptions.parseUpstream(text) } == nil) == valid, "\(text)")
+        let error = ModelTapeTests.failure { _ = try ModelOptions.parseUpstream(text) }
+        #expect((error == nil) == valid, "\(text)")
+        #expect(error?.contains("sk-key") != true, "a refused URL's credentials are not repeated: \(error ?? "")")
     }
 }

@@ -49,6 +49,11 @@ public struct ModelOptions: Sendable {
               let host = parsed.host, !host.isEmpty else {
             return "'\(PathName.shown(url))' is not an http:// or https:// URL with a host"
         }
+        // A key in the URL would reach the agent (in the gateway's 502 message) and the tape, and
+        // is readable on the command line: keys come from the environment only (§8).
+        if parsed.user != nil || parsed.password != nil {
+            return "the URL must not carry credentials (user:password@); the gateway takes keys from the environment ([models.keys])"
+        }
         if parsed.query != nil || parsed.fragment != nil { return "'\(PathName.shown(url))' must not carry a query or a fragment" }
         return nil
     }
