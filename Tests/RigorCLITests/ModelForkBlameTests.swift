@@ -163,7 +163,7 @@ struct ModelForkBlameTests {
         #expect(try tape(r, fixedRun).exchanges.count == 3)
     }
 
-    @Test("fork refuses a call or step the run did not make, a run with no tape, and a missing response file (exit 2, saying what there is)")
+    @Test("fork refuses a call or step the run did not make, a run with no tape, and a missing response file; blame refuses runs of other seeds or agents (exit 2, saying what there is)")
     func forkRefusesWhatIsNotThere() throws {
         let r = try Self.record(failing: false)
         defer { r.stop() }
@@ -185,5 +185,14 @@ struct ModelForkBlameTests {
         let none = try r.project.rigor(["fork", plain["run_id"]?.stringValue ?? "?", "--call", "1", "--response", file])
         #expect(none.status == 2)
         #expect(none.stderr.contains("made no model call: there is nothing to fork at"), "\(none.stderr)")
+
+        // Blame compares runs of one agent, task and seed.
+        let other = try r.project.json(["run", "--agent", "openai", "--task", "filesystem_hidden_config@1", "--seed", "1", "--models", "record"]).1
+        let seeds = try r.project.rigor(["blame", other["run_id"]?.stringValue ?? "?", "--against", r.passedID, "--continue", "replay"])
+        #expect(seeds.status == 2)
+        #expect(seeds.stderr.contains("blame compares two runs of one seed: the failed run has seed 1, the passing one 0"), "\(seeds.stderr)")
+        let agents = try r.project.rigor(["blame", plain["run_id"]?.stringValue ?? "?", "--against", r.passedID, "--continue", "replay"])
+        #expect(agents.status == 2)
+        #expect(agents.stderr.contains("blame compares two runs of one agent on one task"), "\(agents.stderr)")
     }
 }
