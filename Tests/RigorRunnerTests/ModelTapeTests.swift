@@ -259,6 +259,7 @@ struct ModelUsageTests {
             "event: ping\n" + #"data: {"type":"ping"}"#,
             "event: message_delta\n" + #"data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":7}}"#,
             "event: message_stop\n" + #"data: {"type":"message_stop"}"#]), 25, 7),
+        ("spaced JSON (a fork's answer file)", "application/json", Array("\n  {\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n".utf8), 3, 4),
         ("no usage", "application/json", Array(#"{"choices":[]}"#.utf8), 0, 0),
         ("not JSON", "application/json", Array("<html>502</html>".utf8), 0, 0),
         ("broken stream", "text/event-stream", sse([#"data: {"broken": "#, "data: not json at all"]), 0, 0),
@@ -348,6 +349,18 @@ struct ModelGatewayReplayTests {
         #expect(Self.errorType(refused) == "budget_exhausted")
         #expect(gateway.stop?.reason == .modelCallsExhausted)
         #expect(gateway.callCount == 2)
+    }
+
+    @Test("the call budget counts a model call however its JSON is spaced (leading whitespace is JSON too, and the upstream takes it)",
+          arguments: [#"{"model":"m"}"#, #" {"model":"m"}"#, "\n\t{\"model\": \"m\"}", "\r\n {\"model\":\"m\"} "])
+    func leadingWhitespaceDoesNotEscapeTheCallBudget(body: String) {
+        #expect(ModelGateway.modelName(Array(body.utf8)) == "m")
+        let tape = ModelTape(exchanges: Array(repeating: Self.exchange(#"{"model":"m"}"#, answer: "ok"), count: 3))
+        let gateway = Self.gateway(tape) { $0.budgets = ModelBudgets(calls: 1) }
+        #expect(gateway.handle(Self.request(body)).status == 200)
+        #expect(gateway.handle(Self.request(body)).status == 429)
+        #expect(gateway.callCount == 1)
+        #expect(gateway.stop?.reason == .modelCallsExhausted)
     }
 
     @Test("a token budget stops the episode at the answer that crosses it (reaching it exactly is within it)", arguments: [

@@ -184,8 +184,14 @@ public final class ModelGateway: @unchecked Sendable {
         return "openai"
     }
 
+    /// Whether `body` is a JSON object, by its first byte after JSON whitespace (which the
+    /// providers accept: a call spaced so must not escape the call budget).
+    static func startsAnObject(_ body: [UInt8]) -> Bool {
+        body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
+    }
+
     static func modelName(_ body: [UInt8]) -> String? {
-        guard body.first == UInt8(ascii: "{"), let value = try? JSON.parse(body, maxDepth: ArtifactLimits.agentLineDepth),
+        guard startsAnObject(body), let value = try? JSON.parse(body, maxDepth: ArtifactLimits.agentLineDepth),
               let model = value["model"]?.stringValue, !model.isEmpty else { return nil }
         return String(TerminalText.escaped(String(model.prefix(200)), keepLayout: false))
     }
@@ -420,7 +426,7 @@ public final class ModelGateway: @unchecked Sendable {
                 }
                 start = end < body.endIndex ? end + 1 : end
             }
-        } else if body.first == UInt8(ascii: "{") {
+        } else if startsAnObject(body) {
             take(try? JSON.parse(body, maxDepth: 64))
         }
         return usage
