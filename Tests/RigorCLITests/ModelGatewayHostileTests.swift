@@ -94,7 +94,8 @@ struct ModelGatewayHostileTests {
             def body(size):
                 head = '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "'
                 tail = '"}]}'
-                return (head + "x" * (size - len(head) - len(tail)) + tail).encode()
+                # "~" starts no secret or pattern hint: the redactor's scan of the tape stays cheap.
+                return (head + "~" * (size - len(head) - len(tail)) + tail).encode()
             out = {"exact": call(connect(), body(limit))[0]}
             s = socket.create_connection((GATEWAY.hostname, GATEWAY.port), timeout=10)
             s.sendall(b"POST /v1/chat/completions HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n" % (limit + 1))
