@@ -13,10 +13,15 @@ public final class FakeModelUpstream: @unchecked Sendable {
     private let process: Process
     private let lock = NSLock()
     private var stopped = false
+    /// The temporary directory made for the log and script, removed on stop.
+    private let owned: String?
 
     /// `script`: a JSON list of reply texts by answered call (`--script`); `faults`: `--fault`
-    /// specs (`status:1:500`, `slow:1:60000`, ...).
-    public init(script: JSON? = nil, faults: [String] = [], directory: String) throws {
+    /// specs (`status:1:500`, `slow:1:60000`, ...); `directory`: where its log and script go
+    /// (default: a temporary directory of its own, removed by `stop()`).
+    public init(script: JSON? = nil, faults: [String] = [], directory given: String? = nil) throws {
+        let directory = given ?? RepoPaths.temporaryDirectory("rigor-fake-upstream")
+        owned = given == nil ? directory : nil
         var arguments = ["\(RepoPaths.root)/scripts/fake-model-upstream.py", "--port", "0"]
         logPath = "\(directory)/upstream-\(UUID().uuidString.prefix(8)).log"
         arguments += ["--log", logPath]
@@ -50,6 +55,7 @@ public final class FakeModelUpstream: @unchecked Sendable {
         guard text.hasPrefix("listening on "), let port = UInt16(text.dropFirst("listening on ".count)) else {
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
+            if let owned { try? FileManager.default.removeItem(atPath: owned) }
             throw Failure(description: "the fake model upstream did not start (it said '\(text)')")
         }
         self.port = port
@@ -68,7 +74,8 @@ public final class FakeModelUpstream: @unchecked Sendable {
         return text.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
     }
 
-    /// Kills it (SIGKILL) and reaps it; a second call does nothing.
+    /// Kills it (SIGKILL) and reaps it, and removes its own directory (the log goes with it);
+    /// a second call does nothing.
     public func stop() {
         lock.lock()
         defer { lock.unlock() }
@@ -76,6 +83,7 @@ public final class FakeModelUpstream: @unchecked Sendable {
         stopped = true
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        if let owned { try? FileManager.default.removeItem(atPath: owned) }
     }
 
     deinit { stop() }

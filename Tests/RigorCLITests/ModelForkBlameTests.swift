@@ -43,9 +43,9 @@ struct ModelForkBlameTests {
 
     /// P, and F unless `failing` is false.
     static func record(failing: Bool = true) throws -> Recorded {
-        let good = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let good = try FakeModelUpstream()
         let wrong = String(decoding: try wrongAction.canonicalBytes(), as: UTF8.self)
-        let scripted = try FakeModelUpstream(script: [nil, .string(wrong)], directory: NSTemporaryDirectory())
+        let scripted = try FakeModelUpstream(script: [nil, .string(wrong)])
         let project = try ModelProject.make("fork", upstream: good)
         let (p, passed) = try project.run("openai", seed: 0, ["--models", "record"])
         #expect(p.status == 0, "\(p.stderr)")

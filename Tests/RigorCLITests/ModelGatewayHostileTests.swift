@@ -58,7 +58,7 @@ struct ModelGatewayHostileTests {
           arguments: ["namespace", "process"])
     func onlyTheGatewayIsReachable(level: String) throws {
         if level == "namespace" && !Facility.bwrapWorks { #expect(Facility.mayLack("bwrap namespaces (the namespace level)")); return }
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let probe = Self.agent("REACH", attack: """
             out = {}
@@ -87,7 +87,7 @@ struct ModelGatewayHostileTests {
 
     @Test("a body of exactly 8 MiB is forwarded; one byte more is refused 413 before it is read, and the gateway answers the next call")
     func anOversizedBodyIsRefused() throws {
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let big = Self.agent("SIZE", attack: """
             limit = 8 << 20
@@ -137,7 +137,7 @@ struct ModelGatewayHostileTests {
 
     @Test("10,000 calls against [models] calls = 50: 50 reach the upstream, every later one is refused 429 at once, and the episode ends model_calls_exhausted (budget_exhausted)")
     func aCallBudgetStopsAFlood() throws {
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("flood", upstream: upstream, agents: ["flood": Self.flood(10_000)], taskModels: "calls = 50")
         defer { project.remove() }
@@ -160,7 +160,7 @@ struct ModelGatewayHostileTests {
 
     @Test("1,000 calls with no budget: all answered, the episode ends by its own budgets, the artifact is valid and the 1,000-call tape replays")
     func anUnbudgetedFloodLeavesTheRunnerWhole() throws {
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("flood2", upstream: upstream, agents: ["flood": Self.flood(1_000)])
         defer { project.remove() }
@@ -205,7 +205,7 @@ struct ModelGatewayHostileTests {
           .enabled(if: Facility.needed(ModelProject.python != nil, ModelProject.needsSDKs)))
     func aSilentUpstreamDoesNotOutliveTheWallClock() throws {
         try #require(ModelProject.python != nil, "\(ModelProject.needsSDKs) are needed")
-        let upstream = try FakeModelUpstream(faults: ["slow:1:60000"], directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream(faults: ["slow:1:60000"])
         defer { upstream.stop() }
         let project = try ModelProject.make("silent", upstream: upstream, wallClockSeconds: Self.shortWallClock)
         defer { project.remove() }
@@ -226,7 +226,7 @@ struct ModelGatewayHostileTests {
           arguments: ["output_tokens = 5", "input_tokens = 100"])
     func aTokenBudgetEndsTheEpisode(budget: String) throws {
         try #require(ModelProject.python != nil, "\(ModelProject.needsSDKs) are needed")
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("tokens", upstream: upstream, taskModels: budget)
         defer { project.remove() }
@@ -250,7 +250,7 @@ struct ModelGatewayHostileTests {
           .enabled(if: Facility.needed(ModelProject.python != nil, ModelProject.needsSDKs)))
     func replayWithoutATapeReachesNothing() throws {
         try #require(ModelProject.python != nil, "\(ModelProject.needsSDKs) are needed")
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("notape", upstream: upstream)
         defer { project.remove() }
@@ -269,7 +269,7 @@ struct ModelGatewayHostileTests {
           arguments: [("status:2:500", 0), ("drop:2", 0), ("drop:2", 1), ("garbage:2", 2)])
     func anUpstreamFaultReachesTheAgent(fault: String, seed: Int) throws {
         try #require(ModelProject.python != nil, "\(ModelProject.needsSDKs) are needed")
-        let upstream = try FakeModelUpstream(faults: [fault], directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream(faults: [fault])
         defer { upstream.stop() }
         let project = try ModelProject.make("fault", upstream: upstream)
         defer { project.remove() }

@@ -27,7 +27,7 @@ struct ModelGatewayTests {
           .enabled(if: Facility.needed(ModelProject.python != nil && Facility.bwrapWorks, "\(ModelProject.needsSDKs) and bwrap namespaces")))
     func aRecordedBatchReplaysOffline() throws {
         try #require(ModelProject.python != nil && Facility.bwrapWorks, "\(ModelProject.needsSDKs) and bwrap namespaces are needed")
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("batch", upstream: upstream)
         defer { project.remove() }
@@ -112,7 +112,7 @@ struct ModelGatewayTests {
           .enabled(if: Facility.needed(ModelProject.python != nil, ModelProject.needsSDKs)))
     func aBundlesTapeIsVerified() throws {
         try #require(ModelProject.python != nil, "\(ModelProject.needsSDKs) are needed")
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("bundle", upstream: upstream)
         defer { project.remove() }
@@ -166,7 +166,7 @@ struct ModelGatewayTests {
           .enabled(if: Facility.needed(ModelProject.python != nil, ModelProject.needsSDKs)))
     func aChangedPromptIsShownWhereItDiffers() throws {
         try #require(ModelProject.python != nil, "\(ModelProject.needsSDKs) are needed")
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("prompt", upstream: upstream)
         defer { project.remove() }
@@ -218,7 +218,7 @@ struct ModelGatewayTests {
           .enabled(if: Facility.needed(ModelProject.python != nil, ModelProject.needsSDKs)))
     func aMatcherIgnoresAVolatileField() throws {
         try #require(ModelProject.python != nil, "\(ModelProject.needsSDKs) are needed")
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("volatile", upstream: upstream)
         defer { project.remove() }
@@ -298,7 +298,7 @@ struct ModelGatewayTests {
     func theKeyNeverReachesTheAgent(level: String) throws {
         if level == "namespace" && !Facility.bwrapWorks { #expect(Facility.mayLack("bwrap namespaces (the namespace level)")); return }
         let secret = "sk-test-SECRET-\(UUID().uuidString.prefix(12))"
-        let upstream = try FakeModelUpstream(directory: NSTemporaryDirectory())
+        let upstream = try FakeModelUpstream()
         defer { upstream.stop() }
         let project = try ModelProject.make("key", upstream: upstream, agents: ["snoop": Self.snoop])
         defer { project.remove() }
