@@ -5,8 +5,9 @@ import RigorRunner
 // Parsing and exit codes are handled here, in one place: usage errors exit 2 (not
 // ArgumentParser's 64), `--help` exits 0, and commands report outcomes with `CLIExit`.
 Interrupts.install()
-// The model gateway's keys leave the environment block an agent at --isolation none could read.
-ModelKeys.captureAndScrub(Array(ModelOptions.defaultKeyVariables.values))
+// The model gateway's keys and the world key leave the environment block an agent at
+// --isolation none could read (CallerSecrets).
+CallerSecrets.captureAndScrub(Array(ModelOptions.defaultKeyVariables.values) + [WorldKeyFile.environmentVariable])
 do {
     var command = try RigorCommand.parseAsRoot()
     try checkInput(of: command)

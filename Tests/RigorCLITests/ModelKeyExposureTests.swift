@@ -32,9 +32,9 @@ struct ModelKeyExposureTests {
         """
     }
 
-    func probe(_ environment: [String: String], dir: String) throws -> Int? {
+    func probe(_ environment: [String: String], dir: String, needle: String = ModelKeyExposureTests.key) throws -> Int? {
         let agent = "\(dir)/peek_agent.py"
-        try Self.peekingAgent(needle: Self.key).write(toFile: agent, atomically: true, encoding: .utf8)
+        try Self.peekingAgent(needle: needle).write(toFile: agent, atomically: true, encoding: .utf8)
         let out = "\(dir)/run-\(UUID().uuidString.prefix(6)).json"
         let r = try CommandLineRun.rigor(["run", "--agent", agent, "--task", "filesystem_hidden_config@1", "--seed", "1", "--isolation", "none",
                                           "--models", "replay", "--state-dir", "\(dir)/.rigor", "--out", out],
@@ -62,6 +62,20 @@ struct ModelKeyExposureTests {
         withKey["OPENAI_API_KEY"] = Self.key
         withKey["ANTHROPIC_API_KEY"] = Self.key
         #expect(try probe(withKey, dir: dir) == 0)
+    }
+
+    @Test("At --isolation none the runner's environment block no longer holds RIGOR_WORLD_KEY (which would let the agent rebuild the hidden world)")
+    func worldKeyNotInRunnerEnvironment() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-worldkey-exposure")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let hex = String(repeating: "5a", count: 32)
+        var control = ProcessInfo.processInfo.environment
+        control["RIGOR_WORLD_KEY"] = TestWorldKey.fixed.hex
+        control["RIGOR_TEST_NOT_A_KEY"] = hex
+        #expect(try probe(control, dir: dir, needle: hex) ?? 0 >= 1, "the probe finds the value under a name Rigor does not blank")
+        var env = ProcessInfo.processInfo.environment
+        env["RIGOR_WORLD_KEY"] = hex
+        #expect(try probe(env, dir: dir, needle: hex) == 0)
     }
 
     /// An agent that sends one chat request whose prompt holds an OpenAI-style key, then submits.

@@ -16,7 +16,7 @@ public enum WorldKeyFile {
 
     /// The key for new episodes in this state directory.
     public static func resolve(stateDirectory: String,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) throws(RunnerError) -> WorldKey {
+                               environment: [String: String] = CallerSecrets.environment) throws(RunnerError) -> WorldKey {
         if let text = environment[environmentVariable], !text.isEmpty {
             guard let key = WorldKey(hex: text) else {
                 throw .usage("\(environmentVariable) must be 64 hex digits (a 32-byte key); unset it to use \(stateDirectory)/\(fileName)")

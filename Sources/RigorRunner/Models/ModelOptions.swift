@@ -83,7 +83,7 @@ extension Workspace {
     /// replayed had one. The mode: the caller's, else the project's, else `replay` when there is
     /// a tape, else `live`. Keys come from the caller's environment only.
     func modelSettings(_ options: ModelOptions, task: LoadedTask,
-                       environment: [String: String] = ModelKeys.environment) throws(RunnerError) -> ModelGatewaySettings? {
+                       environment: [String: String] = CallerSecrets.environment) throws(RunnerError) -> ModelGatewaySettings? {
         let projectModels = project?.models
         guard options.requested || task.manifest.models != nil || projectModels != nil else { return nil }
         let hasTape = options.tape != nil || options.tapeHash != nil
@@ -92,7 +92,7 @@ extension Workspace {
         var settings = ModelGatewaySettings(mode: mode == .live && options.recordWhenLive ? .record : mode)
         settings.upstreams = ModelOptions.defaultUpstreams.merging(projectModels?.upstreams ?? [:]) { _, p in p }
             .merging(options.upstreams) { _, flag in flag }
-        ModelKeys.captureAndScrub(Array(projectModels?.keyVariables.values ?? [:].values))
+        CallerSecrets.scrubIfCaptured(Array(projectModels?.keyVariables.values ?? [:].values))
         for provider in ModelOptions.providers {
             let variable = projectModels?.keyVariables[provider] ?? ModelOptions.defaultKeyVariables[provider] ?? ""
             if let key = environment[variable], !key.isEmpty { settings.keys[provider] = key }
