@@ -37,11 +37,7 @@ struct CICommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("What must hold: exact, outcome or stats (see above).", valueName: "mode"))
     var gate = "exact"
     @Flag(help: "Re-record the baselines that changed (refused under CI=true).") var update = false
-    @Option(name: .customLong("models"), help: ArgumentHelp("For baselines of LLM runs (spec/model-gateway.md): replay (default: answer the agent's model calls from the tape kept beside each baseline, offline), or live / record (ask the upstream again, with the key from your environment: the gate then measures the model as well).", valueName: "mode"))
-    var models: String?
-    @Option(name: .customLong("model-upstream"), parsing: .singleValue,
-            help: ArgumentHelp("With --models live or record: PROVIDER=URL (openai or anthropic). Repeatable.", valueName: "provider=url"))
-    var modelUpstream: [String] = []
+    @OptionGroup var modelFlags: ModelFlags
     @Flag(help: "Print JSON.") var json = false
     @Flag(name: .customLong("fork-server"), inversion: .prefixedNo,
           help: "Fork agents from a warm fork server (default: Python agents, exec'd when their server cannot start; see `rigor batch --help`); --no-fork-server execs every agent.")
@@ -54,21 +50,14 @@ struct CICommand: ParsableCommand, InputChecked {
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
         }
-        if let models, ModelMode(rawValue: models) == nil { throw ValidationError("--models must be one of: live, record, replay (got '\(models)')") }
-        for given in modelUpstream {
-            do { _ = try ModelOptions.parseUpstream(given) } catch { throw ValidationError("\(error)") }
-        }
         if CIGateMode(rawValue: gate) == nil {
             throw ValidationError("--gate must be one of: exact, outcome, stats (got '\(gate)')")
         }
     }
 
-    /// `--models` / `--model-upstream`; nil when neither is given.
+    /// `--models` / `--model-upstream`; nil when neither is given (each baseline's tape).
     func modelOptions() -> ModelOptions? {
-        guard models != nil || !modelUpstream.isEmpty else { return nil }
-        var m = ModelOptions(mode: models.flatMap(ModelMode.init(rawValue:)) ?? .replay)
-        for given in modelUpstream { if let (p, u) = try? ModelOptions.parseUpstream(given) { m.upstreams[p] = u } }
-        return m
+        (try? modelFlags.parsed(defaultMode: .replay)) ?? nil
     }
 
     func run() throws {

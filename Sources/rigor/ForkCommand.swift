@@ -20,12 +20,7 @@ struct ContinuationOptions: ParsableArguments {
         guard let parsed = ModelMode(rawValue: mode) else { throw ValidationError("--continue must be one of: record, live, replay (got '\(mode)')") }
         var c = ModelFork.Continuation(mode: parsed)
         c.policyFile = policy
-        for given in modelUpstream {
-            do {
-                let (provider, url) = try ModelOptions.parseUpstream(given)
-                c.upstreams[provider] = url
-            } catch { throw ValidationError("\(error)") }
-        }
+        c.upstreams = try ModelFlags.upstreams(modelUpstream)
         return c
     }
 }

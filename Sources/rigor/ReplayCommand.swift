@@ -30,13 +30,7 @@ struct ReplayCommand: ParsableCommand, InputChecked {
     @Option(help: ArgumentHelp("The policy file the run was made with (--policy); the task's own policy comes with the task, the project's with rigor.toml. A different policy is reported as a change (spec/policy.md §4).", valueName: "file"))
     var policy: String?
 
-    @Option(name: .customLong("models"),
-            help: ArgumentHelp("The model gateway's mode (spec/model-gateway.md). Default: replay, from the run's tape, with no upstream: a request not on the tape ends the episode and the report shows how it differs from the nearest recorded one. live or record send the agent's calls to the upstream instead.", valueName: "mode"))
-    var models: String?
-
-    @Option(name: .customLong("model-upstream"), parsing: .singleValue,
-            help: ArgumentHelp("With --models live or record: PROVIDER=URL (openai or anthropic). Repeatable.", valueName: "provider=url"))
-    var modelUpstream: [String] = []
+    @OptionGroup var modelFlags: ModelFlags
 
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
@@ -44,25 +38,11 @@ struct ReplayCommand: ParsableCommand, InputChecked {
         if let isolation, IsolationLevel(rawValue: isolation) == nil {
             throw ValidationError("--isolation must be one of: none, process, namespace (got '\(isolation)')")
         }
-        _ = try modelOptions()
     }
 
     /// `--models` / `--model-upstream`; nil when neither is given (the run's own: its tape).
     func modelOptions() throws -> ModelOptions? {
-        guard models != nil || !modelUpstream.isEmpty else { return nil }
-        var m = ModelOptions()
-        if let models {
-            guard let mode = ModelMode(rawValue: models) else { throw ValidationError("--models must be one of: live, record, replay (got '\(models)')") }
-            m.mode = mode
-        }
-        for given in modelUpstream {
-            do {
-                let (provider, url) = try ModelOptions.parseUpstream(given)
-                m.upstreams[provider] = url
-            } catch { throw ValidationError("\(error)") }
-        }
-        if m.mode == nil { m.mode = .replay }
-        return m
+        try modelFlags.parsed(defaultMode: .replay)
     }
 
     func run() throws {

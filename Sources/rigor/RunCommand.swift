@@ -43,13 +43,7 @@ struct EpisodeOptions: ParsableArguments {
           help: "Serve the TRACE protocol to the agent (spec/trace-endpoint.md): its URL is in RIGOR_TRACE_URL; the agent (e.g. the traceprotocol client) proposes actions, gets the policy's decisions and attaches evidence, all recorded in the artifact's trace_actions. Works at every isolation level; at the namespace level it opens inside the agent's sandbox, whose network stays closed otherwise.")
     var traceEndpoint = false
 
-    @Option(name: .customLong("models"),
-            help: ArgumentHelp("The model gateway (spec/model-gateway.md): live (forward the agent's OpenAI/Anthropic calls to the upstream, with the key from your environment), record (forward, and keep every exchange on the episode's tape in the store), or replay (answer from a tape, no upstream; a request not on it ends the episode). The agent finds the gateway in OPENAI_BASE_URL, ANTHROPIC_BASE_URL and RIGOR_MODEL_URL at every isolation level. Default: replay when the run being re-run has a tape, else live when the task or project declares [models] or --model-upstream is given, else no gateway.", valueName: "mode"))
-    var models: String?
-
-    @Option(name: .customLong("model-upstream"), parsing: .singleValue,
-            help: ArgumentHelp("Where the gateway forwards a provider's calls, PROVIDER=URL (openai or anthropic; default https://api.openai.com, https://api.anthropic.com, or [models.upstreams] in rigor.toml). Repeatable.", valueName: "provider=url"))
-    var modelUpstream: [String] = []
+    @OptionGroup var modelFlags: ModelFlags
 
     @Flag(name: .customLong("fork-server"), inversion: .prefixedNo,
           help: "Fork each episode's agent from a warm fork server instead of exec'ing it (same artifacts, several times faster). Batches do it by default for Python agents (the SDK's server; at the namespace level each child makes namespaces of its own, which needs root) and exec an agent whose server cannot start. --fork-server also forks native agents that offer a server (process level; spec/agent-protocol.md §10) and fails when a server cannot start; --no-fork-server execs every agent.")
@@ -74,25 +68,11 @@ struct EpisodeOptions: ParsableArguments {
         if forkServer == true && isolation == "none" {
             throw ValidationError("--fork-server needs --isolation process or namespace (at 'none' agents are plain children of the runner)")
         }
-        _ = try modelOptions()
     }
 
     /// `--models` and `--model-upstream`, checked.
     func modelOptions() throws -> ModelOptions {
-        var m = ModelOptions()
-        if let models {
-            guard let mode = ModelMode(rawValue: models) else {
-                throw ValidationError("--models must be one of: live, record, replay (got '\(models)')")
-            }
-            m.mode = mode
-        }
-        for given in modelUpstream {
-            do {
-                let (provider, url) = try ModelOptions.parseUpstream(given)
-                m.upstreams[provider] = url
-            } catch { throw ValidationError("\(error)") }
-        }
-        return m
+        try modelFlags.parsed(defaultMode: nil) ?? ModelOptions()
     }
 
     var isolationLevel: IsolationLevel? { isolation.flatMap(IsolationLevel.init(rawValue:)) }
