@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev bubblewrap python3 python3-venv nodejs util-linux json-schema-test-suite chromium chromium-driver postgresql slurmctld slurmd slurm-client munge strace
+SYSTEM_PACKAGES := libzstd-dev libsqlite3-dev libcurl4-openssl-dev bubblewrap python3 python3-venv nodejs util-linux json-schema-test-suite chromium chromium-driver postgresql slurmctld slurmd slurm-client munge strace
 SWIFT_BUILD_FLAGS ?=
 RIGOR := .build/debug/rigor
 

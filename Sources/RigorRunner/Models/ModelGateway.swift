@@ -93,6 +93,8 @@ public final class ModelGateway: @unchecked Sendable {
     private let lock = NSLock()
     private var served: [ModelExchange] = []
     private var consumed: Set<Int> = []
+    /// No exchange before it is open (`firstOpenExchange`).
+    private var openCursor = 0
     private var modelCalls = 0
     private var usage = ModelUsage()
     private var stopReason: (reason: TerminationReason, message: String)?
@@ -107,8 +109,12 @@ public final class ModelGateway: @unchecked Sendable {
     /// Bytes kept on the episode's tape so far (requests and answers), bounded by `maxTapeBytes`.
     private var tapeBytes = 0
 
+    /// `settings.redactor`, compiled once (its patterns are regular expressions).
+    private let redaction: Redactor.Compiled
+
     public init(settings: ModelGatewaySettings) {
         self.settings = settings
+        redaction = settings.redactor.compiled()
         tapeFingerprints = settings.tape?.exchanges.map { settings.matching.fingerprint(method: $0.method, target: $0.target, body: $0.request) } ?? []
     }
 
@@ -191,14 +197,28 @@ public final class ModelGateway: @unchecked Sendable {
     }
 
     static func modelName(_ body: [UInt8]) -> String? {
-        guard startsAnObject(body), let value = try? JSON.parse(body, maxDepth: ArtifactLimits.agentLineDepth),
-              let model = value["model"]?.stringValue, !model.isEmpty else { return nil }
+        guard startsAnObject(body), let value = try? JSON.parse(body, maxDepth: ArtifactLimits.agentLineDepth) else { return nil }
+        return modelName(parsed: value)
+    }
+
+    static func modelName(parsed value: JSON?) -> String? {
+        guard let model = value?["model"]?.stringValue, !model.isEmpty else { return nil }
         return String(TerminalText.escaped(String(model.prefix(200)), keepLayout: false))
     }
 
     func handle(_ request: EndpointRequest) -> EndpointResponse {
         let provider = ModelGateway.provider(of: request)
-        let model = ModelGateway.modelName(request.body)
+        // The usual replay: the request is the next one on the tape, byte for byte (so it has its
+        // fingerprint, and is the earliest open exchange that has it). Nothing to parse.
+        var next: Int? = nil
+        if let tape = settings.tape, let open = firstOpenExchange() {
+            let e = tape.exchanges[open]
+            if e.method == request.method, e.target == request.target, e.request == request.body { next = open }
+        }
+        // Otherwise the body is parsed once, redacted as the tape it may be matched against was (§6).
+        let body = settings.tape == nil || next != nil ? request.body : ModelTape.redacted(request.body, by: redaction)
+        let parsed = next == nil && ModelGateway.startsAnObject(body) ? try? JSON.parse(body, maxDepth: ArtifactLimits.agentLineDepth) : nil
+        let model = next.flatMap { settings.tape?.exchanges[$0].model } ?? ModelGateway.modelName(parsed: parsed)
         lock.lock()
         if let stopReason {
             lock.unlock()
@@ -233,7 +253,7 @@ public final class ModelGateway: @unchecked Sendable {
                                         response: replacement.body, usage: ModelGateway.usage(in: replacement.body, contentType: replacement.contentType)))
         }
         if let tape = settings.tape {
-            if let index = match(request, in: tape) {
+            if let index = next.map(consume) ?? match(request, body: body, parsed: parsed) {
                 return finish(tape.exchanges[index])
             }
             if settings.beyondTape == nil {
@@ -253,10 +273,24 @@ public final class ModelGateway: @unchecked Sendable {
         return forward(request, provider: provider, model: model)
     }
 
+    /// The earliest tape exchange not served yet.
+    private func firstOpenExchange() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        while consumed.contains(openCursor) { openCursor += 1 }
+        return openCursor < tapeFingerprints.count ? openCursor : nil
+    }
+
+    private func consume(_ index: Int) -> Int {
+        lock.lock()
+        consumed.insert(index)
+        lock.unlock()
+        return index
+    }
+
     /// The earliest unconsumed exchange with the request's fingerprint, marked consumed.
-    private func match(_ request: EndpointRequest, in tape: ModelTape) -> Int? {
-        let fingerprint = settings.matching.fingerprint(method: request.method, target: request.target,
-                                                        body: ModelTape.redacted(request.body, by: settings.redactor))
+    private func match(_ request: EndpointRequest, body: [UInt8], parsed: JSON?) -> Int? {
+        let fingerprint = settings.matching.fingerprint(method: request.method, target: request.target, body: body, parsed: parsed)
         lock.lock()
         defer { lock.unlock() }
         for (i, recorded) in tapeFingerprints.enumerated() where recorded == fingerprint && !consumed.contains(i) {

@@ -26,7 +26,13 @@ public struct ModelMatching: Sendable, Equatable {
     /// The body as compared: parsed (depth-bounded) with the ignored fields removed; nil when
     /// it is not JSON.
     public func normalised(_ body: [UInt8]) -> JSON? {
-        guard !body.isEmpty, var value = try? JSON.parse(body, maxDepth: ArtifactLimits.agentLineDepth) else { return nil }
+        guard !body.isEmpty, let value = try? JSON.parse(body, maxDepth: ArtifactLimits.agentLineDepth) else { return nil }
+        return normalised(parsed: value)
+    }
+
+    /// A body already parsed, with the ignored fields removed.
+    public func normalised(parsed: JSON) -> JSON {
+        var value = parsed
         for path in ignore {
             ModelMatching.remove(path.split(separator: ".").map(String.init)[...], from: &value)
         }
@@ -64,7 +70,13 @@ public struct ModelMatching: Sendable, Equatable {
     /// The request's fingerprint: `sha256:` over the canonical JSON of method, target and the
     /// normalised body (or the raw body's digest).
     public func fingerprint(method: String, target: String, body: [UInt8]) -> String {
-        let content: JSON = normalised(body).map { ["json": $0] } ?? ["bytes": .string(Digest.sha256(body))]
+        fingerprint(method: method, target: target, body: body,
+                    parsed: body.isEmpty ? nil : try? JSON.parse(body, maxDepth: ArtifactLimits.agentLineDepth))
+    }
+
+    /// The same, for a body already parsed (`parsed`: nil when it is not JSON).
+    public func fingerprint(method: String, target: String, body: [UInt8], parsed: JSON?) -> String {
+        let content: JSON = parsed.map { ["json": normalised(parsed: $0)] } ?? ["bytes": .string(Digest.sha256(body))]
         let value: JSON = ["method": .string(method), "target": .string(target), "body": content]
         return (try? Digest.sha256(canonical: value)) ?? Digest.sha256(body)
     }

@@ -69,17 +69,22 @@ public struct ModelTape: Sendable, Equatable {
 
     /// A body with the redactor's secrets and patterns scrubbed (UTF-8 bodies; others as they are).
     public static func redacted(_ body: [UInt8], by redactor: Redactor) -> [UInt8] {
+        redacted(body, by: redactor.compiled())
+    }
+
+    public static func redacted(_ body: [UInt8], by redaction: Redactor.Compiled) -> [UInt8] {
         guard let text = String(validating: body, as: UTF8.self) else { return body }
-        let scrubbed = redactor.redact(text)
+        let scrubbed = redaction.redact(text)
         return scrubbed == text ? body : Array(scrubbed.utf8)
     }
 
     /// The tape as it is persisted: every body redacted (spec/model-gateway.md §6).
     public func redacted(by redactor: Redactor) -> ModelTape {
+        let compiled = redactor.compiled()
         return ModelTape(exchanges: exchanges.map { e in
             var r = e
-            r.request = ModelTape.redacted(e.request, by: redactor)
-            r.response = ModelTape.redacted(e.response, by: redactor)
+            r.request = ModelTape.redacted(e.request, by: compiled)
+            r.response = ModelTape.redacted(e.response, by: compiled)
             return r
         })
     }
