@@ -31,7 +31,10 @@ def burn_until(done, budget):
 class Agent:
     def reset(self, task):
         me = os.getpid()
-        budget = burn_until(lambda: 300 < last_pid() < me - 1000, 200_000)
+        # Below our own pid, with room to spare; an agent that got a pid just after the counter
+        # last wrapped (under 1300: a busy machine) has less room below it, so the margin shrinks.
+        margin = min(1000, max(0, (me - 300) // 2))
+        budget = burn_until(lambda: 300 < last_pid() < me - margin, 200_000)
         self.wrapped = "yes" if budget > 0 else "no"
         if os.fork() == 0:
             os.setsid()
