@@ -1,3 +1,5 @@
+import Foundation
+
 /// Scrubs secrets from everything Rigor persists, before it is written (spec/policy.md §7).
 ///
 /// Two kinds of things are replaced by stable placeholders:
@@ -94,19 +96,42 @@ public struct Redactor: Sendable {
     /// replacement. Values that need no change are returned as they are, never rebuilt.
     public struct Compiled {
         let secrets: [(needle: String, placeholder: String)]
-        let patterns: [(regex: Regex<AnyRegexOutput>, placeholder: String)]
+        /// The patterns' regular expressions, compiled on first use: parsing the built-in ones
+        /// costs ~0.4 ms, more than scrubbing a whole artifact that holds nothing to scrub (the
+        /// usual case, where no string ever gets past the byte pre-check).
+        let patterns: LazyPatterns
         /// Patterns without hints: every string goes to them.
         let unhinted: Bool
         /// Needles (secret values and pattern hints) as bytes, by their first byte.
         let needles: [[UInt8]]
         let firstBytes: [Bool]
 
-        init(secrets: [(String, String)], patterns: [(Regex<AnyRegexOutput>, [String], String)]) {
+        /// Regular expressions compiled when first needed, once; a lock guards the first use
+        /// (the model gateway scrubs requests from the endpoint server's threads).
+        final class LazyPatterns {
+            private let sources: [(regex: String, placeholder: String)]
+            private var made: [(regex: Regex<AnyRegexOutput>, placeholder: String)]?
+            private let lock = NSLock()
+
+            init(_ sources: [(regex: String, placeholder: String)]) { self.sources = sources }
+
+            /// The patterns that compile (one that does not is skipped, as it always was).
+            var compiled: [(regex: Regex<AnyRegexOutput>, placeholder: String)] {
+                lock.lock()
+                defer { lock.unlock() }
+                if let made { return made }
+                let list = sources.compactMap { p in (try? Regex(p.regex)).map { (regex: $0, placeholder: p.placeholder) } }
+                made = list
+                return list
+            }
+        }
+
+        init(secrets: [(String, String)], patterns: [(regex: String, hints: [String], placeholder: String)]) {
             self.secrets = secrets.map { (needle: $0.0, placeholder: $0.1) }
-            self.patterns = patterns.map { (regex: $0.0, placeholder: $0.2) }
-            unhinted = patterns.contains { $0.1.isEmpty }
+            self.patterns = LazyPatterns(patterns.map { (regex: $0.regex, placeholder: $0.placeholder) })
+            unhinted = patterns.contains { $0.hints.isEmpty }
             var needles = secrets.map { Array($0.0.utf8) }
-            for p in patterns { needles += p.1.map { Array($0.utf8) } }
+            for p in patterns { needles += p.hints.map { Array($0.utf8) } }
             self.needles = needles.filter { !$0.isEmpty }
             var first = Array(repeating: false, count: 256)
             for n in self.needles { first[Int(n[0])] = true }
@@ -142,7 +167,7 @@ public struct Redactor: Sendable {
             guard mayContain(text) else { return nil }
             var out = text
             for s in secrets where out.contains(s.needle) { out = out.replacing(s.needle, with: s.placeholder) }
-            for p in patterns { out = out.replacing(p.regex, with: p.placeholder) }
+            for p in patterns.compiled { out = out.replacing(p.regex, with: p.placeholder) }
             return out == text ? nil : out
         }
 
@@ -187,7 +212,7 @@ public struct Redactor: Sendable {
 
     public func compiled() -> Compiled {
         Compiled(secrets: secrets.map { ($0.value, Redactor.placeholder($0.name)) },
-                 patterns: patterns.compactMap { p in (try? Regex(p.regex)).map { ($0, p.hints, Redactor.placeholder(p.id)) } })
+                 patterns: patterns.map { (regex: $0.regex, hints: $0.hints, placeholder: Redactor.placeholder($0.id)) })
     }
 
     public func redact(_ text: String) -> String { compiled().redact(text) }
