@@ -8,7 +8,7 @@ directory and environment exactly as the runner would, then runs `run_agent.main
 agent file. The server compiles the agent files named on its command line once, while no
 request waits (compiling is not running them), and later children exec those code objects:
 
-    python3 -s -B fork_server.py [--jail] [AGENT_FILE ...]
+    python3 -s -B fork_server.py [--jail] [--world-sdk=DIR [--world-file=PATH ...]] [AGENT_FILE ...]
 
 Nothing of one episode reaches another: each child starts from the same pristine state (the
 server never imports agent code), and dies with its episode.
@@ -20,10 +20,14 @@ a fresh /tmp, /dev/shm and home, and a /proc that shows only its own uid's proce
 own loopback up, and drops to the episode's uid (with no new privileges) before any agent code
 runs. The runner kills every process of that uid when the episode ends.
 
-With `--world-sdk=DIR` the server forks world programs instead (spec/world-protocol.md): it
+With `--world-sdk=DIR` the server forks world programs too (spec/world-protocol.md): it
 imports the task SDK's launcher (DIR/run_world.py) once, and a request names `"world": [args]`
 (run_world.py's arguments, e.g. ["--tracecore", TASK_DIR]) in place of `"agent"`. Such a server
-is never jailed: world programs fork at the process level only.
+is never jailed: world programs fork at the process level only. It still forks agents (one
+server per CPU for a batch's agents and worlds), and `--world-file=PATH` names a world's Python
+file (a TraceCore task's setup.py, actions.py, validate.py; a world module) that it compiles
+while idle, as it does agent files: the world's child executes that code object instead of
+loading the file (the same module, ~0.3 ms less per episode).
 
 Protocol rigor-fork/1 (SOCK_SEQPACKET, one JSON object per message):
   server → runner (events socket, fd 1), once at start:  {"hello": "rigor-fork/1", "pid": n}
@@ -53,8 +57,9 @@ if _SDK not in sys.path:
 
 import run_agent  # noqa: E402  (imports rigor_sdk and the loader once, for every child)
 
-# What agents commonly import, loaded once (children get them for free).
-import collections, functools, itertools, math, random, re, string  # noqa: E401,E402,F401
+# What agents commonly import, loaded once (children get them for free): a child that imports
+# typing itself pays ~2 ms, and `from __future__ import annotations` ~0.3 ms of import machinery.
+import __future__, collections, functools, itertools, math, random, re, string, typing  # noqa: E401,E402,F401
 
 _LIMITS = (("cpu", resource.RLIMIT_CPU), ("as", resource.RLIMIT_AS), ("fsize", resource.RLIMIT_FSIZE),
            ("nofile", resource.RLIMIT_NOFILE), ("nproc", resource.RLIMIT_NPROC))
@@ -89,6 +94,32 @@ def _compiled(path):
         return None
     _COMPILED[path] = (key, prepared)
     return prepared
+
+
+def _world_code(path, compile_it=False):
+    """A world's Python file compiled by the server (`--world-file`), or None: never compiled
+    here, changed since, or unreadable (the world then loads it the ordinary way, and reports
+    what is wrong with it). With `compile_it` (the server, while idle) it compiles it first.
+    Compiling is not running: no task code runs in the server."""
+    try:
+        path = os.path.abspath(path)
+        st = os.stat(path)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = _WORLD_CODE.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if not compile_it:
+            return None
+        with open(path, "rb") as handle:
+            source = handle.read()
+        code = compile(source, path, "exec", dont_inherit=True)
+    except Exception:  # noqa: BLE001  (a syntax error is the task's to report, in its episode)
+        return None
+    _WORLD_CODE[path] = (key, code)
+    return code
+
+
+_WORLD_CODE = {}
 
 
 def _child(message, fds, server):
@@ -145,8 +176,10 @@ def _child(message, fds, server):
         # hook), as a fresh interpreter would: nothing to do here.
         if world is not None:
             sys.argv = [run_world.__file__] + world
-            code = run_world.main(sys.argv)
+            code = run_world.main(sys.argv, _world_code if _WORLD_CODE else None)
         else:
+            if _WORLD_SDK in sys.path:
+                sys.path.remove(_WORLD_SDK)  # an agent sees the agent SDK only, as when exec'd
             sys.argv = [run_agent.__file__, request["agent"]]
             code = run_agent.main(sys.argv, *(compiled or (None, None)))
     except SystemExit as exc:
@@ -350,6 +383,7 @@ _CHILDREN = {}  # pid of a child not reaped yet -> its uid
 _LOCKS = {}  # pid of a child not reaped yet -> the descriptor of its uid's lock (from the runner)
 _JAILED_SERVER = "--jail" in sys.argv[1:]
 _PRECOMPILE = [arg for arg in sys.argv[1:] if not arg.startswith("--")]  # the batch's agent files
+_PRECOMPILE_WORLDS = [arg.partition("=")[2] for arg in sys.argv[1:] if arg.startswith("--world-file=")]
 # `--world-sdk=DIR`: this server forks world programs (run_world.main of the task SDK in DIR),
 # imported once here, instead of agents. Never jailed: world programs fork at the process level.
 _WORLD_SDK = next((arg.partition("=")[2] for arg in sys.argv[1:] if arg.startswith("--world-sdk=")), None)
@@ -480,6 +514,8 @@ def main():
     # The agent files are compiled while no request waits, never in front of one: the first
     # episodes start at once (their children compile their own agent), later ones find it done.
     uncompiled = [] if _JAILED_SERVER else [os.path.abspath(path) for path in _PRECOMPILE]
+    if run_world is not None:
+        uncompiled += [(os.path.abspath(path),) for path in _PRECOMPILE_WORLDS]
     server = os.getpid()
     while True:
         try:
@@ -487,7 +523,11 @@ def main():
         except InterruptedError:
             continue
         if not ready:
-            _compiled(uncompiled.pop(0))
+            item = uncompiled.pop(0)
+            if isinstance(item, tuple):
+                _world_code(item[0], compile_it=True)
+            else:
+                _compiled(item)
             continue
         if wake_r in ready:
             os.read(wake_r, 4096)

@@ -87,6 +87,9 @@ public final class ForkServer: @unchecked Sendable {
     public static func shared(sdkDirectory: String, python: String, agentFiles: Set<String> = []) throws(AgentHostError) -> ForkServer {
         let script = "\(sdkDirectory)/fork_server.py"
         guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
+        if let (key, argv) = agentsAndWorlds(python: python, sdkDirectory: sdkDirectory, worldSDK: nil, agentFiles: agentFiles) {
+            return try shared(key: key, argv: argv, what: script, native: nil)
+        }
         // The interpreter is part of the key: an agent with a venv of its own gets a server of its own.
         return try shared(key: placementKey() + "python-sdk:\(python)\u{0}\(sdkDirectory)", argv: [python, "-s", "-B", script] + agentFiles.sorted(),
                           what: script, native: nil)
@@ -112,12 +115,61 @@ public final class ForkServer: @unchecked Sendable {
     }
 
     /// The Python SDK's server forking world programs of the task SDK in `worldSDK`
-    /// (`fork_server.py --world-sdk=DIR`, process level only), started on first use.
-    public static func sharedWorlds(sdkDirectory: String, worldSDK: String, python: String) throws(AgentHostError) -> ForkServer {
+    /// (`fork_server.py --world-sdk=DIR`, process level only), started on first use. The server
+    /// that starts compiles `worldFiles` ahead (`--world-file`: the worlds' Python files of a
+    /// batch); a world whose files it did not compile loads them itself.
+    public static func sharedWorlds(sdkDirectory: String, worldSDK: String, python: String,
+                                    worldFiles: Set<String> = []) throws(AgentHostError) -> ForkServer {
         let script = "\(sdkDirectory)/fork_server.py"
         guard FileManager.default.fileExists(atPath: script) else { throw .sdkMissing(path: sdkDirectory) }
+        if let (key, argv) = agentsAndWorlds(python: python, sdkDirectory: sdkDirectory, worldSDK: worldSDK, worldFiles: worldFiles) {
+            return try shared(key: key, argv: argv, what: script, native: nil)
+        }
         return try shared(key: placementKey() + "python-worlds:\(python)\u{0}\(sdkDirectory)\u{0}\(worldSDK)",
-                          argv: [python, "-s", "-B", script, "--world-sdk=\(worldSDK)"], what: script, native: nil)
+                          argv: [python, "-s", "-B", script, "--world-sdk=\(worldSDK)"] + worldFiles.sorted().map { "--world-file=\($0)" },
+                          what: script, native: nil)
+    }
+
+    /// What one server forks for a batch at the process level whose Python agents and Python
+    /// worlds run on the same interpreter and SDK (`serveAgentsAndWorlds`).
+    private struct AgentsAndWorlds {
+        var worldSDK: String
+        var worldFiles: Set<String>
+        var agentFiles: Set<String>
+    }
+    /// Keyed by interpreter and agent SDK; guarded by `serversLock`.
+    nonisolated(unsafe) private static var agentsAndWorlds: [String: AgentsAndWorlds] = [:]
+
+    /// From now on, the process-level server of `python` and the agent SDK in `sdkDirectory`
+    /// forks the worlds of the task SDK in `worldSDK` as well as agents (one server per CPU
+    /// instead of two: a Python interpreter and its imports, ~30 ms of CPU, started once less
+    /// per CPU, before the batch's first episode). A batch whose agents and worlds are both
+    /// Python calls this before it starts its servers; the server that starts compiles
+    /// `agentFiles` and `worldFiles` ahead. Agents and worlds stay apart as before: each child
+    /// is forked from the pristine server (which never runs agent or task code), as its own uid.
+    public static func serveAgentsAndWorlds(python: String, sdkDirectory: String, worldSDK: String,
+                                            worldFiles: Set<String>, agentFiles: Set<String>) {
+        serversLock.lock(); defer { serversLock.unlock() }
+        let key = "\(python)\u{0}\(sdkDirectory)"
+        var entry = agentsAndWorlds[key] ?? AgentsAndWorlds(worldSDK: worldSDK, worldFiles: [], agentFiles: [])
+        guard entry.worldSDK == worldSDK else { return }  // one world SDK per server; another keeps a server of its own
+        entry.worldFiles.formUnion(worldFiles)
+        entry.agentFiles.formUnion(agentFiles)
+        agentsAndWorlds[key] = entry
+    }
+
+    /// The key and command line of the server that forks both agents and worlds for `python` and
+    /// `sdkDirectory` (and `worldSDK`, when asked for a world), or nil when there is none.
+    private static func agentsAndWorlds(python: String, sdkDirectory: String, worldSDK: String?,
+                                        agentFiles: Set<String> = [], worldFiles: Set<String> = []) -> (key: String, argv: [String])? {
+        serversLock.lock()
+        let entry = agentsAndWorlds["\(python)\u{0}\(sdkDirectory)"]
+        serversLock.unlock()
+        guard let entry, worldSDK == nil || worldSDK == entry.worldSDK else { return nil }
+        let script = "\(sdkDirectory)/fork_server.py"
+        let argv = [python, "-s", "-B", script, "--world-sdk=\(entry.worldSDK)"]
+            + entry.worldFiles.union(worldFiles).sorted().map { "--world-file=\($0)" } + entry.agentFiles.union(agentFiles).sorted()
+        return (placementKey() + "python-agents+worlds:\(python)\u{0}\(sdkDirectory)\u{0}\(entry.worldSDK)", argv)
     }
 
     /// The native agent `command` serving as its own fork server, started on first use.

@@ -40,17 +40,21 @@ public struct WorldLaunch: Sendable {
 
 /// A Python world's fork server: the agent SDK holding `fork_server.py`, the task SDK it
 /// imports once, the interpreter, and the world's arguments to the task SDK's `run_world.py`.
+/// `files`: the world's Python files (a TraceCore task's setup, actions and validate files; a
+/// world module), which a server that starts compiles ahead (compiled, never run, in the server).
 public struct WorldForkServer: Sendable {
     public var sdkDirectory: String
     public var worldSDK: String
     public var python: String
     public var arguments: [String]
+    public var files: [String]
 
-    public init(sdkDirectory: String, worldSDK: String, python: String, arguments: [String]) {
+    public init(sdkDirectory: String, worldSDK: String, python: String, arguments: [String], files: [String] = []) {
         self.sdkDirectory = sdkDirectory
         self.worldSDK = worldSDK
         self.python = python
         self.arguments = arguments
+        self.files = files
     }
 }
 
@@ -134,7 +138,8 @@ public final class WorldHost {
     static func forked(_ launch: WorldLaunch, environment: [String: String], workdir: String, settings: GuardSettings,
                        uid: uid_t?) -> AgentProcess? {
         guard let spec = launch.forkServer, settings.forkServer != .never, settings.isolation == .process,
-              let server = try? ForkServer.sharedWorlds(sdkDirectory: spec.sdkDirectory, worldSDK: spec.worldSDK, python: spec.python)
+              let server = try? ForkServer.sharedWorlds(sdkDirectory: spec.sdkDirectory, worldSDK: spec.worldSDK, python: spec.python,
+                                                        worldFiles: Set(spec.files))
         else { return nil }
         return try? AgentProcess(forkServer: server, program: .world(arguments: spec.arguments), environment: environment,
                                  workdir: workdir, settings: settings, uid: uid)

@@ -20,6 +20,8 @@ struct ForkedWorldTests {
             + "def list_dir(env, path):\n    os.kill(os.getppid(), signal.SIGKILL)\n    os._exit(4)\n",
         "leaves_a_daemon": "import os, time\ndef setup(env):\n    if os.fork() == 0:\n        os.setsid()\n"
             + "        os.execvp('bash', ['bash', '-c', 'exec -a rigorforkedworld_daemon sleep 600'])\n    raise SystemExit(1)\n",
+        // The server compiles world files ahead: one that does not compile is the task's error, in its episode.
+        "does_not_compile": "def setup(env):\n    return (\n",
     ]
 
     /// A tasks directory with the repository's service_port_lookup (a well-behaved Python world)
@@ -124,5 +126,115 @@ struct ForkedWorldTests {
             #expect(artifact["diagnostics"]?["world"]?["launched_by"] == "fork_server", "\(name): not forked")
         }
         #expect(ProcessTable.pids(commandLineContaining: "rigorforkedworld_daemon").isEmpty, "a forked world's daemon outlived its episode")
+    }
+
+    @Test("The server compiles a world's files ahead, and the world runs that code; a changed file is loaded afresh; _parameter_names equals inspect's")
+    func compiledAhead() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-forked-world")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let world = "\(dir)/world.py"
+        try "VALUE = 'on disk'\n".write(toFile: world, atomically: true, encoding: .utf8)
+        let script = """
+            import inspect, functools, os, sys
+            sys.argv = ["fork_server.py", "--world-sdk=\(RepoPaths.root)/Agents/tasks_sdk", "--world-file=\(world)"]
+            sys.path.insert(0, "\(RepoPaths.root)/Agents/sdk")
+            import fork_server, run_world
+            path = "\(world)"
+            assert fork_server._world_code(path) is None, "compiled before the server compiled it"
+            code = fork_server._world_code(path, compile_it=True)
+            assert code is not None and fork_server._world_code(path) is code
+            assert fork_server._world_code(os.path.dirname(path) + "/./world.py") is code
+            # The world executes the server's code object, not the file: here, another source.
+            run_world._precompiled = lambda p: compile("VALUE = 'compiled ahead'", p, "exec") if p == path else None
+            assert run_world._load(path, "w1").VALUE == "compiled ahead"
+            run_world._precompiled = fork_server._world_code
+            assert run_world._load(path, "w2").VALUE == "on disk"
+            with open(path, "w") as f:
+                f.write("VALUE = 'changed since'\\n")
+            assert fork_server._world_code(path) is None, "a changed file still served compiled"
+            assert run_world._load(path, "w3").VALUE == "changed since"
+            with open(path, "w") as f:
+                f.write("def broken(:\\n")
+            assert fork_server._world_code(path, compile_it=True) is None
+            # The surface's parameter names, as inspect.signature gives them, for every kind of callable.
+            def a(x, y=1, *args, z, w=2, **kw): pass
+            def b(): pass
+            def c(p, /, q, *, r): pass
+            def d(*args): pass
+            def e(**kw): pass
+            def wrapped(fn):
+                @functools.wraps(fn)
+                def inner(*args, **kwargs): return fn(*args, **kwargs)
+                return inner
+            def s(x): pass
+            s.__signature__ = inspect.Signature([inspect.Parameter("zz", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
+            class C:
+                def m(self, x): pass
+            for fn in (a, b, c, d, e, wrapped(a), wrapped(c), s, lambda q, *r: None, functools.partial(a, 1), C().m, len):
+                want = list(inspect.signature(fn).parameters)
+                got = run_world._parameter_names(fn)
+                assert got == want, (fn, got, want)
+            print("ok")
+            """
+        let r = try CommandLineRun.run("/usr/bin/env", ["python3", "-s", "-B", "-c", script])
+        #expect(r.status == 0 && r.stdout.contains("ok"), "\(r.stdout) \(r.stderr)")
+    }
+
+    @Test("A batch's Python agents and Python worlds fork from one server per CPU: the agent and the world of an episode are siblings")
+    func oneServerForBoth() throws {
+        let dir = RepoPaths.temporaryDirectory("rigor-forked-world")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = "\(dir)/tasks/siblings"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // The world passes when the agent reports the world's own parent as its parent.
+        try """
+            import os
+            def setup(env):
+                pass
+            def validate(env):
+                parent = env.get_agent_output("parent")
+                return {"ok": parent == str(os.getppid()), "terminal": parent is not None}
+            def set_output(env, key, value):
+                env.set_agent_output(key, value)
+                return {"ok": True}
+            """.write(toFile: "\(folder)/world.py", atomically: true, encoding: .utf8)
+        try """
+            id = "siblings"
+            version = 1
+            suite = "forked"
+            description = "Passes when the agent and the world have the same parent process."
+            [world]
+            command = ["world.py"]
+            [budgets]
+            steps = 2
+            tool_calls = 2
+            [actions.set_output]
+            args = { key = "string", value = "string" }
+            """.write(toFile: "\(folder)/task.toml", atomically: true, encoding: .utf8)
+        try """
+            import os
+            class Agent:
+                def reset(self, task):
+                    self.done = False
+                def observe(self, observation):
+                    pass
+                def act(self):
+                    if self.done:
+                        return {"type": "wait", "args": {}}
+                    self.done = True
+                    return {"type": "set_output", "args": {"key": "parent", "value": str(os.getppid())}}
+            """.write(toFile: "\(dir)/sibling_agent.py", atomically: true, encoding: .utf8)
+        try #"[{"name": "siblings", "agent": "\#(dir)/sibling_agent.py", "task": "siblings@1"}]"#
+            .write(toFile: "\(dir)/pairings.json", atomically: true, encoding: .utf8)
+        _ = try CommandLineRun.run("/bin/chmod", ["-R", "a+rX", dir])
+        let r = try batch([], dir: dir, tasks: "\(dir)/tasks", pairings: "\(dir)/pairings.json", names: "siblings", seeds: "0..2")
+        let episodes = r.summary["episodes"]?.arrayValue ?? []
+        #expect(episodes.count == 3 && episodes.allSatisfy { $0["success"] == true }, "\(r.summary) \(r.stderr)")
+        let first = try #require(episodes.first?["run_id"]?.stringValue)
+        #expect(try diagnosticsWorld(runID: first, dir: dir)?["launched_by"] == "fork_server")
+        // A tasks directory named relative to the caller's: the world (in a directory of its own) still finds its files.
+        let relative = try CommandLineRun.rigor(["run", "--agent", "sibling_agent.py", "--task", "siblings@1", "--tasks-dir", "tasks",
+                                                 "--isolation", "process", "--state-dir", "\(dir)/state", "--json"], cwd: dir)
+        #expect(relative.status == 0 && (try? JSON.parse(relative.stdout)["termination_reason"]) == "success", "\(relative.stdout) \(relative.stderr)")
     }
 }

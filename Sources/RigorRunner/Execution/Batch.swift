@@ -94,6 +94,45 @@ public struct Batch: Sendable {
         return Array(cpus.prefix(min(workers, max(1, items.count))))
     }
 
+    /// When the batch's Python worlds (through the task SDK) run on the interpreter and agent SDK
+    /// of its Python agents, one server per CPU forks both (`ForkServer.serveAgentsAndWorlds`):
+    /// two interpreters fewer to start before the first episodes.
+    private static func serveAgentsAndWorlds(agents: [AgentCommand], tasks: [LoadedTask]) {
+        for task in tasks {
+            guard case .program(let program) = task.world, program.usesSDK,
+                  let launch = try? ProgramWorld.launch(task: task, program: program), let spec = launch.forkServer else { continue }
+            let sharing = agents.filter { $0.executable == spec.python && $0.sdkDirectory == spec.sdkDirectory }
+            guard !sharing.isEmpty else { continue }
+            ForkServer.serveAgentsAndWorlds(python: spec.python, sdkDirectory: spec.sdkDirectory, worldSDK: spec.worldSDK,
+                                            worldFiles: Set(spec.files), agentFiles: Set(sharing.map(\.agentFile)))
+        }
+    }
+
+    /// Starts, in the background, the warm servers the batch's Python world programs fork from
+    /// (process level, fork servers allowed), one per worker CPU as the workers will ask for
+    /// them: their start (an interpreter and the task SDK's imports) overlaps the store's set-up
+    /// instead of delaying each worker's first episode. A server that cannot start is reported
+    /// by the episode that asks for it, as without this.
+    private func prestartWorldServers(_ requests: [EpisodeRequest], cpus: [Int]?) {
+        var specs: [String: (spec: WorldForkServer, files: Set<String>)] = [:]
+        for request in requests where request.guardSettings.isolation == .process && request.guardSettings.forkServer != .never {
+            guard case .program(let program) = request.task.world,
+                  let launch = try? ProgramWorld.launch(task: request.task, program: program),
+                  let spec = launch.forkServer else { continue }
+            let key = "\(spec.python)\u{0}\(spec.sdkDirectory)\u{0}\(spec.worldSDK)"
+            specs[key] = (spec, (specs[key]?.files ?? []).union(spec.files))
+        }
+        for (spec, files) in specs.values {
+            for cpu in cpus ?? [-1] {
+                Thread {
+                    if cpu >= 0 { CPUPlacement.pinCurrentThread(to: [cpu]) }
+                    _ = try? ForkServer.sharedWorlds(sdkDirectory: spec.sdkDirectory, worldSDK: spec.worldSDK, python: spec.python,
+                                                     worldFiles: files)
+                }.start()
+            }
+        }
+    }
+
     /// Resolves every pairing first (a typo fails the batch before any episode runs), then runs.
     /// `progress` is called once per finished episode, serially, with the count done so far.
     public func run(in workspace: Workspace, progress: @escaping @Sendable (Int, BatchOutcome) -> Void) throws(RunnerError) -> [BatchOutcome] {
@@ -113,12 +152,20 @@ public struct Batch: Sendable {
             agents[agent] = try? workspace.agentCommand(for: agent)
         }
         let plan = cpuPlan()
+        // Each task resolved once, from one registry (a missing one is reported when its pairing is prepared).
+        var tasks: [String: LoadedTask] = [:]
+        if let registry = try? workspace.registry() {
+            for ref in Set(items.map(\.pairing.task)).sorted() { tasks[ref] = try? registry.resolve(ref) }
+        }
+        var settings = GuardSettings(isolation: isolation ?? workspace.defaultIsolation ?? Bubblewrap.strongestAvailable)
+        settings.forkServer = forkServer
+        let python = agents.keys.sorted().compactMap { agents[$0] }.filter { $0.kind == .pythonSDK }
+        if forkServer != .never && settings.isolation == .process {
+            Self.serveAgentsAndWorlds(agents: python, tasks: Array(tasks.values))
+        }
         if forkServer != .never {
             // The Python agents' fork server takes the longest to start and needs nothing of
             // the tasks: it starts first, showing (at the namespace level) every Python agent.
-            var settings = GuardSettings(isolation: isolation ?? workspace.defaultIsolation ?? Bubblewrap.strongestAvailable)
-            settings.forkServer = forkServer
-            let python = agents.keys.sorted().compactMap { agents[$0] }.filter { $0.kind == .pythonSDK }
             AgentSession.prestartForkServers(commands: python, settings: settings, cpus: plan)
         }
         var requests: [String: EpisodeRequest] = [:]
@@ -131,13 +178,14 @@ public struct Batch: Sendable {
             options.policyFile = policyFile
             options.traceEndpoint = traceEndpoint
             options.models = models
-            let request = try workspace.prepare(options, resolvedAgent: agents[item.pairing.agent])
+            let request = try workspace.prepare(options, resolvedAgent: agents[item.pairing.agent], resolvedTask: tasks[item.pairing.task])
             if request.agent.kind == .executable && !requests.values.contains(where: { $0.agent.agentFile == request.agent.agentFile }) {
                 // Native servers take the task's process limits: started once the first is known.
                 AgentSession.prestartForkServers(commands: [request.agent], settings: request.guardSettings, cpus: plan)
             }
             requests[item.pairing.name] = request
         }
+        prestartWorldServers(Array(requests.values), cpus: plan)
         let store = try workspace.store(create: true)
         let queue = WorkQueue(count: items.count)
         let results = ResultSlots<Result<BatchOutcome, RunnerError>>(count: items.count)

@@ -42,7 +42,7 @@ final class ProgramWorld: TaskWorld {
             "type": "setup", "protocol": .string(WorldProgram.protocolVersion), "seed": .int(seed),
             "task": [
                 "id": .string(manifest.id), "version": .int(manifest.version), "ref": .string(manifest.ref),
-                "directory": .string(task.directory), "format": .string(program.format.rawValue),
+                "directory": .string(ProgramWorld.directory(of: task)), "format": .string(program.format.rawValue),
                 "sandbox": manifest.sandbox.json, "validator": .object(manifest.validator),
                 "world_config": .object(manifest.worldConfig), "entrypoints": .object(program.entrypoints.mapValues(JSON.string)),
             ],
@@ -141,8 +141,31 @@ final class ProgramWorld: TaskWorld {
     /// The command line: a `.py` program or a TraceCore task runs through the task SDK; another
     /// program is the task folder's executable (or a system program named by its path, or by
     /// name on the pinned PATH).
+    /// The task folder as an absolute path: a world runs in a directory of its own, where a
+    /// folder named relative to the caller's (`--tasks-dir tasks`) would not be found.
+    static func directory(of task: LoadedTask) -> String {
+        guard !task.directory.hasPrefix("/") else { return task.directory }
+        return ((FileManager.default.currentDirectoryPath + "/" + task.directory) as NSString).standardizingPath
+    }
+
+    /// The Python files the task SDK loads for this world, as it finds them (run_world.py): a
+    /// TraceCore task's setup, validator and actions entry points (the defaults when the manifest
+    /// names none), or the world module. A warm server compiles them ahead.
+    static func pythonFiles(task: LoadedTask, program: WorldProgram) -> [String] {
+        let directory = directory(of: task)
+        guard program.format == .tracecore else {
+            guard let first = program.command.first, first.hasSuffix(".py") else { return [] }
+            return [first.hasPrefix("/") ? first : "\(directory)/\(first)"]
+        }
+        let entries = program.entrypoints
+        let setup = entries["setup"] ?? "setup.py:setup", validator = entries["validator"] ?? "validate.py:validate"
+        let files = [String(setup.prefix { $0 != ":" }), String(validator.prefix { $0 != ":" }), entries["actions"] ?? "actions.py"]
+        return files.map { "\(directory)/\($0)" }
+    }
+
     static func launch(task: LoadedTask, program: WorldProgram) throws(WorldFailure) -> WorldLaunch {
         let ref = task.manifest.ref
+        let directory = directory(of: task)
         let timeout = task.manifest.worldConfig["timeout_seconds"].flatMap { v -> Double? in
             if case .int(let i) = v, i > 0 { return Double(i) }
             if case .double(let d) = v, d > 0 { return d }
@@ -152,13 +175,14 @@ final class ProgramWorld: TaskWorld {
             guard let sdk = task.worldSDK, let python = PythonInterpreter.path else {
                 throw WorldFailure("task \(ref): its world runs through the Python task SDK, but \(task.worldSDK == nil ? "the SDK is not found" : "python3 is not found")")
             }
-            let worldArgs = program.format == .tracecore ? ["--tracecore", task.directory]
-                : ["\(task.directory)/\(program.command[0])"] + program.command.dropFirst()
-            var launch = WorldLaunch(taskRef: ref, taskDirectory: task.directory, executable: python, arguments: ["-s", "-B", sdk.launcher] + worldArgs,
-                                     visiblePaths: [task.directory, sdk.directory], isPython: true, network: program.network,
+            let worldArgs = program.format == .tracecore ? ["--tracecore", directory]
+                : ["\(directory)/\(program.command[0])"] + program.command.dropFirst()
+            var launch = WorldLaunch(taskRef: ref, taskDirectory: directory, executable: python, arguments: ["-s", "-B", sdk.launcher] + worldArgs,
+                                     visiblePaths: [directory, sdk.directory], isPython: true, network: program.network,
                                      answerTimeoutSeconds: timeout)
             if let agentSDK = sdk.forkServerDirectory {
-                launch.forkServer = WorldForkServer(sdkDirectory: agentSDK, worldSDK: sdk.directory, python: python, arguments: worldArgs)
+                launch.forkServer = WorldForkServer(sdkDirectory: agentSDK, worldSDK: sdk.directory, python: python, arguments: worldArgs,
+                                                    files: pythonFiles(task: task, program: program))
             }
             return launch
         }
@@ -166,17 +190,17 @@ final class ProgramWorld: TaskWorld {
         let executable: String
         if first.hasPrefix("/") {
             executable = first
-        } else if first.contains("/") || FileManager.default.fileExists(atPath: "\(task.directory)/\(first)") {
-            executable = "\(task.directory)/\(first)"
+        } else if first.contains("/") || FileManager.default.fileExists(atPath: "\(directory)/\(first)") {
+            executable = "\(directory)/\(first)"
         } else if let found = ["/usr/local/bin", "/usr/bin", "/bin"].map({ "\($0)/\(first)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
             executable = found
         } else {
             throw WorldFailure("task \(ref): its world command '\(first)' is neither a file of the task folder nor a program on PATH")
         }
         let args = program.command.dropFirst().map { arg in
-            FileManager.default.fileExists(atPath: "\(task.directory)/\(arg)") && !arg.hasPrefix("/") ? "\(task.directory)/\(arg)" : arg
+            FileManager.default.fileExists(atPath: "\(directory)/\(arg)") && !arg.hasPrefix("/") ? "\(directory)/\(arg)" : arg
         }
-        return WorldLaunch(taskRef: ref, taskDirectory: task.directory, executable: executable, arguments: Array(args),
-                           visiblePaths: [task.directory], isPython: false, network: program.network, answerTimeoutSeconds: timeout)
+        return WorldLaunch(taskRef: ref, taskDirectory: directory, executable: executable, arguments: Array(args),
+                           visiblePaths: [directory], isPython: false, network: program.network, answerTimeoutSeconds: timeout)
     }
 }

@@ -224,11 +224,16 @@ extension Workspace {
     /// guard settings from the manifest, then the caller's overrides.
     /// `resolvedAgent`: the agent already resolved from `options.agent` (a batch resolves each
     /// once, before it prepares its pairings).
+    /// `resolvedTask`: the task already resolved from `options.task` (a batch resolves each once).
     public func prepare(_ options: RunOptions, collectTiming: Bool = false,
-                        resolvedAgent: AgentCommand? = nil) throws(RunnerError) -> EpisodeRequest {
-        let registry = try registry()
+                        resolvedAgent: AgentCommand? = nil, resolvedTask: LoadedTask? = nil) throws(RunnerError) -> EpisodeRequest {
         let task: LoadedTask
-        do { task = try registry.resolve(options.task) } catch { throw .task(error) }
+        if let resolvedTask {
+            task = resolvedTask
+        } else {
+            let registry = try registry()
+            do { task = try registry.resolve(options.task) } catch { throw .task(error) }
+        }
         let agent: AgentCommand
         if let resolvedAgent {
             agent = resolvedAgent
