@@ -161,6 +161,25 @@ static void fail_child(int status_fd) {
 
 /* In the parent: 0 once the child has exec'd (the close-on-exec status pipe closed empty), or
    the errno it reported (the child is then reaped). */
+/* Runs `fn(arg)` in a child that shares the runner's memory until it execs or exits
+   (clone(CLONE_VM|CLONE_VFORK), like posix_spawn): no copy of the runner's address space, and the
+   caller resumes only then. The child runs on a stack of its own, with every signal blocked until
+   it has reset its handlers, so no runner handler ever runs on its side. The child's pid, or -1
+   with errno set. */
+static pid_t clone_vfork(int (*fn)(void *), void *arg, size_t stack_size) {
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -1;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(fn, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, stack_size);
+    errno = clone_errno;
+    return pid;
+}
+
 static int await_exec(int status_read_fd, pid_t pid) {
     int child_errno = 0;
     ssize_t n;
@@ -232,22 +251,9 @@ int rigor_spawn(const char *path, char *const argv[], char *const envp[], const 
     struct spawn_args args = {path, argv, envp, cwd, limits, in_pipe[0], out_pipe[1], err_pipe[1], status_pipe[1]};
 
     /* Like posix_spawn: no copy of the runner's address space (a fork of a large process costs
-       more than the rest of a short episode). Signals stay blocked until the child has reset
-       its handlers, so no runner handler ever runs on the child's side. */
-    const size_t stack_size = 256 * 1024;
-    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
-        int e = errno;
-        close_pipe(in_pipe); close_pipe(out_pipe); close_pipe(err_pipe); close_pipe(status_pipe);
-        return e;
-    }
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = clone(spawn_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+       more than the rest of a short episode). */
+    pid_t pid = clone_vfork(spawn_child, &args, 256 * 1024);
     int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    munmap(stack, stack_size);
     if (pid < 0) {
         close_pipe(in_pipe); close_pipe(out_pipe); close_pipe(err_pipe); close_pipe(status_pipe);
         return clone_errno;
@@ -364,18 +370,9 @@ static int sweep_child(void *p) {
    reaped, or it could not tell), 0 when there is nothing of that uid, -errno when it could not
    look. */
 static int sweep_uid(uid_t uid, int kill_first) {
-    const size_t stack_size = 64 * 1024;
-    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return -errno;
     struct sweep_target target = {uid, kill_first};
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = clone(sweep_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &target);
-    int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    munmap(stack, stack_size);
-    if (pid < 0) return -clone_errno;
+    pid_t pid = clone_vfork(sweep_child, &target, 64 * 1024);
+    if (pid < 0) return -errno;
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
     return WIFEXITED(st) && WEXITSTATUS(st) == 1 ? 1 : 0;
@@ -446,20 +443,8 @@ int rigor_spawn_server(const char *path, char *const argv[], char *const envp[],
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) return errno;
     struct server_args args = {path, argv, envp, limits, control_fd, events_fd, status_pipe[1]};
-    const size_t stack_size = 256 * 1024;
-    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
-        int e = errno;
-        close(status_pipe[0]); close(status_pipe[1]);
-        return e;
-    }
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = clone(server_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    pid_t pid = clone_vfork(server_child, &args, 256 * 1024);
     int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    munmap(stack, stack_size);
     if (pid < 0) {
         close(status_pipe[0]); close(status_pipe[1]);
         return clone_errno;
