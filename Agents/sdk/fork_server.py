@@ -107,7 +107,9 @@ def _world_code(path, compile_it=False):
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         cached = _WORLD_CODE.get(path)
         if cached is not None and cached[0] == key:
-            return cached[1]
+            # The server read it as its own uid; the world runs only what it may read itself
+            # (a task file linked to one only the server may read is refused as it would be).
+            return cached[1] if compile_it or os.access(path, os.R_OK) else None
         if not compile_it:
             return None
         with open(path, "rb") as handle:
@@ -167,6 +169,8 @@ def _child(message, fds, server):
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+            if compiled is not None and not os.access(request["agent"], os.R_OK):
+                compiled = None  # compiled by the server: the agent runs only a file it may read itself
             _jail().lock_down(uid)
             if os.getppid() != server:
                 raise RuntimeError("the fork server is gone")  # its death signal came too early to be set

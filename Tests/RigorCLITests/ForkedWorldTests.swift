@@ -237,4 +237,49 @@ struct ForkedWorldTests {
                                                  "--isolation", "process", "--state-dir", "\(dir)/state", "--json"], cwd: dir)
         #expect(relative.status == 0 && (try? JSON.parse(relative.stdout)["termination_reason"]) == "success", "\(relative.stdout) \(relative.stderr)")
     }
+
+    @Test("A world file linked to one only the server may read is not run from the server's compiled copy: world_failed, permission denied")
+    func compiledAheadIsNoBackdoor() throws {
+        // As root each world runs as a uid of its own; without root it shares the server's uid,
+        // and there is nothing the server may read that the world may not.
+        guard getuid() == 0 else { return }
+        let dir = RepoPaths.temporaryDirectory("rigor-forked-world")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A world that would pass, in a file the world's uid may find (stat) but not read.
+        let hidden = "\(dir)/hidden/secret_world.py"
+        try FileManager.default.createDirectory(atPath: "\(dir)/hidden", withIntermediateDirectories: true)
+        try ("def setup(env):\n    pass\ndef validate(env):\n    return {'ok': True, 'terminal': True}\n"
+            + "def list_dir(env, path):\n    return {'ok': True, 'files': []}\n").write(toFile: hidden, atomically: true, encoding: .utf8)
+        let folder = "\(dir)/tasks/linked"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/world.py", withDestinationPath: hidden)
+        try """
+            id = "linked"
+            version = 1
+            suite = "hostile"
+            description = "Its world file is a link to a file only root may read."
+            [world]
+            command = ["world.py"]
+            [budgets]
+            steps = 2
+            tool_calls = 2
+            [sandbox]
+            filesystem_roots = ["/srv"]
+            [actions.list_dir]
+            args = { path = "path" }
+            """.write(toFile: "\(folder)/task.toml", atomically: true, encoding: .utf8)
+        try #"[{"name": "linked", "agent": "\#(RepoPaths.root)/Agents/port_lookup_agent.py", "task": "linked@1"}]"#
+            .write(toFile: "\(dir)/pairings.json", atomically: true, encoding: .utf8)
+        _ = try CommandLineRun.run("/bin/chmod", ["-R", "a+rX", dir])
+        _ = try CommandLineRun.run("/bin/chmod", ["600", hidden])
+        let r = try batch([], dir: dir, tasks: "\(dir)/tasks", pairings: "\(dir)/pairings.json", names: "linked", seeds: "0..2")
+        let episodes = r.summary["episodes"]?.arrayValue ?? []
+        #expect(episodes.count == 3, "\(r.stderr)")
+        for e in episodes {
+            #expect(e["termination_reason"] == "world_failed", "the world ran a file it may not read: \(e)")
+            let runID = try #require(e["run_id"]?.stringValue)
+            let artifact = try JSON.parse(try CommandLineRun.rigor(["runs", "export", runID, "--state-dir", "\(dir)/state"]).stdout)
+            #expect(artifact["failure_reason"]?.stringValue?.contains("PermissionError") == true, "\(artifact["failure_reason"] ?? .null)")
+        }
+    }
 }
