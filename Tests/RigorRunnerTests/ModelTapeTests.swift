@@ -428,3 +428,57 @@ struct ModelGatewayReplayTests {
         #expect(error?.contains("sk-key") != true, "a refused URL's credentials are not repeated: \(error ?? "")")
     }
 }
+
+/// A streamed answer is taped after its last byte reached the agent, and by then the agent may
+/// have acted (the runner is a step further) or sent its next request: what the tape says of
+/// the exchange is fixed when its request arrived.
+@Suite("Model gateway taping streamed answers")
+struct ModelGatewayStreamTests {
+    static func gateway(_ upstream: FakeModelUpstream) -> ModelGateway {
+        var settings = ModelGatewaySettings(mode: .record)
+        settings.upstreams = ["openai": upstream.url]
+        settings.keys = ["openai": "sk-test"]
+        return ModelGateway(settings: settings)
+    }
+
+    static let streamed = ModelGatewayReplayTests.request(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
+    static let plain = ModelGatewayReplayTests.request(#"{"model":"m","messages":[{"role":"user","content":"again"}]}"#)
+
+    @Test func aStreamedExchangeKeepsTheStepItsRequestCameIn() throws {
+        let upstream = try FakeModelUpstream()
+        defer { upstream.stop() }
+        let gateway = Self.gateway(upstream)
+        gateway.publish(step: 2)
+        let response = gateway.handle(Self.streamed)
+        let stream = try #require(response.stream, "the fake upstream streams when asked to")
+        var bytes: [UInt8] = []
+        // The agent has the whole answer with the last piece, acts on it, and the runner
+        // publishes the next step before the gateway tapes the exchange.
+        stream { piece in
+            bytes += piece
+            if String(decoding: bytes, as: UTF8.self).contains("[DONE]") { gateway.publish(step: 3) }
+            return true
+        }
+        #expect(String(decoding: bytes, as: UTF8.self).contains("[DONE]"))
+        #expect(gateway.tape.exchanges.map(\.step) == [2])
+        #expect(gateway.tape.exchanges.first?.streamed == true)
+    }
+
+    @Test func aStreamedExchangeTapedLateStaysBeforeTheRequestsThatCameAfterIt() throws {
+        let upstream = try FakeModelUpstream()
+        defer { upstream.stop() }
+        let gateway = Self.gateway(upstream)
+        gateway.publish(step: 1)
+        let first = gateway.handle(Self.streamed)
+        let stream = try #require(first.stream)
+        // A second request (an agent calling concurrently) is answered whole before the first
+        // stream ends.
+        gateway.publish(step: 2)
+        #expect(gateway.handle(Self.plain).status == 200)
+        stream { _ in true }
+        let tape = gateway.tape
+        #expect(tape.exchanges.map(\.streamed) == [true, false])
+        #expect(tape.exchanges.map(\.step) == [1, 2])
+        #expect(gateway.liveTape.exchanges.map(\.step) == [1, 2])
+    }
+}

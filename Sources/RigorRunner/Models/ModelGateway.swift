@@ -91,7 +91,11 @@ public final class ModelGateway: @unchecked Sendable {
 
     public let settings: ModelGatewaySettings
     private let lock = NSLock()
-    private var served: [ModelExchange] = []
+    /// The exchanges served, by the number each request got when it arrived (ascending).
+    private var served: [(number: Int, exchange: ModelExchange, live: Bool)] = []
+    /// Requests numbered so far (an exchange's number: every request the agent makes, in order
+    /// of arrival).
+    private var numbered = 0
     private var consumed: Set<Int> = []
     /// No exchange before it is open (`firstOpenExchange`).
     private var openCursor = 0
@@ -101,8 +105,6 @@ public final class ModelGateway: @unchecked Sendable {
     private var step = 0
     private var inFlight: UpstreamCall?
     private var upstreamFailures = 0
-    /// The served exchanges (indices into `served`) that came from an upstream.
-    private var liveIndices: [Int] = []
 
     /// The fingerprint of each tape exchange, computed once.
     private let tapeFingerprints: [String]
@@ -149,7 +151,7 @@ public final class ModelGateway: @unchecked Sendable {
     public var tape: ModelTape {
         lock.lock()
         defer { lock.unlock() }
-        return ModelTape(exchanges: served)
+        return ModelTape(exchanges: served.map(\.exchange))
     }
 
     public var callCount: Int {
@@ -162,7 +164,7 @@ public final class ModelGateway: @unchecked Sendable {
     public var liveTape: ModelTape {
         lock.lock()
         defer { lock.unlock() }
-        return ModelTape(exchanges: liveIndices.map { served[$0] })
+        return ModelTape(exchanges: served.filter(\.live).map(\.exchange))
     }
 
     public var failedUpstreamCalls: Int {
@@ -241,20 +243,25 @@ public final class ModelGateway: @unchecked Sendable {
             lock.unlock()
             return ModelGateway.refusal(status: 429, type: "budget_exhausted", message)
         }
-        let exchangeNumber = served.count + 1
+        numbered += 1
+        let exchangeNumber = numbered
         let currentStep = step
         lock.unlock()
+        // What the exchange is taped with: its number and step as the request arrived. A streamed
+        // answer is taped after its last byte, when the agent may be a step further already.
+        let slot = Slot(number: exchangeNumber, step: currentStep)
 
         // A fork's replacement answers are keyed by the exchange's number on the tape (every
         // request the agent makes, in order), as the tape prefix they follow is cut.
         if let replacement = settings.overrides[exchangeNumber] {
             return finish(ModelExchange(provider: provider, model: model, method: request.method, target: request.target,
                                         request: request.body, status: replacement.status, contentType: replacement.contentType,
-                                        response: replacement.body, usage: ModelGateway.usage(in: replacement.body, contentType: replacement.contentType)))
+                                        response: replacement.body, usage: ModelGateway.usage(in: replacement.body, contentType: replacement.contentType)),
+                          slot: slot)
         }
         if let tape = settings.tape {
             if let index = next.map(consume) ?? match(request, body: body, parsed: parsed) {
-                return finish(tape.exchanges[index])
+                return finish(tape.exchanges[index], slot: slot)
             }
             if settings.beyondTape == nil {
                 let message = unrecordedMessage(request, tape: tape, exchange: exchangeNumber, step: currentStep)
@@ -270,7 +277,7 @@ public final class ModelGateway: @unchecked Sendable {
             lock.unlock()
             return ModelGateway.refusal(status: 409, type: "rigor_not_on_tape", message)
         }
-        return forward(request, provider: provider, model: model)
+        return forward(request, provider: provider, model: model, slot: slot)
     }
 
     /// The earliest tape exchange not served yet.
@@ -324,33 +331,40 @@ public final class ModelGateway: @unchecked Sendable {
             + ". If the field is volatile, name it in [models] ignore (spec/model-gateway.md §3)"
     }
 
+    /// An exchange's number and step, fixed when its request arrived.
+    private struct Slot {
+        let number: Int
+        let step: Int
+    }
+
     /// Keeps the exchange, counts its tokens, and answers the agent with it.
-    private func finish(_ exchange: ModelExchange, live: Bool = false) -> EndpointResponse {
-        record(exchange, live: live)
+    private func finish(_ exchange: ModelExchange, slot: Slot, live: Bool = false) -> EndpointResponse {
+        record(exchange, slot: slot, live: live)
         return EndpointResponse(status: exchange.status, contentType: exchange.contentType, body: exchange.response)
     }
 
-    private func record(_ recorded: ModelExchange, live: Bool = false) {
+    private func record(_ recorded: ModelExchange, slot: Slot, live: Bool = false) {
         lock.lock()
         defer { lock.unlock() }
         var exchange = recorded
-        exchange.step = step
-        if live { liveIndices.append(served.count) }
-        served.append(exchange)
+        exchange.step = slot.step
+        // In order of arrival: a streamed answer taped late goes before a later request's.
+        let at = served.lastIndex { $0.number < slot.number }.map { $0 + 1 } ?? 0
+        served.insert((slot.number, exchange, live), at: at)
         tapeBytes += exchange.request.count + exchange.response.count
         usage.inputTokens = usage.inputTokens.addingClamped(exchange.usage.inputTokens)
         usage.outputTokens = usage.outputTokens.addingClamped(exchange.usage.outputTokens)
         guard stopReason == nil else { return }
         if let b = settings.budgets.inputTokens, usage.inputTokens > b {
-            stopReason = (.modelTokensExhausted, "the model input-token budget (\(b)) ran out at step \(step): \(usage.inputTokens) tokens used")
+            stopReason = (.modelTokensExhausted, "the model input-token budget (\(b)) ran out at step \(slot.step): \(usage.inputTokens) tokens used")
         } else if let b = settings.budgets.outputTokens, usage.outputTokens > b {
-            stopReason = (.modelTokensExhausted, "the model output-token budget (\(b)) ran out at step \(step): \(usage.outputTokens) tokens used")
+            stopReason = (.modelTokensExhausted, "the model output-token budget (\(b)) ran out at step \(slot.step): \(usage.outputTokens) tokens used")
         }
     }
 
     /// Forwards to the provider's upstream with the runner's key; an SSE answer is passed on
     /// chunk by chunk as it comes and taped whole at its end.
-    private func forward(_ request: EndpointRequest, provider: String, model: String?) -> EndpointResponse {
+    private func forward(_ request: EndpointRequest, provider: String, model: String?, slot: Slot) -> EndpointResponse {
         // A call that gets no answer from an upstream is taped with the gateway's 502 all the
         // same: the agent saw it, and its replay must see it too.
         func failed(_ type: String, _ message: String) -> EndpointResponse {
@@ -359,7 +373,8 @@ public final class ModelGateway: @unchecked Sendable {
             upstreamFailures += 1
             lock.unlock()
             record(ModelExchange(provider: provider, model: model, method: request.method, target: request.target, request: request.body,
-                                 status: 502, contentType: refusal.contentType, response: refusal.body, usage: ModelUsage()))
+                                 status: 502, contentType: refusal.contentType, response: refusal.body, usage: ModelUsage()),
+                   slot: slot)
             return refusal
         }
         guard let base = settings.upstreams[provider] else {
@@ -402,14 +417,14 @@ public final class ModelGateway: @unchecked Sendable {
                 lock.lock()
                 inFlight = nil
                 lock.unlock()
-                record(make(body), live: true)
+                record(make(body), slot: slot, live: true)
             })
         }
         let body = call.rest()
         lock.lock()
         inFlight = nil
         lock.unlock()
-        return finish(make(body), live: true)
+        return finish(make(body), slot: slot, live: true)
     }
 
     /// Headers the gateway never passes on: the agent's (placeholder) credentials, and those
