@@ -269,6 +269,10 @@ extension ManifestReader {
             if command[0].split(separator: "/").contains("..") {
                 throw fail("world.command", "names '\(command[0])', which climbs out of the task folder")
             }
+            if command[0].hasSuffix(".py") && command[0].hasPrefix("/") {
+                // The task SDK runs a Python world from the task folder, which the task hash covers.
+                throw fail("world.command", "names '\(command[0])', an absolute path: a Python world is a file of the task folder, named relative to it")
+            }
             var network = false
             if let n = w["network"] {
                 guard let b = n.boolValue else { throw fail("world.network", "must be true or false") }

@@ -116,6 +116,17 @@ public struct TaskRegistry: Sendable {
                                            reason: "runs through the task SDK, which is not at \(worldSDK?.directory ?? "Agents/tasks_sdk") (run from the repository root)")
                 }
                 sdkDigests = worldSDK.digests()
+                // The code the world runs is the code task_hash covers: a regular file of the folder
+                // (the hash leaves symbolic links out, never following them).
+                for file in program.pythonEntryFiles {
+                    var st = stat()
+                    guard lstat("\(folder)/\(file)", &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+                        let field = program.format == .tracecore ? "world (TraceCore entry points)" : "world.command"
+                        let what = lstat("\(folder)/\(file)", &st) != 0 ? "does not exist"
+                            : st.st_mode & S_IFMT == S_IFLNK ? "is a symbolic link, which task_hash does not follow" : "is not a regular file"
+                        throw .manifestInvalid(path: manifestPath, field: field, reason: "names '\(file)', which \(what) in the task folder")
+                    }
+                }
             } else if let first = program.command.first {
                 // A file of the task folder (or an absolute path) must be executable; a bare
                 // name is a program on the pinned PATH (`bash`).

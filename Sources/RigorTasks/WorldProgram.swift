@@ -30,6 +30,18 @@ public struct WorldProgram: Sendable, Equatable {
     /// Whether the task SDK (Python) runs this world: TraceCore tasks and `.py` commands.
     public var usesSDK: Bool { format == .tracecore || (command.first?.hasSuffix(".py") ?? false) }
 
+    /// The Python files the task SDK loads for this world, relative to the task folder, as
+    /// run_world.py finds them: a TraceCore task's setup, validator and actions entry points (the
+    /// defaults when the manifest names none), or the world module. Empty for other programs.
+    public var pythonEntryFiles: [String] {
+        guard format == .tracecore else {
+            guard let first = command.first, first.hasSuffix(".py") else { return [] }
+            return [first]
+        }
+        let setup = entrypoints["setup"] ?? "setup.py:setup", validator = entrypoints["validator"] ?? "validate.py:validate"
+        return [String(setup.prefix { $0 != ":" }), String(validator.prefix { $0 != ":" }), entrypoints["actions"] ?? "actions.py"]
+    }
+
     /// Whether the action surface comes from the world at set-up instead of the manifest.
     public var surfaceFromWorld: Bool { format == .tracecore }
 

@@ -238,7 +238,7 @@ struct ForkedWorldTests {
         #expect(relative.status == 0 && (try? JSON.parse(relative.stdout)["termination_reason"]) == "success", "\(relative.stdout) \(relative.stderr)")
     }
 
-    @Test("A world file linked to one only the server may read is not run from the server's compiled copy: world_failed, permission denied")
+    @Test("A world file hard-linked to one only the server may read is not run from the server's compiled copy: world_failed, permission denied")
     func compiledAheadIsNoBackdoor() throws {
         // As root each world runs as a uid of its own; without root it shares the server's uid,
         // and there is nothing the server may read that the world may not.
@@ -252,12 +252,13 @@ struct ForkedWorldTests {
             + "def list_dir(env, path):\n    return {'ok': True, 'files': []}\n").write(toFile: hidden, atomically: true, encoding: .utf8)
         let folder = "\(dir)/tasks/linked"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: "\(folder)/world.py", withDestinationPath: hidden)
+        // A hard link: task_hash covers it (a symbolic link is refused, as the hash never follows one).
+        try FileManager.default.linkItem(atPath: hidden, toPath: "\(folder)/world.py")
         try """
             id = "linked"
             version = 1
             suite = "hostile"
-            description = "Its world file is a link to a file only root may read."
+            description = "Its world file is a hard link to a file only root may read."
             [world]
             command = ["world.py"]
             [budgets]

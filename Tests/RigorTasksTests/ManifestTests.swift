@@ -88,5 +88,85 @@ struct ManifestTests {
         #expect(try TaskRegistry.load(folder: folder).taskHash == before)
         #expect(try TaskHash.fileDigests(folder: folder).keys.sorted() == ["README.md", "task.toml"])
     }
+
+    /// A task folder holding `files` (path → contents; nil: a symbolic link to /etc/hostname) and
+    /// the manifest `manifest`.
+    static func folder(_ manifest: String, _ files: [String: String?]) throws -> String {
+        let folder = RepoPaths.temporaryDirectory("rigor-task-entry") + "/t"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try manifest.write(toFile: "\(folder)/task.toml", atomically: true, encoding: .utf8)
+        for (path, contents) in files {
+            let full = "\(folder)/\(path)"
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if let contents {
+                try contents.write(toFile: full, atomically: true, encoding: .utf8)
+            } else {
+                try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: "/etc/hostname")
+            }
+        }
+        return folder
+    }
+
+    static let programManifest = validManifest.replacingOccurrences(of: "world = \"hidden_config\"", with: "[world]\ncommand = [\"world.py\"]")
+        .replacingOccurrences(of: "[budgets]", with: "\n[budgets]")
+
+    @Test("a Python world is a regular file of the task folder, which task_hash covers: missing, a symbolic link, a directory or an absolute path is refused at load",
+          arguments: [
+            ("world.py", ["other.py": "x = 1"], "does not exist"),
+            ("world.py", ["world.py": nil], "symbolic link"),
+            ("world.py", ["world.py/inner.py": "x = 1"], "not a regular file"),
+            ("/tmp/world.py", ["world.py": "x = 1"], "absolute path"),
+          ] as [(String, [String: String?], String)])
+    func pythonWorldFile(command: String, files: [String: String?], says: String) throws {
+        let manifest = Self.programManifest.replacingOccurrences(of: "[\"world.py\"]", with: "[\"\(command)\"]")
+        let folder = try Self.folder(manifest, files)
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        #expect {
+            _ = try TaskRegistry.load(folder: folder, worldSDK: WorldSDK(directory: "\(RepoPaths.root)/Agents/tasks_sdk"))
+        } throws: { error in
+            guard let e = error as? TaskError, case .manifestInvalid(_, let field, let reason) = e else { return false }
+            return field == "world.command" && reason.contains(says) && reason.contains(command)
+        }
+    }
+
+    @Test("a Python world in a regular file of the folder loads")
+    func pythonWorldFileLoads() throws {
+        let folder = try Self.folder(Self.programManifest, ["world.py": "x = 1"])
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        let task = try TaskRegistry.load(folder: folder, worldSDK: WorldSDK(directory: "\(RepoPaths.root)/Agents/tasks_sdk"))
+        #expect(task.manifest.program?.pythonEntryFiles == ["world.py"])
+    }
+
+    @Test("a TraceCore task's entry points are regular files of the folder: a missing or linked one is refused at load, naming it",
+          arguments: [("validate.py", "does not exist"), ("actions.py", "symbolic link")])
+    func traceCoreEntryFiles(file: String, says: String) throws {
+        let manifest = """
+            id = "t"
+            version = 1
+            suite = "s"
+            description = "d"
+            [budgets]
+            steps = 5
+            tool_calls = 3
+            [setup]
+            entrypoint = "setup.py:setup"
+            [validator]
+            entrypoint = "validate.py:validate"
+            [action_surface]
+            source = "actions.py"
+            [sandbox]
+            filesystem_roots = ["/app"]
+            """
+        var files: [String: String?] = ["setup.py": "x = 1", "validate.py": "x = 1", "actions.py": "x = 1"]
+        if says == "symbolic link" { files[file] = .some(nil) } else { files.removeValue(forKey: file) }
+        let folder = try Self.folder(manifest, files)
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        #expect {
+            _ = try TaskRegistry.load(folder: folder, worldSDK: WorldSDK(directory: "\(RepoPaths.root)/Agents/tasks_sdk"))
+        } throws: { error in
+            guard let e = error as? TaskError, case .manifestInvalid(_, _, let reason) = e else { return false }
+            return reason.contains(says) && reason.contains(file)
+        }
+    }
 }
 

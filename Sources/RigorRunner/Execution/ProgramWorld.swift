@@ -148,19 +148,11 @@ final class ProgramWorld: TaskWorld {
         return ((FileManager.default.currentDirectoryPath + "/" + task.directory) as NSString).standardizingPath
     }
 
-    /// The Python files the task SDK loads for this world, as it finds them (run_world.py): a
-    /// TraceCore task's setup, validator and actions entry points (the defaults when the manifest
-    /// names none), or the world module. A warm server compiles them ahead.
+    /// The Python files the task SDK loads for this world (`WorldProgram.pythonEntryFiles`), as
+    /// absolute paths: a warm server compiles them ahead.
     static func pythonFiles(task: LoadedTask, program: WorldProgram) -> [String] {
         let directory = directory(of: task)
-        guard program.format == .tracecore else {
-            guard let first = program.command.first, first.hasSuffix(".py") else { return [] }
-            return [first.hasPrefix("/") ? first : "\(directory)/\(first)"]
-        }
-        let entries = program.entrypoints
-        let setup = entries["setup"] ?? "setup.py:setup", validator = entries["validator"] ?? "validate.py:validate"
-        let files = [String(setup.prefix { $0 != ":" }), String(validator.prefix { $0 != ":" }), entries["actions"] ?? "actions.py"]
-        return files.map { "\(directory)/\($0)" }
+        return program.pythonEntryFiles.map { "\(directory)/\($0)" }
     }
 
     static func launch(task: LoadedTask, program: WorldProgram) throws(WorldFailure) -> WorldLaunch {
