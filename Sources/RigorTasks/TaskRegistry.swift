@@ -99,6 +99,19 @@ public struct TaskRegistry: Sendable {
         throw .notFound(ref: ref, known: known)
     }
 
+    /// Why `relative` (a path in `folder`) is not a file task_hash covers, or nil when it is: a
+    /// regular file reached without a symbolic link on the way (the hash never follows one).
+    static func notAHashedFile(_ relative: String, in folder: String) -> String? {
+        var path = folder
+        var st = stat()
+        for component in relative.split(separator: "/") where component != "." {
+            path += "/" + component
+            guard lstat(path, &st) == 0 else { return "does not exist" }
+            if st.st_mode & S_IFMT == S_IFLNK { return "is reached through a symbolic link ('\(component)'), which task_hash does not follow" }
+        }
+        return st.st_mode & S_IFMT == S_IFREG ? nil : "is not a regular file"
+    }
+
     public static func load(folder: String, worldSDK: WorldSDK? = nil) throws(TaskError) -> LoadedTask {
         let manifestPath = "\(folder)/task.toml"
         guard let data = FileManager.default.contents(atPath: manifestPath) else { throw .manifestMissing(path: folder) }
@@ -119,11 +132,8 @@ public struct TaskRegistry: Sendable {
                 // The code the world runs is the code task_hash covers: a regular file of the folder
                 // (the hash leaves symbolic links out, never following them).
                 for file in program.pythonEntryFiles {
-                    var st = stat()
-                    guard lstat("\(folder)/\(file)", &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+                    if let what = Self.notAHashedFile(file, in: folder) {
                         let field = program.format == .tracecore ? "world (TraceCore entry points)" : "world.command"
-                        let what = lstat("\(folder)/\(file)", &st) != 0 ? "does not exist"
-                            : st.st_mode & S_IFMT == S_IFLNK ? "is a symbolic link, which task_hash does not follow" : "is not a regular file"
                         throw .manifestInvalid(path: manifestPath, field: field, reason: "names '\(file)', which \(what) in the task folder")
                     }
                 }

@@ -89,8 +89,8 @@ struct ManifestTests {
         #expect(try TaskHash.fileDigests(folder: folder).keys.sorted() == ["README.md", "task.toml"])
     }
 
-    /// A task folder holding `files` (path → contents; nil: a symbolic link to /etc/hostname) and
-    /// the manifest `manifest`.
+    /// A task folder holding `files` (path → contents; "->TARGET": a symbolic link to TARGET;
+    /// nil: a symbolic link to /etc/hostname) and the manifest `manifest`.
     static func folder(_ manifest: String, _ files: [String: String?]) throws -> String {
         let folder = RepoPaths.temporaryDirectory("rigor-task-entry") + "/t"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -98,7 +98,9 @@ struct ManifestTests {
         for (path, contents) in files {
             let full = "\(folder)/\(path)"
             try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            if let contents {
+            if let contents, contents.hasPrefix("->") {
+                try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: String(contents.dropFirst(2)))
+            } else if let contents {
                 try contents.write(toFile: full, atomically: true, encoding: .utf8)
             } else {
                 try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: "/etc/hostname")
@@ -116,6 +118,7 @@ struct ManifestTests {
             ("world.py", ["world.py": nil], "symbolic link"),
             ("world.py", ["world.py/inner.py": "x = 1"], "not a regular file"),
             ("/tmp/world.py", ["world.py": "x = 1"], "absolute path"),
+            ("lib/world.py", ["real/world.py": "x = 1", "lib": "->real"], "symbolic link"),
           ] as [(String, [String: String?], String)])
     func pythonWorldFile(command: String, files: [String: String?], says: String) throws {
         let manifest = Self.programManifest.replacingOccurrences(of: "[\"world.py\"]", with: "[\"\(command)\"]")
