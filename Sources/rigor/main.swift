@@ -22,6 +22,7 @@ do {
     }
     let message = RigorCommand.fullMessage(for: error)
     Console.write(message.hasSuffix("\n") ? message : message + "\n", toError: true)
+    if let hint = usageHint(CommandLine.arguments) { Console.write(hint + "\n", toError: true) }
     Interrupts.exit(ExitStatusCode.usage.rawValue)
 }
 
@@ -41,4 +42,15 @@ private func message(_ invalid: ValidationError, for type: ParsableCommand.Type)
     let usage = RigorCommand.usageString(for: type)
     let path = usage.split(separator: " ").prefix { !$0.hasPrefix("<") && !$0.hasPrefix("[") && !$0.hasPrefix("-") }
     return "Error: \(invalid.message)\nUsage: \(usage)\n  See '\(path.joined(separator: " ")) --help' for more information.\n"
+}
+
+/// What a refused command line most likely meant, when a common guess is misplaced:
+/// `rigor run --pairing NAME` (a pairing is run as `rigor run pairing NAME`).
+func usageHint(_ arguments: [String]) -> String? {
+    let args = Array(arguments.dropFirst())
+    guard args.first == "run", args.dropFirst().first != "pairing" else { return nil }
+    guard let i = args.firstIndex(where: { $0 == "--pairing" || $0 == "--pairings" || $0.hasPrefix("--pairing=") || $0.hasPrefix("--pairings=") })
+    else { return nil }
+    let given = args[i].contains("=") ? String(args[i].split(separator: "=", maxSplits: 1)[1]) : (i + 1 < args.count ? args[i + 1] : "<name>")
+    return "Hint: a named pairing runs as `rigor run pairing \(given.isEmpty || given.hasPrefix("-") ? "<name>" : given) [--seed N]` (`rigor run pairing --list` lists them); `rigor batch --pairings` runs several."
 }

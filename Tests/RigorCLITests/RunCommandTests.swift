@@ -96,6 +96,26 @@ struct RunCommandTests {
         #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
     }
 
+    @Test("`rigor run --pairing NAME` (a common guess) is refused with a hint naming `rigor run pairing NAME`", arguments: [
+        (["run", "--pairing", "toy_filesystem"], "rigor run pairing toy_filesystem [--seed N]"),
+        (["run", "--pairings=toy_filesystem", "--seed", "3"], "rigor run pairing toy_filesystem [--seed N]"),
+        (["run", "--seed", "3", "--pairing"], "rigor run pairing <name> [--seed N]"),
+    ])
+    func pairingHint(args: [String], hint: String) throws {
+        let r = try CommandLineRun.rigor(args)
+        #expect(r.status == 2, "status \(r.status) for \(args)")
+        #expect(r.stderr.contains("Hint: a named pairing runs as `\(hint)`"), "stderr: \(r.stderr)")
+    }
+
+    @Test("no hint where the command line is not the pairing guess")
+    func noPairingHint() throws {
+        for args in [["run", "--agent", "x.py"], ["run", "pairing", "--pairing", "x"], ["batch", "--pairing", "x"]] {
+            let r = try CommandLineRun.rigor(args)
+            #expect(r.status == 2, "status \(r.status) for \(args)")
+            #expect(!r.stderr.contains("Hint: a named pairing"), "\(args): \(r.stderr)")
+        }
+    }
+
     @Test("a command's own input checks still refuse bad values, with its usage", arguments: [
         (["run", "pairing"], "name a pairing, or pass --list or --all", "rigor run pairing --help"),
         (["runs", "list", "--outcome", "maybe"], "--outcome must be success or failure", "rigor runs list --help"),
