@@ -34,8 +34,17 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
             help: ArgumentHelp("How many of --seeds to run twice, comparing artifact hashes (0: skip; more than --seeds has: all of them).", valueName: "n"))
     var determinismSeeds = 2
 
-    @Option(help: ArgumentHelp("Only these tasks (comma-separated refs).", valueName: "refs"))
+    @Argument(help: ArgumentHelp("Only these tasks: refs (id@version) or ids, as --tasks.", valueName: "task"))
+    var only: [String] = []
+
+    @Option(help: ArgumentHelp("Only these tasks (comma-separated refs, or ids for every version).", valueName: "refs"))
     var tasks: String?
+
+    /// The tasks asked for, by --tasks and by name; nil: every task.
+    var chosen: Set<String>? {
+        let named = only + (tasks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [])
+        return named.isEmpty && tasks == nil ? nil : Set(named)
+    }
 
     @Option(help: ArgumentHelp("Episodes run at once (default: the number of CPUs Rigor may use).", valueName: "n"))
     var workers: Int?
@@ -56,7 +65,10 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
         let rows: [TaskOracle.Verdict]
         do { rows = try verdicts(workspace) } catch { throw Console.fail(error) }
         if options.json { Console.printJSON(.array(rows.map(\.json))) }
-        if rows.isEmpty { throw Console.fail(.usage("no task matched --tasks")) }
+        if rows.isEmpty {
+            let asked = (chosen ?? []).sorted().joined(separator: ", ")
+            throw Console.fail(.usage("no task matched \(asked.isEmpty ? "--tasks" : asked); `rigor tasks list` shows the known ones"))
+        }
         if !options.json {
             let failing = rows.filter { !$0.ok }.count
             print(failing == 0 ? Console.green("every task passed (\(rows.count))") : Console.red("\(failing) of \(rows.count) tasks failed"))
@@ -68,7 +80,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
     func verdicts(_ workspace: Workspace) throws(RunnerError) -> [TaskOracle.Verdict] {
         let oracle = TaskOracle(
             referenceSeeds: try SeedList.parse(seeds), nullSeeds: try SeedList.parse(nullSeeds), nullAgent: nullAgent,
-            determinismSeeds: determinismSeeds, tasks: tasks.map { Set($0.split(separator: ",").map(String.init)) },
+            determinismSeeds: determinismSeeds, tasks: chosen,
             workers: workers ?? CPUPlacement.defaultWorkerCount, isolation: options.isolationLevel,
             actTimeoutSeconds: options.actTimeout, forkServer: options.forkServerUse(default: .python))
         return try oracle.run(in: workspace, handle: Interrupts.batchHandle()) { row in

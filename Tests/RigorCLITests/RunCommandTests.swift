@@ -107,6 +107,23 @@ struct RunCommandTests {
         #expect(r.stderr.contains("Hint: a named pairing runs as `\(hint)`"), "stderr: \(r.stderr)")
     }
 
+    @Test("`rigor tasks validate` takes the tasks by name too: a ref or a bare id (every version), like --tasks; none matching says which")
+    func validateByName() throws {
+        let common = ["--seeds", "0", "--null-seeds", "0", "--isolation", "process", "--json"]
+        for names in [["filesystem_hidden_config"], ["filesystem_hidden_config@1"]] {
+            let r = try CommandLineRun.rigor(["tasks", "validate"] + names + common)
+            #expect(r.status == 0, "\(names): \(r.stdout) \(r.stderr)")
+            let rows = try JSON.parse(r.stdout).arrayValue ?? []
+            #expect(rows.compactMap { $0["task"]?.stringValue } == ["filesystem_hidden_config@1"], "\(names): \(r.stdout)")
+        }
+        let both = try CommandLineRun.rigor(["tasks", "validate", "dice_game", "--tasks", "filesystem_hidden_config@1"] + common)
+        #expect(both.status == 0, "\(both.stderr)")
+        #expect(Set((try JSON.parse(both.stdout).arrayValue ?? []).compactMap { $0["task"]?.stringValue }) == ["dice_game@1", "filesystem_hidden_config@1"])
+        let none = try CommandLineRun.rigor(["tasks", "validate", "no_such_task"] + common)
+        #expect(none.status == 2, "\(none.stdout) \(none.stderr)")
+        #expect(none.stderr.contains("no task matched no_such_task"), "\(none.stderr)")
+    }
+
     @Test("no hint where the command line is not the pairing guess")
     func noPairingHint() throws {
         for args in [["run", "--agent", "x.py"], ["run", "pairing", "--pairing", "x"], ["batch", "--pairing", "x"]] {

@@ -40,7 +40,7 @@ public struct TaskOracle: Sendable {
     public var nullAgent: String?
     /// How many of `referenceSeeds` run twice, comparing artifact hashes (0: skip).
     public var determinismSeeds: Int
-    /// Only these task refs; nil: every task.
+    /// Only these tasks, by ref or by id (every version); nil: every task.
     public var tasks: Set<String>?
     public var workers: Int
     public var isolation: IsolationLevel?
@@ -77,7 +77,7 @@ public struct TaskOracle: Sendable {
             case .failure(let e): throw RunnerError.task(e)
             }
             let ref = task.manifest.ref
-            if let tasks, !tasks.contains(ref) { continue }
+            if let tasks, !tasks.contains(ref), !tasks.contains(task.manifest.id) { continue }  // a ref, or an id: every version
             let references = catalog.pairings.filter { $0.task == ref }
             let null = Pairing(name: "do_nothing", agent: nullAgent, task: ref)
             var batch = Batch(pairings: references, seeds: referenceSeeds, workers: workers,
