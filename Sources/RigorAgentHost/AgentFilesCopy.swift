@@ -11,6 +11,12 @@ import Foundation
 /// the copy. The hash is still the originals' (computed before); the copy goes with the
 /// private directory at the end of the episode. Spec: spec/project.md, spec/guard.md.
 enum AgentFilesCopy {
+    /// `path` with the first original of `mapping` it lies under replaced by its copy.
+    static func move(_ path: String, by mapping: [(String, String)]) -> String {
+        for (from, to) in mapping where path == from || path.hasPrefix(from + "/") { return to + path.dropFirst(from.count) }
+        return path
+    }
+
     /// The directory under the private directory that holds the copies.
     static let folder = ".rigor-agent-files"
 
@@ -67,10 +73,7 @@ enum AgentFilesCopy {
 extension AgentCommand {
     /// The same command with every path under an original of `mapping` moved to its copy.
     func relocated(_ mapping: [(String, String)]) -> AgentCommand {
-        func move(_ s: String) -> String {
-            for (from, to) in mapping where s == from || s.hasPrefix(from + "/") { return to + s.dropFirst(from.count) }
-            return s
-        }
+        func move(_ s: String) -> String { AgentFilesCopy.move(s, by: mapping) }
         func moveList(_ s: String) -> String { s.split(separator: ":", omittingEmptySubsequences: false).map { move(String($0)) }.joined(separator: ":") }
         return AgentCommand(kind: kind, ref: ref, agentFile: move(agentFile), executable: move(executable),
                             arguments: arguments.map(move), visiblePaths: visiblePaths.map(move), hashSource: hashSourceForCopy,

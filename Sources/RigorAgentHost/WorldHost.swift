@@ -38,6 +38,22 @@ public struct WorldLaunch: Sendable {
     }
 }
 
+extension WorldLaunch {
+    /// The launch with every path under an original of `mapping` moved to its copy
+    /// (`AgentFilesCopy`): the program, its arguments, the task folder, the forked world's
+    /// arguments. The files a server compiles ahead keep their paths (a copy is loaded anew).
+    func relocated(_ mapping: [(String, String)]) -> WorldLaunch {
+        func move(_ path: String) -> String { AgentFilesCopy.move(path, by: mapping) }
+        var moved = self
+        moved.taskDirectory = move(taskDirectory)
+        moved.executable = move(executable)
+        moved.arguments = arguments.map(move)
+        moved.visiblePaths = visiblePaths.map(move)
+        moved.forkServer?.arguments = forkServer?.arguments.map(move) ?? []
+        return moved
+    }
+}
+
 /// A Python world's fork server: the agent SDK holding `fork_server.py`, the task SDK it
 /// imports once, the interpreter, and the world's arguments to the task SDK's `run_world.py`.
 /// `files`: the world's Python files (a TraceCore task's setup, actions and validate files; a
@@ -88,14 +104,43 @@ public final class WorldHost {
         ]
     }
 
-    public init(_ launch: WorldLaunch, settings: GuardSettings) throws(WorldHostFailure) {
-        self.launch = launch
+    public init(_ given: WorldLaunch, settings: GuardSettings) throws(WorldHostFailure) {
+        var launch = given
+        self.launch = given
         if settings.isolation == .namespace, let reason = Bubblewrap.unavailableReason {
             throw WorldHostFailure("task \(launch.taskRef): cannot isolate its world program: \(reason)")
+        }
+        // A uid of its own sees the host as any other user does: a task folder (or SDK) under a
+        // directory closed to others (a project in `mktemp -d`, in root's 0700 home) is out of its
+        // reach. As for agents (AgentSession): bwrap started as root shows it, then drops the uid;
+        // at the process level the world runs copies made by root in its private directory.
+        var closed: [String] = []
+        var sandboxDropsUID = false
+        if settings.isolation >= .process && geteuid() == 0 {
+            let needed = launch.visiblePaths + [launch.taskDirectory, launch.executable]
+            closed = Array(Set(needed.filter { Bubblewrap.closedToOthers($0) != nil })).sorted()
+            if let first = closed.first, settings.isolation == .namespace {
+                guard FileManager.default.isExecutableFile(atPath: Bubblewrap.setpriv) else {
+                    throw WorldHostFailure("task \(launch.taskRef): '\(first)' lies under '\(Bubblewrap.closedToOthers(first) ?? first)', closed to "
+                        + "other users, and showing it to the world program's uid needs \(Bubblewrap.setpriv) (Debian package util-linux); "
+                        + "install it, or open the directory to others (chmod o+x)")
+                }
+                sandboxDropsUID = true
+                closed = []
+            }
         }
         let workdir: String
         do { workdir = try ScratchDirectory.make() } catch {
             throw WorldHostFailure("task \(launch.taskRef): cannot make the world program's directory: \(error)")
+        }
+        if !closed.isEmpty {
+            do {
+                launch = launch.relocated(try AgentFilesCopy.copy(closed, into: workdir))
+            } catch {
+                ScratchDirectory.remove(workdir)
+                throw WorldHostFailure("task \(launch.taskRef): cannot copy its files for the world program's uid: \(error)")
+            }
+            filesCopied = true
         }
         let uid = settings.isolation >= .process ? LiveAgents.allocateUID() : nil
         if uid == nil && settings.isolation >= .process && geteuid() == 0 {
@@ -108,7 +153,8 @@ public final class WorldHost {
                                    visiblePaths: launch.visiblePaths, agentHash: "")
         var home = workdir
         if settings.isolation == .namespace,
-           let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome, shareNetwork: launch.network) {
+           let (bwrap, args) = Bubblewrap.wrap(command, workdir: workdir, home: Bubblewrap.agentHome, dropTo: sandboxDropsUID ? uid : nil,
+                                                 shareNetwork: launch.network) {
             home = Bubblewrap.agentHome
             command = command.launched(by: bwrap, arguments: args)
         }
@@ -118,7 +164,8 @@ public final class WorldHost {
                 process = forked
                 launchedBy = "fork_server"
             } else {
-                process = try AgentProcess(command: command, environment: environment, workdir: workdir, settings: settings, uid: uid)
+                process = try AgentProcess(command: command, environment: environment, workdir: workdir, settings: settings, uid: uid,
+                                           sandboxDropsUID: sandboxDropsUID && settings.isolation == .namespace)
             }
         } catch {
             if let uid { LiveAgents.releaseUID(uid) }
@@ -131,6 +178,9 @@ public final class WorldHost {
 
     /// How the program was started: "exec" or "fork_server".
     public private(set) var launchedBy = "exec"
+    /// Whether it runs copies of its task folder (or SDK) made for its uid (process level, a
+    /// folder closed to others).
+    public private(set) var filesCopied = false
 
     /// The world forked from the warm server, or nil to exec it: not a Python world, not the
     /// process level, fork servers not allowed, or a server that cannot start or fork (the

@@ -283,4 +283,35 @@ struct ForkedWorldTests {
             #expect(artifact["failure_reason"]?.stringValue?.contains("PermissionError") == true, "\(artifact["failure_reason"] ?? .null)")
         }
     }
+
+    @Test("A Python world whose task folder lies under a directory closed to others (root's 0700 home) runs at every level: copies for its uid at the process level (forked or exec'd), bwrap as root then setpriv at the namespace level; the artifacts equal an open folder's")
+    func closedTaskFolder() throws {
+        // Only root gives worlds a uid of their own; without root the world is the runner's user.
+        guard getuid() == 0 else { return }
+        let dir = RepoPaths.temporaryDirectory("rigor-closed-world")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for place in ["open", "closed"] {
+            try FileManager.default.createDirectory(atPath: "\(dir)/\(place)/tasks", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "\(RepoPaths.tasks)/service_port_lookup", toPath: "\(dir)/\(place)/tasks/service_port_lookup")
+        }
+        try #"[{"name": "good", "agent": "\#(RepoPaths.root)/Agents/port_lookup_agent.py", "task": "service_port_lookup@1"}]"#
+            .write(toFile: "\(dir)/pairings.json", atomically: true, encoding: .utf8)
+        _ = try CommandLineRun.run("/bin/chmod", ["-R", "a+rX", dir])
+        _ = try CommandLineRun.run("/bin/chmod", ["700", "\(dir)/closed"])
+        let hashes = { (s: JSON) in (s["episodes"]?.arrayValue ?? []).compactMap { $0["artifact_hash"]?.stringValue } }
+        let open = try batch([], dir: dir, tasks: "\(dir)/open/tasks", pairings: "\(dir)/pairings.json", names: "good", seeds: "0..2")
+        #expect(open.status == 0 && hashes(open.summary).count == 3, "\(open.stderr)")
+        var levels: [[String]] = [[], ["--no-fork-server"]]
+        if Facility.bwrapWorks { levels.append(["--isolation", "namespace"]) }
+        for extra in levels {
+            let closed = try batch(extra, dir: dir, tasks: "\(dir)/closed/tasks", pairings: "\(dir)/pairings.json", names: "good", seeds: "0..2")
+            #expect(closed.status == 0, "\(extra): \(closed.summary) \(closed.stderr)")
+            #expect(hashes(closed.summary) == hashes(open.summary), "\(extra): the same artifacts as from an open folder")
+            let runID = try #require(closed.summary["episodes"]?.arrayValue?.first?["run_id"]?.stringValue)
+            let world = try diagnosticsWorld(runID: runID, dir: dir)
+            let atProcessLevel = !extra.contains("namespace")
+            #expect((world?["files"] != nil) == atProcessLevel, "\(extra): \(world ?? .null)")
+            #expect(world?["launched_by"] == (extra.isEmpty ? "fork_server" : "exec"), "\(extra): \(world ?? .null)")
+        }
+    }
 }

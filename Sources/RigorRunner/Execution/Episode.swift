@@ -210,8 +210,12 @@ public enum Episode {
         ]
         if case .program = request.task.world, case .object(var d) = diagnostics {
             // The world program's log (not hashed: a traceback holds this machine's paths).
-            d["world"] = ["stderr_tail": .string(worldLog ?? worldFailure?.log ?? ""),
-                          "launched_by": .string(programWorld?.host.launchedBy ?? worldFailure?.launchedBy ?? "none")]
+            var world: [String: JSON] = ["stderr_tail": .string(worldLog ?? worldFailure?.log ?? ""),
+                                         "launched_by": .string(programWorld?.host.launchedBy ?? worldFailure?.launchedBy ?? "none")]
+            if programWorld?.host.filesCopied == true {
+                world["files"] = "copied into the world's private directory: its uid could not reach the task folder (under a directory closed to others)"
+            }
+            d["world"] = .object(world)
             diagnostics = .object(d)
         }
         var record = Artifact(
