@@ -114,26 +114,20 @@ public final class WorldHost {
         // directory closed to others (a project in `mktemp -d`, in root's 0700 home) is out of its
         // reach. As for agents (AgentSession): bwrap started as root shows it, then drops the uid;
         // at the process level the world runs copies made by root in its private directory.
-        var closed: [String] = []
-        var sandboxDropsUID = false
-        if settings.isolation >= .process && geteuid() == 0 {
-            let needed = launch.visiblePaths + [launch.taskDirectory, launch.executable]
-            closed = Array(Set(needed.filter { Bubblewrap.closedToOthers($0) != nil })).sorted()
-            if let first = closed.first, settings.isolation == .namespace {
-                guard FileManager.default.isExecutableFile(atPath: Bubblewrap.setpriv) else {
-                    throw WorldHostFailure("task \(launch.taskRef): '\(first)' lies under '\(Bubblewrap.closedToOthers(first) ?? first)', closed to "
-                        + "other users, and showing it to the world program's uid needs \(Bubblewrap.setpriv) (Debian package util-linux); "
-                        + "install it, or open the directory to others (chmod o+x)")
-                }
-                sandboxDropsUID = true
-                closed = []
-            }
+        let closed = settings.isolation >= .process && geteuid() == 0
+            ? Array(Set((launch.visiblePaths + [launch.taskDirectory, launch.executable]).filter { Bubblewrap.closedToOthers($0) != nil })).sorted()
+            : []
+        let sandboxDropsUID = settings.isolation == .namespace && !closed.isEmpty
+        if sandboxDropsUID && !FileManager.default.isExecutableFile(atPath: Bubblewrap.setpriv) {
+            throw WorldHostFailure("task \(launch.taskRef): '\(closed[0])' lies under '\(Bubblewrap.closedToOthers(closed[0]) ?? closed[0])', closed to "
+                + "other users, and showing it to the world program's uid needs \(Bubblewrap.setpriv) (Debian package util-linux); "
+                + "install it, or open the directory to others (chmod o+x)")
         }
         let workdir: String
         do { workdir = try ScratchDirectory.make() } catch {
             throw WorldHostFailure("task \(launch.taskRef): cannot make the world program's directory: \(error)")
         }
-        if !closed.isEmpty {
+        if !closed.isEmpty && !sandboxDropsUID {
             do {
                 launch = launch.relocated(try AgentFilesCopy.copy(closed, into: workdir))
             } catch {
@@ -165,7 +159,7 @@ public final class WorldHost {
                 launchedBy = "fork_server"
             } else {
                 process = try AgentProcess(command: command, environment: environment, workdir: workdir, settings: settings, uid: uid,
-                                           sandboxDropsUID: sandboxDropsUID && settings.isolation == .namespace)
+                                           sandboxDropsUID: sandboxDropsUID)
             }
         } catch {
             if let uid { LiveAgents.releaseUID(uid) }

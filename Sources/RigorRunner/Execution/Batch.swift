@@ -94,35 +94,37 @@ public struct Batch: Sendable {
         return Array(cpus.prefix(min(workers, max(1, items.count))))
     }
 
-    /// When the batch's Python worlds (through the task SDK) run on the interpreter and agent SDK
-    /// of its Python agents, one server per CPU forks both (`ForkServer.serveAgentsAndWorlds`):
-    /// two interpreters fewer to start before the first episodes.
-    private static func serveAgentsAndWorlds(agents: [AgentCommand], tasks: [LoadedTask]) {
+    /// The warm servers the batch's Python worlds (through the task SDK) fork from: one per
+    /// interpreter, agent SDK and task SDK, with the worlds' files each compiles ahead.
+    private static func worldServers(_ tasks: [LoadedTask]) -> [(spec: WorldForkServer, files: Set<String>)] {
+        var servers: [String: (spec: WorldForkServer, files: Set<String>)] = [:]
         for task in tasks {
             guard case .program(let program) = task.world, program.usesSDK,
-                  let launch = try? ProgramWorld.launch(task: task, program: program), let spec = launch.forkServer else { continue }
+                  let spec = try? ProgramWorld.launch(task: task, program: program).forkServer else { continue }
+            let key = "\(spec.python)\u{0}\(spec.sdkDirectory)\u{0}\(spec.worldSDK)"
+            servers[key] = (spec, (servers[key]?.files ?? []).union(spec.files))
+        }
+        return servers.keys.sorted().compactMap { servers[$0] }
+    }
+
+    /// When a world server runs on the interpreter and agent SDK of some of the batch's Python
+    /// agents, one server per CPU forks both (`ForkServer.serveAgentsAndWorlds`): two
+    /// interpreters fewer to start before the first episodes.
+    private static func serveAgentsAndWorlds(agents: [AgentCommand], worlds: [(spec: WorldForkServer, files: Set<String>)]) {
+        for (spec, files) in worlds {
             let sharing = agents.filter { $0.executable == spec.python && $0.sdkDirectory == spec.sdkDirectory }
             guard !sharing.isEmpty else { continue }
             ForkServer.serveAgentsAndWorlds(python: spec.python, sdkDirectory: spec.sdkDirectory, worldSDK: spec.worldSDK,
-                                            worldFiles: Set(spec.files), agentFiles: Set(sharing.map(\.agentFile)))
+                                            worldFiles: files, agentFiles: Set(sharing.map(\.agentFile)))
         }
     }
 
-    /// Starts, in the background, the warm servers the batch's Python world programs fork from
-    /// (process level, fork servers allowed), one per worker CPU as the workers will ask for
-    /// them: their start (an interpreter and the task SDK's imports) overlaps the store's set-up
-    /// instead of delaying each worker's first episode. A server that cannot start is reported
-    /// by the episode that asks for it, as without this.
-    private func prestartWorldServers(_ requests: [EpisodeRequest], cpus: [Int]?) {
-        var specs: [String: (spec: WorldForkServer, files: Set<String>)] = [:]
-        for request in requests where request.guardSettings.isolation == .process && request.guardSettings.forkServer != .never {
-            guard case .program(let program) = request.task.world,
-                  let launch = try? ProgramWorld.launch(task: request.task, program: program),
-                  let spec = launch.forkServer else { continue }
-            let key = "\(spec.python)\u{0}\(spec.sdkDirectory)\u{0}\(spec.worldSDK)"
-            specs[key] = (spec, (specs[key]?.files ?? []).union(spec.files))
-        }
-        for (spec, files) in specs.values {
+    /// Starts, in the background, the world servers, one per worker CPU as the workers will ask
+    /// for them: their start (an interpreter and the task SDK's imports) overlaps the store's
+    /// set-up instead of delaying each worker's first episode. A server that cannot start is
+    /// reported by the episode that asks for it, as without this.
+    private static func prestartWorldServers(_ worlds: [(spec: WorldForkServer, files: Set<String>)], cpus: [Int]?) {
+        for (spec, files) in worlds {
             for cpu in cpus ?? [-1] {
                 Thread {
                     if cpu >= 0 { CPUPlacement.pinCurrentThread(to: [cpu]) }
@@ -160,9 +162,9 @@ public struct Batch: Sendable {
         var settings = GuardSettings(isolation: isolation ?? workspace.defaultIsolation ?? Bubblewrap.strongestAvailable)
         settings.forkServer = forkServer
         let python = agents.keys.sorted().compactMap { agents[$0] }.filter { $0.kind == .pythonSDK }
-        if forkServer != .never && settings.isolation == .process {
-            Self.serveAgentsAndWorlds(agents: python, tasks: Array(tasks.values))
-        }
+        // Python worlds fork from warm servers at the process level, when fork servers are allowed.
+        let worlds = forkServer != .never && settings.isolation == .process ? Self.worldServers(Array(tasks.values)) : []
+        Self.serveAgentsAndWorlds(agents: python, worlds: worlds)
         if forkServer != .never {
             // The Python agents' fork server takes the longest to start and needs nothing of
             // the tasks: it starts first, showing (at the namespace level) every Python agent.
@@ -185,7 +187,7 @@ public struct Batch: Sendable {
             }
             requests[item.pairing.name] = request
         }
-        prestartWorldServers(Array(requests.values), cpus: plan)
+        Self.prestartWorldServers(worlds, cpus: plan)
         let store = try workspace.store(create: true)
         let queue = WorkQueue(count: items.count)
         let results = ResultSlots<Result<BatchOutcome, RunnerError>>(count: items.count)

@@ -138,9 +138,6 @@ final class ProgramWorld: TaskWorld {
     /// when the episode allows fork servers at the process level; else it is exec'd.
     static func guardSettings(_ agent: GuardSettings) -> GuardSettings { agent }
 
-    /// The command line: a `.py` program or a TraceCore task runs through the task SDK; another
-    /// program is the task folder's executable (or a system program named by its path, or by
-    /// name on the pinned PATH).
     /// The task folder as an absolute path: a world runs in a directory of its own, where a
     /// folder named relative to the caller's (`--tasks-dir tasks`) would not be found.
     static func directory(of task: LoadedTask) -> String {
@@ -155,6 +152,9 @@ final class ProgramWorld: TaskWorld {
         return program.pythonEntryFiles.map { "\(directory)/\($0)" }
     }
 
+    /// The command line: a `.py` program or a TraceCore task runs through the task SDK; another
+    /// program is the task folder's executable (or a system program named by its path, or by
+    /// name on the pinned PATH).
     static func launch(task: LoadedTask, program: WorldProgram) throws(WorldFailure) -> WorldLaunch {
         let ref = task.manifest.ref
         let directory = directory(of: task)
