@@ -208,7 +208,8 @@ enum EpisodeReport {
         let verdict = a.success ? Console.green("PASS") : Console.red("FAIL")
         print("\(verdict)  \(agentName) × \(a.taskRef)  seed \(a.seed)")
         if a.success {
-            print("  outcome     success — \(a.validator.message)")
+            // A validator may say nothing more than "ok" (TraceCore's return {"ok": True}).
+            print("  outcome     success" + (a.validator.message.isEmpty ? "" : " — \(a.validator.message)"))
         } else {
             print("  outcome     \(a.termination.failureType?.rawValue ?? "?") (\(a.termination.rawValue))")
             if let reason = a.failureReason { print("  reason      \(reason)") }

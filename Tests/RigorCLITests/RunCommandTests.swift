@@ -64,6 +64,33 @@ struct RunCommandTests {
         #expect(!r.stdout.contains("written to"), "no plain JSON file unless asked")
     }
 
+    @Test("a success whose validator says nothing more than ok (TraceCore's `return {\"ok\": True}`) reads `success`, with no dangling dash")
+    func silentValidator() throws {
+        let dir = RepoPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tasks = "\(dir)/tasks"
+        try FileManager.default.createDirectory(atPath: tasks, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(RepoPaths.tasks)/service_port_lookup", toPath: "\(tasks)/service_port_lookup")
+        func run() throws -> CommandResult {
+            _ = try CommandLineRun.run("/bin/chmod", ["-R", "a+rX", dir])
+            return try CommandLineRun.rigor(["run", "--agent", "Agents/port_lookup_agent.py", "--task", "service_port_lookup@1",
+                                             "--tasks-dir", tasks, "--seed", "1", "--state-dir", "\(dir)/state"])
+        }
+        let said = try run()
+        #expect(said.status == 0, "stderr: \(said.stderr)")
+        #expect(said.stdout.contains("outcome     success — PORT is the billing service's live port\n"), "\(said.stdout)")
+        let world = "\(tasks)/service_port_lookup/world.py"
+        let source = try String(contentsOfFile: world, encoding: .utf8)
+        let silent = source.replacingOccurrences(of: #"return {"ok": True, "message": "PORT is the billing service's live port"}"#,
+                                                 with: #"return {"ok": True}"#)
+        #expect(silent != source, "the world's success line moved: update this test")
+        try silent.write(toFile: world, atomically: true, encoding: .utf8)
+        let quiet = try run()
+        #expect(quiet.status == 0, "stderr: \(quiet.stderr)")
+        #expect(quiet.stdout.contains("outcome     success\n"), "\(quiet.stdout)")
+        #expect(!quiet.stdout.contains("success —"), "\(quiet.stdout)")
+    }
+
     @Test("bad usage and bad input exit 2 with a message that says what to do", arguments: [
         (["run", "--agent", "Agents/toy_agent.py", "--task", "nope@1"], "not found; known: "),
         (["run", "--agent", "Agents/missing.py", "--task", "filesystem_hidden_config@1"], "does not exist"),
