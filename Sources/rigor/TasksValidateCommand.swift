@@ -11,8 +11,8 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
         commandName: "validate",
         abstract: "Prove each task solvable (its reference agent passes) and not trivially passed (a do-nothing agent fails).",
         discussion: """
-            For every task, runs the reference agent(s) named for it in Agents/pairings.json on \
-            --seeds (default 0..99) and Agents/do_nothing.py on --null-seeds (default 0..9). \
+            For every task, runs the reference agent(s) paired with it (rigor.toml, Agents/pairings.json), \
+            or those given with --agent, on --seeds (default 0..99) and Agents/do_nothing.py on --null-seeds (default 0..9). \
             A task passes when every reference episode succeeds and no do-nothing episode does, \
             when the reference agents run again on the first --determinism-seeds seeds give the \
             same artifact_hash (determinism), and when its manifest has no unknown keys (lint). \
@@ -26,6 +26,10 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
 
     @Option(name: .customLong("null-seeds"), help: ArgumentHelp("Seeds for the do-nothing agent.", valueName: "list"))
     var nullSeeds = "0..9"
+
+    @Option(name: .customLong("agent"),
+            help: ArgumentHelp("A reference agent for every task checked (repeatable), instead of the ones paired with it: for task folders no pairing names, e.g. TraceCore's own with its reference agent.", valueName: "agent"))
+    var agents: [String] = []
 
     @Option(name: .customLong("null-agent"), help: ArgumentHelp("The do-nothing agent (default: the project's Agents/do_nothing.py, else Rigor's own copy).", valueName: "path"))
     var nullAgent: String?
@@ -78,11 +82,12 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
 
     /// Every verdict, each printed as it is reached (unless --json; with --quiet only failing ones).
     func verdicts(_ workspace: Workspace) throws(RunnerError) -> [TaskOracle.Verdict] {
-        let oracle = TaskOracle(
+        var oracle = TaskOracle(
             referenceSeeds: try SeedList.parse(seeds), nullSeeds: try SeedList.parse(nullSeeds), nullAgent: nullAgent,
             determinismSeeds: determinismSeeds, tasks: chosen,
             workers: workers ?? CPUPlacement.defaultWorkerCount, isolation: options.isolationLevel,
             actTimeoutSeconds: options.actTimeout, forkServer: options.forkServerUse(default: .python))
+        oracle.referenceAgents = agents
         return try oracle.run(in: workspace, handle: Interrupts.batchHandle()) { row in
             if !options.json && (!progress.quiet || !row.ok) { printRow(row) }
         }
@@ -90,7 +95,7 @@ struct TasksValidateCommand: ParsableCommand, InputChecked {
 
     func printRow(_ r: TaskOracle.Verdict) {
         let verdict = r.ok ? Console.green("OK  ") : Console.red("FAIL")
-        let reference = r.reference.isEmpty ? Console.red("no reference agent in pairings") : "reference \(r.solved)/\(r.attempts)"
+        let reference = r.reference.isEmpty ? Console.red("no reference agent: pair one with the task, or give --agent") : "reference \(r.solved)/\(r.attempts)"
         print("\(verdict) \(r.task.padding(toLength: 32, withPad: " ", startingAt: 0)) \(reference)   do-nothing passed \(r.nullPassed)/\(r.nullAttempts)")
         if let failure = r.firstFailure { print("     first failure: \(failure)") }
         if let drift = r.nonDeterministic { print("     " + Console.red("not deterministic") + ": \(drift)") }

@@ -151,6 +151,35 @@ struct RunCommandTests {
         #expect(none.stderr.contains("no task matched no_such_task"), "\(none.stderr)")
     }
 
+    @Test("`rigor tasks validate --agent` checks a task no pairing names (a TraceCore folder, a colleague's) with the agent given; without it the task fails, saying how to name one")
+    func validateWithAgent() throws {
+        let dir = RepoPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = "\(dir)/tasks/unpaired_lookup"
+        try FileManager.default.createDirectory(atPath: "\(dir)/tasks", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(RepoPaths.tasks)/service_port_lookup", toPath: folder)
+        let manifest = try String(contentsOfFile: "\(folder)/task.toml", encoding: .utf8)
+        try manifest.replacingOccurrences(of: #"id = "service_port_lookup""#, with: #"id = "unpaired_lookup""#)
+            .write(toFile: "\(folder)/task.toml", atomically: true, encoding: .utf8)
+        _ = try CommandLineRun.run("/bin/chmod", ["-R", "a+rX", dir])
+        let common = ["unpaired_lookup", "--tasks-dir", "\(dir)/tasks", "--seeds", "0..2", "--null-seeds", "0", "--isolation", "process",
+                      "--state-dir", "\(dir)/state"]
+        let bare = try CommandLineRun.rigor(["tasks", "validate"] + common)
+        #expect(bare.status == 1, "\(bare.stdout) \(bare.stderr)")
+        #expect(bare.stdout.contains("no reference agent: pair one with the task, or give --agent"), "\(bare.stdout)")
+        let given = try CommandLineRun.rigor(["tasks", "validate"] + common + ["--agent", "Agents/port_lookup_agent.py", "--json"])
+        #expect(given.status == 0, "\(given.stdout) \(given.stderr)")
+        let rows = try JSON.parse(given.stdout).arrayValue ?? []
+        #expect(rows.count == 1)
+        #expect(rows.first?["task"] == "unpaired_lookup@1")
+        #expect(rows.first?["reference_agents"] == .array([.string("Agents/port_lookup_agent.py")]))
+        #expect(rows.first?["reference_passed"] == 3 && rows.first?["reference_total"] == 3, "\(given.stdout)")
+        // A wrong agent is a failing reference, not a pass.
+        let wrong = try CommandLineRun.rigor(["tasks", "validate"] + common + ["--agent", "Agents/do_nothing.py", "--json"])
+        #expect(wrong.status == 1, "\(wrong.stdout) \(wrong.stderr)")
+        #expect((try JSON.parse(wrong.stdout).arrayValue ?? []).first?["reference_passed"] == 0)
+    }
+
     @Test("no hint where the command line is not the pairing guess")
     func noPairingHint() throws {
         for args in [["run", "--agent", "x.py"], ["run", "pairing", "--pairing", "x"], ["batch", "--pairing", "x"]] {

@@ -9,7 +9,7 @@ public struct TaskOracle: Sendable {
     /// The verdict on one task.
     public struct Verdict: Sendable {
         public let task: String
-        /// The reference agents (from the pairings) that ran on it.
+        /// The reference agents (from the pairings, or given) that ran on it.
         public let reference: [String]
         public let solved: Int
         public let attempts: Int
@@ -46,6 +46,9 @@ public struct TaskOracle: Sendable {
     public var isolation: IsolationLevel?
     public var actTimeoutSeconds: Double?
     public var forkServer: ForkServerUse
+    /// Reference agents for every task checked, instead of the ones paired with it (a task
+    /// folder no pairing names: TraceCore's own, a colleague's); empty: the pairings'.
+    public var referenceAgents: [String] = []
 
     public init(referenceSeeds: [Int], nullSeeds: [Int], nullAgent: String? = nil, determinismSeeds: Int, tasks: Set<String>? = nil,
                 workers: Int, isolation: IsolationLevel? = nil, actTimeoutSeconds: Double? = nil, forkServer: ForkServerUse = .python) {
@@ -78,7 +81,9 @@ public struct TaskOracle: Sendable {
             }
             let ref = task.manifest.ref
             if let tasks, !tasks.contains(ref), !tasks.contains(task.manifest.id) { continue }  // a ref, or an id: every version
-            let references = catalog.pairings.filter { $0.task == ref }
+            let references = referenceAgents.isEmpty
+                ? catalog.pairings.filter { $0.task == ref }
+                : referenceAgents.enumerated().map { Pairing(name: "reference_\($0.offset + 1)", agent: $0.element, task: ref) }
             let null = Pairing(name: "do_nothing", agent: nullAgent, task: ref)
             var batch = Batch(pairings: references, seeds: referenceSeeds, workers: workers,
                               isolation: isolation, actTimeoutSeconds: actTimeoutSeconds, strictSpec: true)
