@@ -16,7 +16,7 @@ struct NewTaskCommand: ParsableCommand {
         commandName: "task",
         abstract: "Write a new task, its reference agent and their pairing; the task passes `rigor tasks validate` at once.",
         discussion: """
-            Writes <tasks dir>/NAME/task.toml and README.md (and world.py with --python), the \
+            Writes <tasks dir>/NAME/task.toml and README.md (and world.py with --python, world.sh with --exec), the \
             reference agent <agents dir>/NAME_agent.py, and a pairing NAME in the pairings \
             (Agents/pairings.json, or [[pairings]] in rigor.toml). The tasks dir is the project's \
             first; the agents dir is agents/ beside rigor.toml, else Agents/. Refuses, writing \
@@ -24,7 +24,7 @@ struct NewTaskCommand: ParsableCommand {
             """)
 
     @Argument(help: ArgumentHelp("The task id (a-z, 0-9, '_', '-').", valueName: "name")) var name: String
-    @Flag(help: ArgumentHelp("How the world is written: --data, a declarative world in task.toml (default); --python, world.py on the task SDK."))
+    @Flag(help: ArgumentHelp("How the world is written: --data, a declarative world in task.toml (default); --python, world.py on the task SDK; --exec, world.sh, an executable (bash) speaking rigor-world/1 itself."))
     var kind: Scaffold.TaskKind = .data
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var workspaceOptions: WorkspaceOptions
@@ -32,7 +32,7 @@ struct NewTaskCommand: ParsableCommand {
     func run() throws {
         let report: Scaffold.Report
         do { report = try Scaffold.newTask(name, kind: kind, in: try workspaceOptions.workspace) } catch let e as RunnerError { throw Console.fail(e) }
-        NewCommand.print(report, json: json, title: "new task \(name)@1 (\(kind == .data ? "declarative world" : "Python world"))")
+        NewCommand.print(report, json: json, title: "new task \(name)@1 (\(kind.worldName))")
     }
 }
 
@@ -60,7 +60,16 @@ struct NewAgentCommand: ParsableCommand {
     }
 }
 
-extension Scaffold.TaskKind: EnumerableFlag {}
+extension Scaffold.TaskKind: EnumerableFlag {
+    /// How `rigor new task` names the world it wrote.
+    var worldName: String {
+        switch self {
+        case .data: "declarative world"
+        case .python: "Python world"
+        case .exec: "executable world"
+        }
+    }
+}
 extension Scaffold.AgentKind: EnumerableFlag {}
 
 extension NewCommand {

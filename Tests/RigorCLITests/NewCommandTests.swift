@@ -17,10 +17,10 @@ struct NewCommandTests {
         return "\(parent)/proj"
     }
 
-    @Test("rigor new task writes a task, its agent and pairing that validate at once, for data and Python worlds")
+    @Test("rigor new task writes a task, its agent and pairing that validate at once, for data, Python and executable (bash) worlds")
     func newTaskValidates() throws {
         let root = try Self.project()
-        for (name, flag) in [("notes_task", "--data"), ("py_notes", "--python")] {
+        for (name, flag) in [("notes_task", "--data"), ("py_notes", "--python"), ("sh_notes", "--exec")] {
             let r = try CommandLineRun.rigor(["new", "task", name, flag], cwd: root)
             #expect(r.status == 0, "\(r.stderr)")
             for file in ["Tasks/\(name)/task.toml", "Tasks/\(name)/README.md", "agents/\(name)_agent.py"] {
@@ -28,6 +28,7 @@ struct NewCommandTests {
                 #expect(r.stdout.contains("wrote     \(file)"), "\(r.stdout)")
             }
             #expect(FileManager.default.fileExists(atPath: "\(root)/Tasks/\(name)/world.py") == (flag == "--python"))
+            #expect(FileManager.default.isExecutableFile(atPath: "\(root)/Tasks/\(name)/world.sh") == (flag == "--exec"))
             #expect(r.stdout.contains("updated   rigor.toml (pairing)"))
             #expect(r.stdout.contains("rigor tasks validate --tasks \(name)@1"))
         }
@@ -36,11 +37,58 @@ struct NewCommandTests {
         let v = try CommandLineRun.rigor(["tasks", "validate", "--seeds", "0..2", "--null-seeds", "0..1", "--json"] + Self.sdk, cwd: root)
         #expect(v.status == 0, "\(v.stdout)\n\(v.stderr)")
         let rows = try JSON.parse(v.stdout).arrayValue ?? []
-        #expect(rows.count == 3)
+        #expect(rows.count == 4)
         for row in rows {
             #expect(row["ok"] == true, "\(row)")
             #expect(row["non_deterministic"] == .null)
         }
+    }
+
+    @Test("the --exec world (bash) answers odd actions as results, not crashes: unknown paths, a key that is no name, quotes in values; three wrong reports fail the episode; the artifact is valid and replays")
+    func execWorldOddActions() throws {
+        let root = try Self.project()
+        #expect(try CommandLineRun.rigor(["new", "task", "sh_odd", "--exec"], cwd: root).status == 0)
+        let agent = "\(root)/agents/odd_agent.py"
+        try #"""
+            class Agent:
+                def reset(self, task_spec):
+                    self.n = 0
+                def observe(self, observation):
+                    pass
+                def act(self):
+                    self.n += 1
+                    seq = [{"type": "list_dir", "args": {"path": "/data/nope"}},
+                           {"type": "read_file", "args": {"path": "/data/none.txt"}},
+                           {"type": "read_file", "args": {"path": "/data/README.md"}},
+                           {"type": "extract_value", "args": {"content": "A=1\nB=\"q\\\\x\"", "key": "B"}},
+                           {"type": "extract_value", "args": {"content": "A=1", "key": "a.*b"}},
+                           {"type": "set_output", "args": {"key": "SECRET_CODE", "value": "x\"y\\z"}},
+                           {"type": "set_output", "args": {"key": "SECRET_CODE", "value": "WRONG"}},
+                           {"type": "set_output", "args": {"key": "SECRET_CODE", "value": "WRONG2"}}]
+                    return seq[min(self.n - 1, len(seq) - 1)]
+            """#.write(toFile: agent, atomically: true, encoding: .utf8)
+        let r = try CommandLineRun.rigor(["run", "--agent", agent, "--task", "sh_odd@1", "--seed", "1", "--isolation", "process",
+                                          "--strict-spec", "--json"] + Self.sdk, cwd: root)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        let summary = try JSON.parse(r.stdout)
+        #expect(summary["termination_reason"] == "validator_failed", "\(r.stdout)")
+        #expect(summary["steps_used"] == 8)
+        let id = try #require(summary["run_id"]?.stringValue)
+        let artifact = try StoredRuns.artifact(id, stateDirectory: "\(root)/.rigor")
+        #expect(artifact["failure_reason"] == "3 wrong SECRET_CODE reports", "\(artifact["failure_reason"] ?? .null)")
+        let results = (artifact["action_trace"]?.arrayValue ?? []).map { $0["result"] ?? .null }
+        #expect(results.count == 8)
+        if results.count == 8 {
+            #expect(results[0] == ["ok": false, "error": "file_not_found"])
+            #expect(results[1] == ["ok": false, "error": "file_not_found"])
+            #expect(results[2]["content"] == "The service reads its SECRET_CODE from a live_*.env file in /data.\n")
+            #expect(results[3] == ["ok": true, "value": ""])
+            #expect(results[4] == ["ok": false, "error": "key_not_found"])
+            #expect(results[5] == ["ok": true])
+        }
+        let again = try CommandLineRun.rigor(["replay", id] + Self.sdk, cwd: root)
+        #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+        #expect(again.stdout.contains("reproduced"), "\(again.stdout)")
     }
 
     @Test("the README's Writing a task section shows what rigor new task prints and writes")

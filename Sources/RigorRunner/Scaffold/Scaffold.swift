@@ -16,6 +16,8 @@ public enum Scaffold {
         case data
         /// A Python world on the task SDK.
         case python
+        /// An executable world (bash) speaking rigor-world/1 itself.
+        case exec
     }
 
     /// How a new agent is written.
@@ -54,10 +56,16 @@ public enum Scaffold {
         let root = workspace.projectRoot
         let folder = "\(absolute(workspace.tasksDirectory))/\(id)"
         let agentFile = "\(agentsDirectory(workspace))/\(id)_agent.py"
-        var files = [Planned(path: "\(folder)/task.toml", contents: kind == .data ? ScaffoldTemplates.dataTask(id) : ScaffoldTemplates.pythonTask(id))]
-        if kind == .python { files.append(Planned(path: "\(folder)/world.py", contents: ScaffoldTemplates.pythonWorld(id))) }
+        var files: [Planned]
+        switch kind {
+        case .data: files = [Planned(path: "\(folder)/task.toml", contents: ScaffoldTemplates.dataTask(id))]
+        case .python: files = [Planned(path: "\(folder)/task.toml", contents: ScaffoldTemplates.pythonTask(id)),
+                               Planned(path: "\(folder)/world.py", contents: ScaffoldTemplates.pythonWorld(id))]
+        case .exec: files = [Planned(path: "\(folder)/task.toml", contents: ScaffoldTemplates.execTask(id)),
+                             Planned(path: "\(folder)/world.sh", contents: ScaffoldTemplates.execWorld(id), executable: true)]
+        }
         files.append(Planned(path: "\(folder)/README.md",
-                             contents: ScaffoldTemplates.taskReadme(id, python: kind == .python, agent: relative(agentFile, to: root))))
+                             contents: ScaffoldTemplates.taskReadme(id, kind: kind, agent: relative(agentFile, to: root))))
         files.append(Planned(path: agentFile, contents: ScaffoldTemplates.taskAgent(id)))
 
         var clashes = files.map(\.path).filter { FileManager.default.fileExists(atPath: $0) }.map { relative($0, to: root) }
@@ -77,7 +85,7 @@ public enum Scaffold {
         }
         try refuse(clashes, hint: "choose another name or remove them")
 
-        for f in files { try ArtifactFile.writeAtomically(Array(f.contents.utf8), to: f.path) }
+        for f in files { try ArtifactFile.writeAtomically(Array(f.contents.utf8), to: f.path, mode: f.executable ? 0o755 : 0o644) }
         let agentRef = relative(agentFile, to: root)
         if workspace.pairingsFile != nil {
             try appendPairing(name: id, agent: agentRef, task: "\(id)@1", toJSON: pairingsTarget)

@@ -153,13 +153,141 @@ enum ScaffoldTemplates {
         """
     }
 
-    static func taskReadme(_ id: String, python: Bool, agent: String) -> String {
+    /// A task whose world is an executable (here bash) speaking rigor-world/1 itself.
+    static func execTask(_ id: String) -> String {
         """
+        # Format: spec/task-manifest.md. The world is an executable (world.sh, bash) speaking
+        # rigor-world/1 itself (spec/world-protocol.md): any language works. Bump `version`
+        # whenever behaviour changes, and run `rigor tasks validate --tasks \(id)@1`.
+        id = "\(id)"
+        version = 1
+        suite = "custom"
+        description = "Find the live SECRET_CODE among the files under /data (the example file's is a placeholder) and report it with set_output SECRET_CODE."
+
+        [world]
+        command = ["bash", "world.sh"]
+
+        \(budgetsSandboxAndActions)
+
+        """
+    }
+
+    /// The world of an `--exec` task: bash with builtins only, one JSON answer per request line.
+    static func execWorld(_ id: String) -> String {
+        #"""
+        #!/usr/bin/env bash
+        # World of \#(id)@1: a rigor-world/1 program in bash (spec/world-protocol.md). Any
+        # executable can be a world; rewrite this one in any language, keeping its contract:
+        # - read one JSON request per line on stdin (the runner writes canonical JSON: sorted
+        #   keys, no spaces), answer each with exactly one JSON line on stdout; log on stderr;
+        # - draw every hidden value from the setup request's world_seed (64 hex digits, keyed by
+        #   the runner), never from the seed, the clock or $RANDOM: the same seed, the same world;
+        # - answers must depend on the requests only (no times, pids or paths of your own).
+        # The runner has already checked each action against the task's action surface and its
+        # sandbox (paths under /data) before it arrives here.
+        set -u
+        alphabet=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
+        code="" live="" output="" wrong=0 seen=""
+
+        # $1 as a JSON string: backslashes, quotes and newlines escaped.
+        json() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\n}; printf '"%s"' "$s"; }
+
+        # The content of a file of this world, or nothing (status 1) when there is none.
+        content() {
+          case "$1" in
+            /data/README.md) printf 'The service reads its SECRET_CODE from a live_*.env file in /data.\n' ;;
+            /data/example.env) printf 'SECRET_CODE=changeme\n' ;;
+            "$live") printf 'SERVICE=\#(id)\nSECRET_CODE=%s\n' "$code" ;;
+            *) return 1 ;;
+          esac
+        }
+
+        # The validator's reading after every action.
+        verdict() {
+          if [[ -n "$output" && "$output" == "$code" ]]; then
+            printf '{"status":"success","message":"SECRET_CODE is the live one"}'
+          elif (( wrong >= 3 )); then
+            printf '{"status":"failed","message":"3 wrong SECRET_CODE reports"}'
+          else
+            printf '{"status":"pending","message":"SECRET_CODE not reported yet, or not the live one"}'
+          fi
+        }
+
+        # One answer to an execute request: result, io_audit entries, and what observations show.
+        answer() { printf '{"type":"result","result":%s,"io_audit":[%s],"visible_state":{"files_seen":[%s]},"verdict":%s}\n' \
+          "$1" "$2" "$seen" "$(verdict)"; }
+
+        while IFS= read -r line; do
+          case "$line" in
+            *'"type":"setup"'*)
+              if [[ ! "$line" =~ \"world_seed\":\"([0-9a-f]{64})\" ]]; then
+                printf '{"type":"error","message":"setup without a world_seed"}\n'; continue
+              fi
+              hex=${BASH_REMATCH[1]}
+              live=$(printf '/data/live_%04d.env' $(( 16#${hex:0:8} % 10000 )))
+              code=""
+              for ((i = 0; i < 12; i++)); do code+=${alphabet:$(( 16#${hex:8+2*i:2} % 36 )):1}; done
+              printf '{"type":"ready","visible_state":{"files_seen":[]}}\n'
+              ;;
+            *'"type":"execute"'*)
+              [[ "$line" =~ \"type\":\"([a-z_]+)\"\},\"type\":\"execute\" ]] && action=${BASH_REMATCH[1]} || action=""
+              path="" key="" value=""
+              [[ "$line" =~ \"path\":\"([^\"\\]*)\" ]] && path=${BASH_REMATCH[1]}
+              [[ "$line" =~ \"key\":\"([A-Za-z0-9_]*)\" ]] && key=${BASH_REMATCH[1]}
+              [[ "$line" =~ \"value\":\"([^\"\\]*)\" ]] && value=${BASH_REMATCH[1]}
+              case "$action" in
+                list_dir)
+                  if [[ "$path" == /data ]]; then
+                    answer "{\"ok\":true,\"files\":[\"/data/README.md\",\"/data/example.env\",$(json "$live")]}" \
+                      "{\"type\":\"fs\",\"op\":\"list_dir\",\"path\":$(json "$path")}"
+                  else
+                    answer '{"ok":false,"error":"file_not_found"}' "{\"type\":\"fs\",\"op\":\"list_dir\",\"path\":$(json "$path")}"
+                  fi
+                  ;;
+                read_file)
+                  if text=$(content "$path"); then
+                    [[ ",$seen," == *",$(json "$path"),"* ]] || seen+=${seen:+,}$(json "$path")
+                    answer "{\"ok\":true,\"content\":$(json "$text"$'\n')}" "{\"type\":\"fs\",\"op\":\"read_file\",\"path\":$(json "$path")}"
+                  else
+                    answer '{"ok":false,"error":"file_not_found"}' "{\"type\":\"fs\",\"op\":\"read_file\",\"path\":$(json "$path")}"
+                  fi
+                  ;;
+                extract_value)
+                  # The content arrives JSON-escaped: lines end in \n (a backslash and an n).
+                  if [[ -n "$key" && "$line" =~ \"content\":\"(.*\\n)?$key=([^\"\\]*) ]]; then
+                    answer "{\"ok\":true,\"value\":$(json "${BASH_REMATCH[2]}")}" ""
+                  else
+                    answer '{"ok":false,"error":"key_not_found"}' ""
+                  fi
+                  ;;
+                set_output)
+                  if [[ "$key" == SECRET_CODE ]]; then
+                    output=$value
+                    [[ "$value" == "$code" ]] || wrong=$(( wrong + 1 ))
+                  fi
+                  answer '{"ok":true}' "{\"type\":\"custom\",\"op\":\"set_output\",\"key\":$(json "$key")}"
+                  ;;
+                *) printf '{"type":"error","message":%s}\n' "$(json "this world has no action '$action'")" ;;
+              esac
+              ;;
+            *) printf '{"type":"error","message":"unknown request"}\n' ;;
+          esac
+        done
+
+        """#
+    }
+
+    static func taskReadme(_ id: String, kind: Scaffold.TaskKind, agent: String) -> String {
+        let world: String
+        switch kind {
+        case .data: world = "The world is data: `[world] kind = \"declarative\"` in `task.toml` (spec/task-manifest.md §3)."
+        case .python: world = "The world is `world.py`, a module for the Rigor task SDK (spec/world-protocol.md)."
+        case .exec: world = "The world is `world.sh`, a bash program speaking rigor-world/1 itself (spec/world-protocol.md): any executable can be one."
+        }
+        return """
         # \(id)@1
 
-        Generated by `rigor new task \(id)\(python ? " --python" : "")`. \(python
-            ? "The world is `world.py`, a module for the Rigor task SDK (spec/world-protocol.md)."
-            : "The world is data: `[world] kind = \"declarative\"` in `task.toml` (spec/task-manifest.md §3).")
+        Generated by `rigor new task \(id)\(kind == .data ? "" : " --\(kind.rawValue)")`. \(world)
 
         Under `/data`, a README, an example file with a placeholder `SECRET_CODE`, and a
         `live_<4 digits>.env` file with the real one, drawn from the seeded generator. The agent
