@@ -178,6 +178,13 @@ struct RunCommandTests {
         let wrong = try CommandLineRun.rigor(["tasks", "validate"] + common + ["--agent", "Agents/do_nothing.py", "--json"])
         #expect(wrong.status == 1, "\(wrong.stdout) \(wrong.stderr)")
         #expect((try JSON.parse(wrong.stdout).arrayValue ?? []).first?["reference_passed"] == 0)
+        // A missing agent, or a file that is no agent, is bad input: exit 2, saying what to do, nothing run.
+        for (agent, message) in [("\(dir)/no_such_agent.py", "does not exist"), ("/etc/passwd", "is not executable")] {
+            let bad = try CommandLineRun.rigor(["tasks", "validate"] + common + ["--agent", agent])
+            #expect(bad.status == 2, "\(agent): \(bad.stdout) \(bad.stderr)")
+            #expect(bad.stderr.contains(message), "\(agent): \(bad.stderr)")
+            #expect(!bad.stdout.contains("OK "), "\(bad.stdout)")
+        }
     }
 
     @Test("no hint where the command line is not the pairing guess")
